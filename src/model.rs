@@ -1,0 +1,377 @@
+//! The report model: plain data that probes fill and renderers read.
+//!
+//! Nothing here does I/O. The JSON form of [`Report`] is a contract
+//! (docs/json.md): fields may be added, but a rename or removal needs a
+//! `schema_version` bump. Every section is a [`Section`], which serializes
+//! either as the section itself or as `{"error": "..."}`, so one failed probe
+//! never hides the others.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Version of the JSON contract.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// A section that was either gathered or could not be.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Section<T> {
+    /// Listed first so that deserialization tries `{"error": ...}` before `T`.
+    Failed {
+        error: String,
+    },
+    Ok(T),
+}
+
+impl<T> Section<T> {
+    pub fn failed(error: impl Into<String>) -> Self {
+        Section::Failed {
+            error: error.into(),
+        }
+    }
+
+    pub fn ok(&self) -> Option<&T> {
+        match self {
+            Section::Ok(t) => Some(t),
+            Section::Failed { .. } => None,
+        }
+    }
+
+    pub fn error(&self) -> Option<&str> {
+        match self {
+            Section::Ok(_) => None,
+            Section::Failed { error } => Some(error),
+        }
+    }
+
+    pub fn is_ok(&self) -> bool {
+        matches!(self, Section::Ok(_))
+    }
+}
+
+impl<T, E: std::fmt::Display> From<Result<T, E>> for Section<T> {
+    fn from(r: Result<T, E>) -> Self {
+        match r {
+            Ok(t) => Section::Ok(t),
+            Err(e) => Section::failed(e.to_string()),
+        }
+    }
+}
+
+/// The whole report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub schema_version: u32,
+    pub whatami_version: String,
+    pub system: Section<System>,
+    pub runtime: Section<Runtime>,
+    pub seccomp: Seccomp,
+    pub capabilities: Section<Capabilities>,
+    pub namespaces: Section<Namespaces>,
+    pub user_namespace: Section<UserNamespace>,
+    pub identity: Section<Identity>,
+    pub lsm: Section<Lsm>,
+}
+
+impl Report {
+    /// Names of the sections (or sub-sections) that could not be gathered.
+    pub fn failed_sections(&self) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        let mut check = |name: &'static str, ok: bool| {
+            if !ok {
+                out.push(name);
+            }
+        };
+        check("system", self.system.is_ok());
+        check("runtime", self.runtime.is_ok());
+        check("seccomp", self.seccomp.status.is_ok());
+        check("seccomp.probe", self.seccomp.probe.is_ok());
+        check("capabilities", self.capabilities.is_ok());
+        check("namespaces", self.namespaces.is_ok());
+        check("user_namespace", self.user_namespace.is_ok());
+        check("identity", self.identity.is_ok());
+        check("lsm", self.lsm.is_ok());
+        out
+    }
+}
+
+/// Kernel and machine facts that the other sections are read against.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct System {
+    /// Kernel release as `uname -r` prints it (from /proc/sys/kernel/osrelease).
+    pub kernel_release: Option<String>,
+    /// The architecture whatami was built for (the native syscall ABI).
+    pub arch: String,
+    pub hostname: Option<String>,
+}
+
+// ---------------------------------------------------------------- runtime
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Runtime {
+    /// docker, podman, containerd, cri-o, kubernetes, lxc, lxd, incus,
+    /// systemd-nspawn, bubblewrap, flatpak, gvisor, wsl, openvz, proot,
+    /// none (not in a container), unknown (in a container, runtime unknown).
+    pub name: String,
+    /// Whether the process runs in a container at all.
+    pub container: bool,
+    /// The facts that led to `name`, strongest first.
+    pub evidence: Vec<String>,
+}
+
+// ---------------------------------------------------------------- seccomp
+
+/// The seccomp section: the status line facts plus the probe of the policy.
+///
+/// Serialized flat: `{"mode": ..., "filters": ..., "no_new_privs": ..., "probe": {...}}`,
+/// or `{"error": ..., "probe": {...}}` when /proc/self/status could not be read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Seccomp {
+    #[serde(flatten)]
+    pub status: Section<SeccompStatus>,
+    pub probe: Section<Probe>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeccompStatus {
+    pub mode: SeccompMode,
+    /// `Seccomp_filters` (Linux 5.9+); `None` when the kernel does not say.
+    pub filters: Option<u32>,
+    pub no_new_privs: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SeccompMode {
+    Disabled,
+    Strict,
+    Filter,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProbeMethod {
+    /// A user-notification listener stacked in a disposable child: exact, nothing runs.
+    Notify,
+    /// Calls made in disposable children with arguments the kernel rejects early.
+    Direct,
+    /// No probe was run.
+    None,
+}
+
+/// How far a verdict can be trusted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Confidence {
+    /// The policy's own answer (notification probing, or the kernel exemption list).
+    Exact,
+    /// Direct probing where the answer can only come from the filter or from
+    /// the syscall's own argument checks.
+    Likely,
+    /// Direct probing where a capability or credential check could give the same answer.
+    Uncertain,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// ALLOW, LOG, or TRACE / USER_NOTIF of another supervisor.
+    Allowed,
+    /// SECCOMP_RET_ERRNO: the call fails with `errno` without running (0: fake success).
+    Errno,
+    KillProcess,
+    KillThread,
+    /// SECCOMP_RET_TRAP: SIGSYS with `trap_data` in si_errno.
+    Trap,
+    /// The kernel never runs seccomp for this call (x86_64 uretprobe, uprobe).
+    Exempt,
+    /// Could not be learned (not probed, or the probe did not answer in time).
+    Unknown,
+}
+
+/// One probed (abi, number) pair.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SyscallResult {
+    pub abi: String,
+    /// Number in that ABI (x32: with the 0x40000000 bit).
+    pub nr: u32,
+    pub name: Option<String>,
+    pub verdict: Verdict,
+    pub errno: Option<u32>,
+    pub trap_data: Option<u32>,
+    pub method: ProbeMethod,
+    pub confidence: Confidence,
+    /// The verdict with every argument set to all ones, when it differs from
+    /// the verdict with zero arguments: the policy looks at this call's arguments.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub all_ones: Option<Outcome>,
+    /// Why the verdict is what it is, when that is not obvious (not probed, timed out).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// A verdict with its data, as compared between probes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Outcome {
+    pub verdict: Verdict,
+    pub errno: Option<u32>,
+    pub trap_data: Option<u32>,
+}
+
+/// An argument-aware probe such as `unshare(CLONE_NEWUSER)`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ArgProbe {
+    /// Human label, e.g. `unshare(CLONE_NEWUSER)`.
+    pub label: String,
+    /// Syscall name.
+    pub syscall: String,
+    pub abi: String,
+    pub nr: u32,
+    pub args: Vec<u64>,
+    pub verdict: Verdict,
+    pub errno: Option<u32>,
+    pub trap_data: Option<u32>,
+    pub method: ProbeMethod,
+}
+
+/// What was learned about one syscall entry point (ABI).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AbiInfo {
+    pub abi: String,
+    /// Whether this ABI's probes ran.
+    pub probed: bool,
+    pub probes: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Probe {
+    pub method: ProbeMethod,
+    /// Why this method was used (for example why notification probing was not available).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    pub abis: Vec<AbiInfo>,
+    pub results: Vec<SyscallResult>,
+    pub arg_probes: Vec<ArgProbe>,
+    /// Wall-clock time the probe took, in microseconds.
+    pub elapsed_us: u64,
+}
+
+// ----------------------------------------------------------- capabilities
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Capabilities {
+    pub effective: Vec<String>,
+    pub permitted: Vec<String>,
+    pub inheritable: Vec<String>,
+    pub bounding: Vec<String>,
+    /// `None` before Linux 4.3, which has no ambient set.
+    pub ambient: Option<Vec<String>>,
+    /// The raw masks as /proc/self/status prints them (hex).
+    pub raw: BTreeMap<String, String>,
+    /// Effective set compared with Docker's default 14 capabilities.
+    pub vs_docker_default: CapDiff,
+    /// Dangerous capabilities in the effective set.
+    pub dangerous_effective: Vec<String>,
+    /// Dangerous capabilities in the bounding set (gainable through exec of a
+    /// setuid or file-capability binary, unless no_new_privs is set).
+    pub dangerous_bounding: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct CapDiff {
+    pub added: Vec<String>,
+    pub dropped: Vec<String>,
+}
+
+// ------------------------------------------------------------- namespaces
+
+/// The eight namespaces, each with its inode and whether it is the host's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Namespaces {
+    pub cgroup: Section<NamespaceInfo>,
+    pub ipc: Section<NamespaceInfo>,
+    pub mnt: Section<NamespaceInfo>,
+    pub net: Section<NamespaceInfo>,
+    pub pid: Section<NamespaceInfo>,
+    pub time: Section<NamespaceInfo>,
+    pub user: Section<NamespaceInfo>,
+    pub uts: Section<NamespaceInfo>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NamespaceInfo {
+    pub inode: u64,
+    /// true: the initial (host) namespace; false: a private one; null: cannot tell.
+    pub host: Option<bool>,
+    /// How `host` was decided.
+    pub evidence: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IdMapEntry {
+    /// First id inside the namespace.
+    pub inside: u32,
+    /// First id in the parent namespace.
+    pub outside: u32,
+    pub count: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserNamespace {
+    pub uid_map: Vec<IdMapEntry>,
+    pub gid_map: Vec<IdMapEntry>,
+    /// "allow" or "deny" (/proc/self/setgroups); `None` when absent (before Linux 3.19).
+    pub setgroups: Option<String>,
+    /// Whether uid 0 here is uid 0 of the parent namespace (identity map).
+    pub root_is_host_root: Option<bool>,
+    /// The parent-namespace uid that uid 0 maps to, when it is mapped.
+    pub root_maps_to: Option<u32>,
+}
+
+// --------------------------------------------------------------- identity
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Ids {
+    pub real: u32,
+    pub effective: u32,
+    pub saved: u32,
+    pub filesystem: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Identity {
+    pub uid: Ids,
+    pub gid: Ids,
+    pub groups: Vec<u32>,
+    /// Name of the effective uid in the container's /etc/passwd, when listed.
+    pub user_name: Option<String>,
+    pub hostname: Option<String>,
+}
+
+// -------------------------------------------------------------------- lsm
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Lsm {
+    /// The kernel's active LSMs (/sys/kernel/security/lsm), when readable.
+    pub active: Option<Vec<String>>,
+    pub apparmor: Option<AppArmor>,
+    pub selinux: Option<SeLinux>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AppArmor {
+    /// Profile name, e.g. "docker-default"; "unconfined" when none applies.
+    pub profile: String,
+    /// "enforce", "complain", "kill", "unconfined", ...; `None` when not printed.
+    pub mode: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeLinux {
+    /// The full context, e.g. "system_u:system_r:container_t:s0:c1,c2".
+    pub context: String,
+    /// The type field (third), e.g. "container_t".
+    pub domain: Option<String>,
+}

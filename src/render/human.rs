@@ -1,0 +1,393 @@
+//! The human renderer: aligned sections, colored when asked.
+//!
+//! Layout: a section title at column 0, then `label  value` rows with the
+//! labels padded to one width so values line up. Long lists wrap under their
+//! first value. Every section that failed prints its error instead.
+
+use super::Paint;
+use crate::model::*;
+use std::io::{self, Write};
+
+/// Column where values start.
+pub(super) const VALUE_COL: usize = 18;
+/// Lists wrap before this column.
+pub(super) const WIDTH: usize = 100;
+
+pub fn write(out: &mut impl Write, r: &Report, color: bool) -> io::Result<()> {
+    let p = Paint::new(color);
+    let mut w = Writer { out, p };
+    w.title(&format!("whatami {}", r.whatami_version))?;
+    w.runtime(&r.runtime)?;
+    w.system(&r.system)?;
+    w.identity(&r.identity)?;
+    super::seccomp::write(&mut w, &r.seccomp)?;
+    w.capabilities(&r.capabilities)?;
+    w.namespaces(&r.namespaces)?;
+    w.user_namespace(&r.user_namespace)?;
+    w.lsm(&r.lsm)?;
+    let failed = r.failed_sections();
+    if !failed.is_empty() {
+        writeln!(w.out)?;
+        let msg = format!("incomplete report: could not gather {}", failed.join(", "));
+        writeln!(w.out, "{}", w.p.warn(&msg))?;
+    }
+    Ok(())
+}
+
+/// The output stream plus the painter; section writers are methods on it.
+pub(super) struct Writer<'a, W: Write> {
+    pub out: &'a mut W,
+    pub p: Paint,
+}
+
+impl<W: Write> Writer<'_, W> {
+    fn title(&mut self, s: &str) -> io::Result<()> {
+        writeln!(self.out, "{}", self.p.heading(s))
+    }
+
+    /// A section heading, preceded by a blank line.
+    pub fn section(&mut self, s: &str) -> io::Result<()> {
+        writeln!(self.out)?;
+        writeln!(self.out, "{}", self.p.heading(s))
+    }
+
+    /// `  label    value` with the value at VALUE_COL. `value` may hold color codes,
+    /// so padding is computed from the plain label only.
+    pub fn row(&mut self, label: &str, value: &str) -> io::Result<()> {
+        let pad = VALUE_COL.saturating_sub(2 + label.len()).max(1);
+        writeln!(
+            self.out,
+            "  {}{}{}",
+            self.p.label(label),
+            " ".repeat(pad),
+            value
+        )
+    }
+
+    /// A continuation line aligned under the values.
+    pub fn cont(&mut self, value: &str) -> io::Result<()> {
+        writeln!(self.out, "{}{}", " ".repeat(VALUE_COL), value)
+    }
+
+    /// A row whose value is a list, wrapped at WIDTH. `paint` styles each item.
+    pub fn list_row(
+        &mut self,
+        label: &str,
+        items: &[String],
+        paint: impl Fn(&Paint, &str) -> String,
+    ) -> io::Result<()> {
+        if items.is_empty() {
+            return self.row(label, &self.p.dim("none"));
+        }
+        let lines = wrap(items, WIDTH - VALUE_COL);
+        for (i, line) in lines.iter().enumerate() {
+            let text = line
+                .iter()
+                .map(|s| paint(&self.p, s))
+                .collect::<Vec<_>>()
+                .join(" ");
+            if i == 0 {
+                self.row(label, &text)?;
+            } else {
+                self.cont(&text)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Prints a failed section's error as its only row.
+    pub fn failed(&mut self, error: &str) -> io::Result<()> {
+        let msg = format!("could not be read: {error}");
+        self.row("error", &self.p.warn(&msg))
+    }
+
+    fn runtime(&mut self, s: &Section<Runtime>) -> io::Result<()> {
+        self.section("Runtime")?;
+        let rt = match s {
+            Section::Ok(rt) => rt,
+            Section::Failed { error } => return self.failed(error),
+        };
+        let what = if !rt.container {
+            self.p.good("not in a container")
+        } else {
+            format!("{} {}", self.p.heading(&rt.name), self.p.dim("(container)"))
+        };
+        self.row("runtime", &what)?;
+        for (i, e) in rt.evidence.iter().enumerate() {
+            let line = self.p.dim(e);
+            if i == 0 {
+                self.row("evidence", &line)?;
+            } else {
+                self.cont(&line)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn system(&mut self, s: &Section<System>) -> io::Result<()> {
+        self.section("System")?;
+        let sys = match s {
+            Section::Ok(sys) => sys,
+            Section::Failed { error } => return self.failed(error),
+        };
+        let unknown = || "unknown".to_string();
+        self.row(
+            "kernel",
+            &format!(
+                "{} ({})",
+                sys.kernel_release.clone().unwrap_or_else(unknown),
+                sys.arch
+            ),
+        )?;
+        self.row("hostname", &sys.hostname.clone().unwrap_or_else(unknown))
+    }
+
+    fn identity(&mut self, s: &Section<Identity>) -> io::Result<()> {
+        self.section("Identity")?;
+        let id = match s {
+            Section::Ok(id) => id,
+            Section::Failed { error } => return self.failed(error),
+        };
+        let uid = match &id.user_name {
+            Some(n) => format!("{}({n})", id.uid.effective),
+            None => id.uid.effective.to_string(),
+        };
+        let uid = if id.uid.effective == 0 {
+            self.p.warn(&uid)
+        } else {
+            uid
+        };
+        self.row("uid", &format!("{uid}{}", ids_detail(&id.uid)))?;
+        self.row(
+            "gid",
+            &format!("{}{}", id.gid.effective, ids_detail(&id.gid)),
+        )?;
+        let groups: Vec<String> = id.groups.iter().map(|g| g.to_string()).collect();
+        self.list_row("groups", &groups, |_, s| s.to_string())
+    }
+
+    fn capabilities(&mut self, s: &Section<Capabilities>) -> io::Result<()> {
+        self.section("Capabilities")?;
+        let c = match s {
+            Section::Ok(c) => c,
+            Section::Failed { error } => return self.failed(error),
+        };
+        let all_dangerous: Vec<String> = c
+            .dangerous_effective
+            .iter()
+            .chain(&c.dangerous_bounding)
+            .cloned()
+            .collect();
+        let dangerous = |p: &Paint, name: &str| {
+            if all_dangerous.iter().any(|d| d == name) {
+                p.bad(name)
+            } else {
+                name.to_string()
+            }
+        };
+        let sets: [(&str, &Vec<String>); 4] = [
+            ("effective", &c.effective),
+            ("permitted", &c.permitted),
+            ("inheritable", &c.inheritable),
+            ("bounding", &c.bounding),
+        ];
+        for (name, set) in sets {
+            let same_as_effective = name != "effective" && !set.is_empty() && *set == c.effective;
+            if same_as_effective {
+                self.row(name, &self.p.dim("same as effective"))?;
+            } else {
+                let label = format!("{name} ({})", set.len());
+                self.list_row(&label, set, dangerous)?;
+            }
+        }
+        match &c.ambient {
+            Some(a) => self.list_row("ambient", a, dangerous)?,
+            None => self.row("ambient", &self.p.dim("not supported by this kernel"))?,
+        }
+        let d = &c.vs_docker_default;
+        let diff = if d.added.is_empty() && d.dropped.is_empty() {
+            "same as Docker's default set".to_string()
+        } else {
+            let mut parts = Vec::new();
+            if !d.added.is_empty() {
+                parts.push(format!("added {}", self.p.warn(&d.added.join(" "))));
+            }
+            if !d.dropped.is_empty() {
+                parts.push(format!("dropped {}", self.p.good(&d.dropped.join(" "))));
+            }
+            parts.join("; ")
+        };
+        self.row("vs Docker", &diff)?;
+        if c.dangerous_effective.is_empty() {
+            self.row("dangerous", &self.p.good("none effective"))
+        } else {
+            self.list_row("dangerous", &c.dangerous_effective, |p, s| p.bad(s))
+        }
+    }
+
+    fn namespaces(&mut self, s: &Section<Namespaces>) -> io::Result<()> {
+        self.section("Namespaces")?;
+        let ns = match s {
+            Section::Ok(ns) => ns,
+            Section::Failed { error } => return self.failed(error),
+        };
+        let all = [
+            ("cgroup", &ns.cgroup),
+            ("ipc", &ns.ipc),
+            ("mnt", &ns.mnt),
+            ("net", &ns.net),
+            ("pid", &ns.pid),
+            ("time", &ns.time),
+            ("user", &ns.user),
+            ("uts", &ns.uts),
+        ];
+        for (name, info) in all {
+            let value = match info {
+                Section::Failed { error } => self.p.warn(&format!("unreadable: {error}")),
+                Section::Ok(i) => {
+                    let verdict = match i.host {
+                        Some(true) => self.p.bad("host"),
+                        Some(false) => self.p.good("private"),
+                        None => self.p.warn("unknown"),
+                    };
+                    // Pad the plain word so the evidence column lines up.
+                    let plain_len = match i.host {
+                        Some(true) => 4,
+                        Some(false) => 7,
+                        None => 7,
+                    };
+                    format!(
+                        "{verdict}{}{:<12} {}",
+                        " ".repeat(9 - plain_len),
+                        i.inode,
+                        self.p.dim(&i.evidence)
+                    )
+                }
+            };
+            self.row(name, &value)?;
+        }
+        Ok(())
+    }
+
+    fn user_namespace(&mut self, s: &Section<UserNamespace>) -> io::Result<()> {
+        self.section("User namespace")?;
+        let u = match s {
+            Section::Ok(u) => u,
+            Section::Failed { error } => return self.failed(error),
+        };
+        self.map_rows("uid_map", &u.uid_map)?;
+        self.map_rows("gid_map", &u.gid_map)?;
+        if let Some(sg) = &u.setgroups {
+            self.row("setgroups", sg)?;
+        }
+        let root = match (u.root_is_host_root, u.root_maps_to) {
+            (Some(true), _) => self.p.bad("uid 0 here is uid 0 on the host"),
+            (Some(false), Some(h)) => self.p.good(&format!("uid 0 here is uid {h} outside")),
+            (Some(false), None) => self.p.good("uid 0 is not mapped"),
+            (None, _) => self.p.warn("cannot tell"),
+        };
+        self.row("root", &root)
+    }
+
+    fn map_rows(&mut self, label: &str, map: &[IdMapEntry]) -> io::Result<()> {
+        if map.is_empty() {
+            return self.row(label, &self.p.dim("empty (nothing mapped)"));
+        }
+        for (i, m) in map.iter().enumerate() {
+            let text = format!("{} -> {} (count {})", m.inside, m.outside, m.count);
+            if i == 0 {
+                self.row(label, &text)?;
+            } else {
+                self.cont(&text)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn lsm(&mut self, s: &Section<Lsm>) -> io::Result<()> {
+        self.section("LSM")?;
+        let l = match s {
+            Section::Ok(l) => l,
+            Section::Failed { error } => return self.failed(error),
+        };
+        let aa = match &l.apparmor {
+            Some(a) => match &a.mode {
+                Some(m) => format!("{} ({m})", a.profile),
+                None => a.profile.clone(),
+            },
+            None => self.p.dim("none"),
+        };
+        self.row("AppArmor", &aa)?;
+        let se = match &l.selinux {
+            Some(s) => s.context.clone(),
+            None => self.p.dim("none"),
+        };
+        self.row("SELinux", &se)?;
+        match &l.active {
+            Some(a) => self.row("active LSMs", &a.join(",")),
+            None => self.row(
+                "active LSMs",
+                &self.p.dim("unknown (securityfs not readable)"),
+            ),
+        }
+    }
+}
+
+fn ids_detail(ids: &Ids) -> String {
+    if ids.real == ids.effective && ids.saved == ids.effective && ids.filesystem == ids.effective {
+        String::new()
+    } else {
+        format!(
+            " (real {}, saved {}, fs {})",
+            ids.real, ids.saved, ids.filesystem
+        )
+    }
+}
+
+/// Greedy word wrap of items into lines no wider than `width` characters.
+pub(super) fn wrap(items: &[String], width: usize) -> Vec<Vec<&str>> {
+    let mut lines: Vec<Vec<&str>> = Vec::new();
+    let mut cur: Vec<&str> = Vec::new();
+    let mut len = 0;
+    for it in items {
+        let add = if cur.is_empty() {
+            it.len()
+        } else {
+            it.len() + 1
+        };
+        if !cur.is_empty() && len + add > width {
+            lines.push(std::mem::take(&mut cur));
+            len = 0;
+        }
+        len += if cur.is_empty() {
+            it.len()
+        } else {
+            it.len() + 1
+        };
+        cur.push(it);
+    }
+    if !cur.is_empty() {
+        lines.push(cur);
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrap_respects_width_and_keeps_order() {
+        let items: Vec<String> = ["aaa", "bbb", "cc", "dddd"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(
+            wrap(&items, 7),
+            vec![vec!["aaa", "bbb"], vec!["cc", "dddd"]]
+        );
+        assert_eq!(wrap(&items, 100), vec![vec!["aaa", "bbb", "cc", "dddd"]]);
+        // An item longer than the width still gets a line of its own.
+        assert_eq!(wrap(&items, 2).len(), 4);
+    }
+}
