@@ -33,7 +33,6 @@ impl fmt::Display for ReadError {
 
 impl std::error::Error for ReadError {}
 
-#[allow(dead_code)] // read_optional, read_link, exists: used as the inspect modules land
 impl Root {
     pub fn new(base: impl Into<PathBuf>) -> Self {
         Root { base: base.into() }

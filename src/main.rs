@@ -3,14 +3,8 @@
 //! `main` parses the command line, gathers the report and hands it to one of
 //! the two renderers. Probes never print; renderers never probe.
 
-mod cli;
-mod fsroot;
-mod inspect;
-mod model;
-mod render;
-mod seccomp;
-
 use clap::Parser;
+use whatami::{cli, fsroot, inspect, render};
 use std::io::Write;
 use std::process::ExitCode;
 
