@@ -1,0 +1,12 @@
+//! whatami: what is this process allowed to do, and why not?
+//!
+//! The library holds everything; `main.rs` only parses the command line,
+//! gathers the report and renders it. Integration tests read the JSON back
+//! into [`model::Report`].
+
+pub mod cli;
+pub mod fsroot;
+pub mod inspect;
+pub mod model;
+pub mod render;
+pub mod seccomp;
