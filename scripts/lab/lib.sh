@@ -47,6 +47,7 @@ lab_describe() {
   podman-uidmap) echo "podman run --uidmap 0:100000:65536 --gidmap 0:100000:65536 --rootfs" ;;
   podman-rootless) echo "rootless podman (user $LAB_ROOTLESS_USER, runc, --network none)" ;;
   podman-cap-drop-all) echo "podman run --cap-drop ALL --rootfs" ;;
+  podman-image) echo "podman run IMAGE (the repository's Dockerfile built with podman build)" ;;
   podman-docker-profile) echo "podman run --security-opt seccomp=<Docker's default profile>" ;;
   podman-unconfined) echo "podman run --security-opt seccomp=unconfined" ;;
   runc-docker) echo "runc run: Docker-like bundle (14 caps, Docker's profile resolved for them)" ;;
@@ -113,6 +114,7 @@ _lab_argv() { # CONFIG RUNDIR NAME CMD...
   podman-block-mkdir) LAB_ARGV=("${podman[@]}" --security-opt "seccomp=$LAB/profiles/podman-block-mkdir.json" --rootfs "$R" "$@") ;;
   podman-uidmap) LAB_ARGV=("${podman[@]}" --uidmap 0:100000:65536 --gidmap 0:100000:65536 --rootfs "$R" "$@") ;;
   podman-cap-drop-all) LAB_ARGV=("${podman[@]}" --cap-drop ALL --rootfs "$R" "$@") ;;
+  podman-image) LAB_ARGV=("${podman[@]}" "${LAB_IMAGE:-localhost/whatami-e2e:latest}" "$@") ;;
   podman-docker-profile) LAB_ARGV=("${podman[@]}" --security-opt "seccomp=$LAB/profiles/docker-default.json" --rootfs "$R" "$@") ;;
   podman-unconfined) LAB_ARGV=("${podman[@]}" --security-opt seccomp=unconfined --rootfs "$R" "$@") ;;
   podman-rootless)
@@ -123,17 +125,17 @@ _lab_argv() { # CONFIG RUNDIR NAME CMD...
       --network none --hostname whatami-podman --rootfs "$R" "$@") ;;
   runc-docker | runc-block-mkdir | runc-unconfined | crun-docker)
     local rt=runc
-    [ "${config%%-*}" = crun ] && rt=$LAB/bin/crun
+    [ "${config%%-*}" != crun ] || rt=$LAB/bin/crun
     _lab_bundle "$config" "$dir" "$@" || return
     LAB_ARGV=(env -i "PATH=$LAB_PATH" "$rt" run --bundle "$dir/bundle" "$name") ;;
   dockerd | dockerd-block-mkdir)
     local image=whatami-lab/$(basename "$dir"):latest
-    [ -n "${LAB_IMAGE:-}" ] && image=$LAB_IMAGE
+    if [ -n "${LAB_IMAGE:-}" ]; then image=$LAB_IMAGE; fi
     if [ -z "${LAB_IMAGE:-}" ]; then
       tar -C "$R" -c . | timeout "$LAB_TIMEOUT" "$LAB_DOCKER" -H "$LAB_DOCKER_SOCK" import - "$image" >/dev/null || return
     fi
     local opts=()
-    [ "$config" = dockerd-block-mkdir ] && opts=(--security-opt "seccomp=$LAB/profiles/docker-block-mkdir.json")
+    [ "$config" != dockerd-block-mkdir ] || opts=(--security-opt "seccomp=$LAB/profiles/docker-block-mkdir.json")
     LAB_ARGV=("${docker[@]}" "${opts[@]}" "$image" "$@") ;;
   nspawn) LAB_ARGV=(env -i "PATH=$LAB_PATH" "$LAB/bin/nspawn" -D "$R" -M "$name" --hostname=whatami-nspawn "$@") ;;
   nspawn-userns) LAB_ARGV=(env -i "PATH=$LAB_PATH" "$LAB/bin/nspawn" -U -D "$R" -M "$name" --hostname=whatami-nspawn "$@") ;;
@@ -209,7 +211,7 @@ _lab_remove() { # CONFIG RUNDIR NAME
 _lab_find_sleep() { # TOKEN
   local p line
   for p in /proc/[0-9]*; do
-    line=$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null) || continue
+    line=$(tr '\0' ' ' 2>/dev/null <"$p/cmdline") || continue
     # Exactly two words, the first one sleep or a path ending in /sleep: the wrappers that
     # start it (timeout, env, unshare) have the same words in a longer command line.
     if [ "${line#* }" = "$1 " ] && { [ "$line" = "sleep $1 " ] || [ "${line##*/}" = "sleep $1 " ]; }; then
@@ -243,11 +245,12 @@ lab_twin_start() { # CONFIG RUNDIR ; sets TWIN_PID, TWIN_NAME, TWIN_RUNNER
 
 lab_twin_stop() { # CONFIG RUNDIR
   local config=$1 dir=$2 _
-  [ -n "${TWIN_PID:-}" ] && kill -KILL "$TWIN_PID" 2>/dev/null
+  # Callers run with set -e: nothing here may fail (the processes may be gone already).
+  if [ -n "${TWIN_PID:-}" ]; then kill -KILL "$TWIN_PID" 2>/dev/null || true; fi
   if [ -n "${TWIN_RUNNER:-}" ]; then
     for _ in $(seq 1 100); do kill -0 "$TWIN_RUNNER" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$TWIN_RUNNER" 2>/dev/null
-    wait "$TWIN_RUNNER" 2>/dev/null
+    kill -KILL "$TWIN_RUNNER" 2>/dev/null || true
+    wait "$TWIN_RUNNER" 2>/dev/null || true
   fi
   _lab_remove "$config" "$dir" "$TWIN_NAME"
   TWIN_PID= TWIN_RUNNER=
