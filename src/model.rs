@@ -117,6 +117,10 @@ pub struct Runtime {
     pub container: bool,
     /// The facts that led to `name`, strongest first.
     pub evidence: Vec<String>,
+    /// Every runtime the evidence points at, `name` first: a sandbox kernel
+    /// or orchestrator and the engine under it (e.g. kubernetes, containerd).
+    #[serde(default)]
+    pub detected: Vec<String>,
 }
 
 // ---------------------------------------------------------------- seccomp
@@ -324,10 +328,22 @@ pub struct UserNamespace {
     pub gid_map: Vec<IdMapEntry>,
     /// "allow" or "deny" (/proc/self/setgroups); `None` when absent (before Linux 3.19).
     pub setgroups: Option<String>,
-    /// Whether uid 0 here is uid 0 of the parent namespace (identity map).
+    /// Whether uid 0 here is the host's root (kernel uid 0). `None` when that
+    /// cannot be known from inside: the uid map only names the parent user
+    /// namespace, which is the host's only if this one is its direct child.
     pub root_is_host_root: Option<bool>,
     /// The parent-namespace uid that uid 0 maps to, when it is mapped.
     pub root_maps_to: Option<u32>,
+    /// Whether this is the initial (host) user namespace, from its inode.
+    #[serde(default)]
+    pub initial: Option<bool>,
+    /// The uid in this namespace that is the host's root, when it could be
+    /// learned (the host's init is visible); `None` otherwise.
+    #[serde(default)]
+    pub host_root_uid: Option<u32>,
+    /// How `root_is_host_root` was decided.
+    #[serde(default)]
+    pub evidence: String,
 }
 
 // --------------------------------------------------------------- identity
@@ -358,6 +374,10 @@ pub struct Lsm {
     pub active: Option<Vec<String>>,
     pub apparmor: Option<AppArmor>,
     pub selinux: Option<SeLinux>,
+    /// A label in /proc/self/attr/current that is neither AppArmor's nor
+    /// SELinux's (e.g. Smack), as the kernel printed it.
+    #[serde(default)]
+    pub other_label: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -1,6 +1,390 @@
-//! placeholder
+//! Namespaces: the eight /proc/self/ns links, and whether each is the host's.
+//!
+//! The kernel gives the initial ipc, uts, user, pid, cgroup and time
+//! namespaces fixed inode numbers (include/linux/proc_ns.h, since 3.8, 4.6
+//! and 5.6), while every other namespace gets one from a pool that starts at
+//! 0xF0000000, so an inode comparison proves which is which. The initial mnt
+//! and net namespaces only got fixed numbers in 2025 (exported in
+//! uapi/linux/nsfs.h; present in 6.18, the oldest release trusted here); on
+//! older kernels they are decided by comparing with the host's init when it
+//! is visible, and are otherwise reported as unknown.
+//!
+//! Under gVisor the inode numbers are the sandbox kernel's, so no verdict is
+//! given there.
+
 use crate::fsroot::Root;
-use crate::model::Namespaces;
-pub fn read(_root: &Root) -> Result<Namespaces, String> {
-    Err("not implemented".into())
+use crate::model::{NamespaceInfo, Namespaces, Section};
+use std::io;
+
+/// One of the eight namespace kinds, by its /proc/<pid>/ns name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Cgroup,
+    Ipc,
+    Mnt,
+    Net,
+    Pid,
+    Time,
+    User,
+    Uts,
+}
+
+pub const ALL: [Kind; 8] = [
+    Kind::Cgroup,
+    Kind::Ipc,
+    Kind::Mnt,
+    Kind::Net,
+    Kind::Pid,
+    Kind::Time,
+    Kind::User,
+    Kind::Uts,
+];
+
+/// The initial user namespace's inode.
+pub const USER_INIT_INO: u64 = 0xEFFF_FFFD;
+/// The initial pid namespace's inode.
+pub const PID_INIT_INO: u64 = 0xEFFF_FFFC;
+
+/// Oldest kernel release known to number the initial mnt and net namespaces.
+const FIXED_MNT_NET_SINCE: (u32, u32) = (6, 18);
+
+impl Kind {
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Cgroup => "cgroup",
+            Kind::Ipc => "ipc",
+            Kind::Mnt => "mnt",
+            Kind::Net => "net",
+            Kind::Pid => "pid",
+            Kind::Time => "time",
+            Kind::User => "user",
+            Kind::Uts => "uts",
+        }
+    }
+
+    /// The initial namespace's inode number. `late` is true for the two that
+    /// older kernels allocate dynamically.
+    fn initial_inode(self) -> (u64, bool) {
+        match self {
+            Kind::Ipc => (0xEFFF_FFFF, false),
+            Kind::Uts => (0xEFFF_FFFE, false),
+            Kind::User => (USER_INIT_INO, false),
+            Kind::Pid => (PID_INIT_INO, false),
+            Kind::Cgroup => (0xEFFF_FFFB, false),
+            Kind::Time => (0xEFFF_FFFA, false),
+            Kind::Net => (0xEFFF_FFF9, true),
+            Kind::Mnt => (0xEFFF_FFF8, true),
+        }
+    }
+
+    /// When a link is absent, the kernel predates this kind of namespace.
+    fn since(self) -> Option<&'static str> {
+        match self {
+            Kind::Cgroup => Some("4.6"),
+            Kind::Time => Some("5.6"),
+            _ => None,
+        }
+    }
+}
+
+/// Parses a namespace link target such as `pid:[4026531836]`.
+pub fn parse_link(kind: Kind, target: &str) -> Result<u64, String> {
+    let bad = || format!("unexpected {} namespace link {:?}", kind.name(), target);
+    let rest = target
+        .strip_prefix(kind.name())
+        .and_then(|r| r.strip_prefix(":["))
+        .and_then(|r| r.strip_suffix(']'))
+        .ok_or_else(bad)?;
+    if rest.is_empty() || !rest.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad());
+    }
+    rest.parse().map_err(|_| bad())
+}
+
+/// Reads the inode of `/proc/<pid>/ns/<kind>`.
+pub fn read_inode(root: &Root, pid: &str, kind: Kind) -> Result<u64, String> {
+    let path = format!("/proc/{pid}/ns/{}", kind.name());
+    match root.read_link(&path) {
+        Ok(t) => parse_link(kind, &t),
+        Err(e) if e.source.kind() == io::ErrorKind::NotFound => Err(match kind.since() {
+            Some(v) => format!(
+                "{path} is absent (no {} namespaces before Linux {v})",
+                kind.name()
+            ),
+            None => format!("{path} is absent"),
+        }),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// What, besides the inode itself, can decide whether a namespace is the host's.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Context {
+    /// Set when the kernel is a sandbox (gVisor) whose inode numbers say
+    /// nothing about the host; holds the reason shown as evidence.
+    pub sandbox: Option<String>,
+    /// The kernel numbers the initial mnt and net namespaces too.
+    pub fixed_mnt_net: bool,
+    /// This kind's inode for the host's init, when PID 1 is the host's init
+    /// (the pid namespace is the initial one) and its link was readable.
+    pub host_init: Option<u64>,
+}
+
+/// Decides whether `inode` is the initial namespace of its kind, and says why.
+pub fn classify(kind: Kind, inode: u64, ctx: &Context) -> (Option<bool>, String) {
+    if let Some(why) = &ctx.sandbox {
+        return (
+            None,
+            format!("{why}: inode numbers are the sandbox kernel's, not the host's"),
+        );
+    }
+    let (initial, late) = kind.initial_inode();
+    if inode == initial {
+        let when = if late { ", Linux 6.18+" } else { "" };
+        return (
+            Some(true),
+            format!("the initial namespace's fixed inode ({initial:#x}{when})"),
+        );
+    }
+    if !late {
+        return (
+            Some(false),
+            format!("not the initial namespace's fixed inode {initial:#x}"),
+        );
+    }
+    if ctx.fixed_mnt_net {
+        return (
+            Some(false),
+            format!("not {initial:#x}, the initial namespace's inode on Linux 6.18+"),
+        );
+    }
+    match ctx.host_init {
+        Some(i) if i == inode => (
+            Some(true),
+            "same as the host init's (PID 1 of the host pid namespace)".into(),
+        ),
+        Some(_) => (
+            Some(false),
+            "differs from the host init's (PID 1 of the host pid namespace)".into(),
+        ),
+        None => (
+            None,
+            "no fixed initial inode before Linux 6.18, and the host's init is not visible".into(),
+        ),
+    }
+}
+
+/// `major.minor` of a kernel release such as `6.18.44-fc-v595`.
+pub fn kernel_version(release: &str) -> Option<(u32, u32)> {
+    let mut parts = release.trim().split(['.', '-', '+', '_']);
+    let major = parts.next()?.parse().ok()?;
+    let minor = parts.next()?.parse().ok()?;
+    Some((major, minor))
+}
+
+/// Reads the eight links and decides each one. Only when none of them can be
+/// read does the section fail; a single missing link is that entry's error.
+pub fn read(root: &Root) -> Result<Namespaces, String> {
+    let inodes: Vec<Result<u64, String>> =
+        ALL.iter().map(|&k| read_inode(root, "self", k)).collect();
+    if inodes.iter().all(|r| r.is_err()) {
+        let first = inodes
+            .first()
+            .and_then(|r| r.clone().err())
+            .unwrap_or_default();
+        return Err(format!("no namespace link could be read: {first}"));
+    }
+
+    let sandbox = super::runtime::sandbox_kernel(root);
+    let fixed_mnt_net = root
+        .read("/proc/sys/kernel/osrelease")
+        .ok()
+        .and_then(|r| kernel_version(&r))
+        .is_some_and(|v| v >= FIXED_MNT_NET_SINCE);
+    let pid_index = ALL.iter().position(|&k| k == Kind::Pid);
+    let host_pid_ns = pid_index
+        .and_then(|i| inodes.get(i))
+        .is_some_and(|r| r.as_ref().ok() == Some(&PID_INIT_INO));
+
+    let mut out: Vec<Section<NamespaceInfo>> = Vec::with_capacity(ALL.len());
+    for (&kind, inode) in ALL.iter().zip(inodes) {
+        out.push(match inode {
+            Err(e) => Section::failed(e),
+            Ok(inode) => {
+                let ctx = Context {
+                    sandbox: sandbox.clone(),
+                    fixed_mnt_net,
+                    // With the host's pid namespace, PID 1 is the host's init.
+                    host_init: if host_pid_ns {
+                        read_inode(root, "1", kind).ok()
+                    } else {
+                        None
+                    },
+                };
+                let (host, evidence) = classify(kind, inode, &ctx);
+                Section::Ok(NamespaceInfo {
+                    inode,
+                    host,
+                    evidence,
+                })
+            }
+        });
+    }
+    let mut it = out.into_iter();
+    let mut next = || {
+        it.next()
+            .unwrap_or_else(|| Section::failed("internal error: namespace list too short"))
+    };
+    Ok(Namespaces {
+        cgroup: next(),
+        ipc: next(),
+        mnt: next(),
+        net: next(),
+        pid: next(),
+        time: next(),
+        user: next(),
+        uts: next(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_real_link_targets() {
+        assert_eq!(
+            parse_link(Kind::Pid, "pid:[4026531836]").unwrap(),
+            0xEFFF_FFFC
+        );
+        assert_eq!(
+            parse_link(Kind::Mnt, "mnt:[4026532178]").unwrap(),
+            4026532178
+        );
+        assert_eq!(
+            parse_link(Kind::Time, "time:[4026531834]").unwrap(),
+            0xEFFF_FFFA
+        );
+    }
+
+    #[test]
+    fn rejects_odd_link_targets() {
+        for t in [
+            "",
+            "pid:",
+            "pid:[]",
+            "pid:[-1]",
+            "pid:[+1]",
+            "pid:[12",
+            "net:[4026531836]",
+            "pid:[99999999999999999999999]",
+            "pid:[4026531836]x",
+            "/proc/1/ns/pid",
+        ] {
+            let e = parse_link(Kind::Pid, t).unwrap_err();
+            assert!(e.contains("pid namespace link"), "{t}: {e}");
+        }
+    }
+
+    fn ctx() -> Context {
+        Context::default()
+    }
+
+    #[test]
+    fn fixed_numbers_decide_the_six() {
+        // podman default: private ipc/uts/pid/mnt/net, host cgroup/user/time.
+        assert_eq!(classify(Kind::Cgroup, 4026531835, &ctx()).0, Some(true));
+        assert_eq!(classify(Kind::Ipc, 4026532180, &ctx()).0, Some(false));
+        assert_eq!(classify(Kind::Time, 4026531834, &ctx()).0, Some(true));
+        assert_eq!(classify(Kind::User, 4026531837, &ctx()).0, Some(true));
+        assert_eq!(classify(Kind::Uts, 4026531838, &ctx()).0, Some(true));
+        let (host, why) = classify(Kind::Pid, 4026532181, &ctx());
+        assert_eq!(host, Some(false));
+        assert!(why.contains("0xeffffffc"), "{why}");
+    }
+
+    #[test]
+    fn mnt_and_net_need_evidence() {
+        // The 6.18 fixed numbers are proof on any kernel: the dynamic pool
+        // starts above them.
+        assert_eq!(classify(Kind::Mnt, 4026531832, &ctx()).0, Some(true));
+        assert_eq!(classify(Kind::Net, 4026531833, &ctx()).0, Some(true));
+        // Otherwise unknown...
+        let (host, why) = classify(Kind::Net, 4026532182, &ctx());
+        assert_eq!(host, None);
+        assert!(why.contains("not visible"), "{why}");
+        // ...unless the kernel is known to number them...
+        let c = Context {
+            fixed_mnt_net: true,
+            ..ctx()
+        };
+        assert_eq!(classify(Kind::Net, 4026532182, &c).0, Some(false));
+        // ...or the host's init can be compared with.
+        let c = Context {
+            host_init: Some(4026531992),
+            ..ctx()
+        };
+        assert_eq!(classify(Kind::Mnt, 4026531992, &c).0, Some(true));
+        assert_eq!(classify(Kind::Mnt, 4026532178, &c).0, Some(false));
+    }
+
+    #[test]
+    fn a_sandbox_kernel_gets_no_verdict() {
+        let c = Context {
+            sandbox: Some("gVisor (/proc/cmdline)".into()),
+            fixed_mnt_net: true,
+            host_init: Some(1),
+        };
+        for k in ALL {
+            let (host, why) = classify(k, 0xEFFF_FFFC, &c);
+            assert_eq!(host, None);
+            assert!(why.starts_with("gVisor"), "{why}");
+        }
+    }
+
+    #[test]
+    fn kernel_versions() {
+        assert_eq!(kernel_version("6.18.44-fc-v595\n"), Some((6, 18)));
+        assert_eq!(kernel_version("5.10.0-21-amd64"), Some((5, 10)));
+        assert_eq!(kernel_version("4.4.0"), Some((4, 4)));
+        assert_eq!(kernel_version("6.19-rc1"), Some((6, 19)));
+        assert_eq!(kernel_version("6"), None);
+        assert_eq!(kernel_version(""), None);
+        assert_eq!(kernel_version("x.y"), None);
+        assert_eq!(kernel_version("99999999999.1"), None);
+    }
+
+    #[test]
+    fn missing_links_are_per_namespace_errors() {
+        let dir = tempdir("ns-partial");
+        let ns = dir.join("proc/self/ns");
+        std::fs::create_dir_all(&ns).unwrap();
+        for (k, t) in [("pid", "pid:[4026532181]"), ("user", "user:[4026531837]")] {
+            std::os::unix::fs::symlink(t, ns.join(k)).unwrap();
+        }
+        let n = read(&Root::new(&dir)).unwrap();
+        assert_eq!(n.pid.ok().unwrap().host, Some(false));
+        assert_eq!(n.user.ok().unwrap().host, Some(true));
+        let e = n.time.error().unwrap();
+        assert!(e.contains("before Linux 5.6"), "{e}");
+        assert!(n.mnt.error().unwrap().contains("/proc/self/ns/mnt"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn no_links_at_all_fails_the_section() {
+        let e = read(&Root::new("/nonexistent-whatami-root")).unwrap_err();
+        assert!(e.contains("no namespace link"), "{e}");
+    }
+
+    pub(crate) fn tempdir(tag: &str) -> std::path::PathBuf {
+        let d = std::env::temp_dir().join(format!(
+            "whatami-test-{tag}-{}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
 }
