@@ -134,8 +134,10 @@ if [ ! -f "$docker_json" ]; then
   if [ ! -f "$docker_json" ]; then
     log "fetching golang-github-docker-docker-dev for Docker's default profile"
     rm -rf "$LAB/deb"; mkdir -p "$LAB/deb"
-    (cd "$LAB/deb" && timeout 300 apt-get download golang-github-docker-docker-dev >/dev/null 2>&1) \
-      || { log "apt-get download golang-github-docker-docker-dev failed (apt-get update first?)"; exit 1; }
+    fetch() { (cd "$LAB/deb" && timeout 300 apt-get download golang-github-docker-docker-dev >/dev/null 2>&1); }
+    # A machine whose package lists were never fetched knows no such package yet.
+    fetch || { timeout 300 apt-get update -qq && fetch; } \
+      || { log "apt-get download golang-github-docker-docker-dev failed"; exit 1; }
     dpkg -x "$LAB"/deb/*.deb "$LAB/deb/x"
   fi
 fi
