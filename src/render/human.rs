@@ -21,7 +21,13 @@ pub fn write(out: &mut impl Write, r: &Report, color: bool) -> io::Result<()> {
     w.system(&r.system)?;
     w.identity(&r.identity)?;
     super::seccomp::write(&mut w, &r.seccomp)?;
-    w.capabilities(&r.capabilities)?;
+    let no_new_privs = r.seccomp.status.ok().map(|s| s.no_new_privs);
+    let private_userns = r
+        .namespaces
+        .ok()
+        .and_then(|n| n.user.ok())
+        .is_some_and(|u| u.host == Some(false));
+    w.capabilities(&r.capabilities, no_new_privs, private_userns)?;
     w.namespaces(&r.namespaces)?;
     w.user_namespace(&r.user_namespace)?;
     w.lsm(&r.lsm)?;
@@ -113,6 +119,9 @@ impl<W: Write> Writer<'_, W> {
             format!("{} {}", self.p.heading(&rt.name), self.p.dim("(container)"))
         };
         self.row("runtime", &what)?;
+        if let Some((_, rest)) = rt.detected.split_first().filter(|(_, r)| !r.is_empty()) {
+            self.row("also", &rest.join(", "))?;
+        }
         for (i, e) in rt.evidence.iter().enumerate() {
             let line = self.p.dim(e);
             if i == 0 {
@@ -166,7 +175,12 @@ impl<W: Write> Writer<'_, W> {
         self.list_row("groups", &groups, |_, s| s.to_string())
     }
 
-    fn capabilities(&mut self, s: &Section<Capabilities>) -> io::Result<()> {
+    fn capabilities(
+        &mut self,
+        s: &Section<Capabilities>,
+        no_new_privs: Option<bool>,
+        private_userns: bool,
+    ) -> io::Result<()> {
         self.section("Capabilities")?;
         let c = match s {
             Section::Ok(c) => c,
@@ -205,23 +219,68 @@ impl<W: Write> Writer<'_, W> {
             None => self.row("ambient", &self.p.dim("not supported by this kernel"))?,
         }
         let d = &c.vs_docker_default;
-        let diff = if d.added.is_empty() && d.dropped.is_empty() {
-            "same as Docker's default set".to_string()
+        if d.added.is_empty() && d.dropped.is_empty() {
+            self.row("vs Docker", "same as Docker's default set")?;
         } else {
-            let mut parts = Vec::new();
-            if !d.added.is_empty() {
-                parts.push(format!("added {}", self.p.warn(&d.added.join(" "))));
+            // One list per direction, each led by a plain word, wrapped
+            // under the values like the sets above.
+            let mut label = "vs Docker";
+            for (word, list, good) in [("added", &d.added, false), ("dropped", &d.dropped, true)] {
+                if list.is_empty() {
+                    continue;
+                }
+                let items: Vec<String> = std::iter::once(format!("{word}:"))
+                    .chain(list.iter().cloned())
+                    .collect();
+                self.list_row(label, &items, |p, s| {
+                    if s.ends_with(':') {
+                        s.to_string()
+                    } else if good {
+                        p.good(s)
+                    } else {
+                        p.warn(s)
+                    }
+                })?;
+                label = "";
             }
-            if !d.dropped.is_empty() {
-                parts.push(format!("dropped {}", self.p.good(&d.dropped.join(" "))));
-            }
-            parts.join("; ")
-        };
-        self.row("vs Docker", &diff)?;
+        }
         if c.dangerous_effective.is_empty() {
-            self.row("dangerous", &self.p.good("none effective"))
+            self.row("dangerous", &self.p.good("none effective"))?;
         } else {
-            self.list_row("dangerous", &c.dangerous_effective, |p, s| p.bad(s))
+            self.list_row("dangerous", &c.dangerous_effective, |p, s| p.bad(s))?;
+            if private_userns {
+                self.cont(&self.p.dim(
+                    "(held in a private user namespace: they act on what it owns, not on the host)",
+                ))?;
+            }
+        }
+        // Dangerous capabilities only in the bounding set come back through
+        // exec of a setuid-root or file-capability binary, which
+        // no_new_privs rules out.
+        let gainable: Vec<String> = c
+            .dangerous_bounding
+            .iter()
+            .filter(|b| !c.dangerous_effective.contains(b))
+            .cloned()
+            .collect();
+        if gainable.is_empty() {
+            return Ok(());
+        }
+        match no_new_privs {
+            Some(true) => self.row(
+                "gainable",
+                &self
+                    .p
+                    .good("none: no_new_privs stops exec from granting the bounding set"),
+            ),
+            _ => {
+                self.list_row("gainable", &gainable, |p, s| p.warn(s))?;
+                self.cont(
+                    &self
+                        .p
+                        .dim("(in the bounding set: a setuid or file-capability exec grants them)"),
+                )
+            }
         }
     }
 
@@ -281,12 +340,17 @@ impl<W: Write> Writer<'_, W> {
             self.row("setgroups", sg)?;
         }
         let root = match (u.root_is_host_root, u.root_maps_to) {
-            (Some(true), _) => self.p.bad("uid 0 here is uid 0 on the host"),
-            (Some(false), Some(h)) => self.p.good(&format!("uid 0 here is uid {h} outside")),
-            (Some(false), None) => self.p.good("uid 0 is not mapped"),
-            (None, _) => self.p.warn("cannot tell"),
+            (Some(true), _) => self.p.bad("the host's root"),
+            (Some(false), _) => self.p.good("not the host's root"),
+            (None, Some(0)) => self.p.warn("uid 0 of the parent user namespace"),
+            (None, Some(n)) => format!("uid {n} of the parent user namespace"),
+            (None, None) => self.p.warn("cannot tell"),
         };
-        self.row("root", &root)
+        self.row("root", &root)?;
+        if !u.evidence.is_empty() {
+            self.cont(&self.p.dim(&u.evidence))?;
+        }
+        Ok(())
     }
 
     fn map_rows(&mut self, label: &str, map: &[IdMapEntry]) -> io::Result<()> {
@@ -323,6 +387,9 @@ impl<W: Write> Writer<'_, W> {
             None => self.p.dim("none"),
         };
         self.row("SELinux", &se)?;
+        if let Some(label) = &l.other_label {
+            self.row("other label", label)?;
+        }
         match &l.active {
             Some(a) => self.row("active LSMs", &a.join(",")),
             None => self.row(
