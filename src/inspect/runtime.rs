@@ -253,32 +253,28 @@ pub fn decide(f: &Facts) -> Result<Runtime, String> {
     if f.init_comm.as_deref().map(str::trim) == Some("bwrap") {
         found.push(named("bubblewrap", "PID 1 is bwrap (/proc/1/comm)"));
     }
-    let own_cgroup = f.self_cgroup.as_deref().and_then(cgroup_finding);
-    let init_cgroup = f.init_cgroup.as_deref().and_then(cgroup_finding);
+    let own_cgroup = f.self_cgroup.as_deref().and_then(cgroup_engines);
+    let init_cgroup = f.init_cgroup.as_deref().and_then(cgroup_engines);
+    let mut cgroup = |(engines, path): (Vec<&str>, String), whose: &str| {
+        for engine in engines {
+            found.push(named(engine, format!("cgroup path {path} ({whose})")));
+        }
+    };
     match (own_cgroup, init_cgroup) {
-        (Some(a), Some(b)) if a == b => found.push(named(
-            &a.0,
-            format!("cgroup path {} (this process and PID 1)", a.1),
-        )),
+        (Some(a), Some(b)) if a == b => cgroup(a, "this process and PID 1"),
         (own, init) => {
-            if let Some((engine, path)) = own {
-                found.push(named(
-                    &engine,
-                    format!("cgroup path {path} (/proc/self/cgroup)"),
-                ));
+            if let Some(x) = own {
+                cgroup(x, "/proc/self/cgroup");
             }
-            if let Some((engine, path)) = init {
-                found.push(named(
-                    &engine,
-                    format!("cgroup path {path} (/proc/1/cgroup)"),
-                ));
+            if let Some(x) = init {
+                cgroup(x, "/proc/1/cgroup");
             }
         }
     }
 
-    // Drop repeated evidence (self and PID 1 often agree word for word).
+    // Drop repeated findings (self and PID 1 often agree word for word).
     let mut seen = std::collections::HashSet::new();
-    found.retain(|x| seen.insert(x.evidence.clone()));
+    found.retain(|x| seen.insert((x.name.clone(), x.evidence.clone())));
 
     let pid_note = match f.pid_ns {
         Some(PID_INIT_INO) => Some((
@@ -321,7 +317,12 @@ pub fn decide(f: &Facts) -> Result<Runtime, String> {
         None => "none".to_string(),
     };
 
-    let mut all: Vec<String> = found.into_iter().map(|x| x.evidence).collect();
+    let mut all: Vec<String> = Vec::new();
+    for x in found {
+        if !all.contains(&x.evidence) {
+            all.push(x.evidence);
+        }
+    }
     all.append(&mut evidence);
     match pid_note {
         Some((_, note)) => all.push(note),
@@ -546,25 +547,45 @@ fn mount_findings(mountinfo: &str, storage_engine: &str) -> Vec<Finding> {
     out
 }
 
-/// A runtime named by a cgroup path (cgroup v1, or v2 without a private
-/// cgroup namespace), with the path.
-fn cgroup_finding(cgroup: &str) -> Option<(String, String)> {
-    const PATTERNS: [(&str, &str); 9] = [
-        ("/kubepods", "kubernetes"),
-        ("/docker/", "docker"),
-        ("docker-", "docker"),
-        ("libpod", "podman"),
-        ("crio-", "cri-o"),
-        ("cri-containerd-", "containerd"),
-        ("/lxc.payload", "lxc"),
-        ("/lxc/", "lxc"),
-        ("systemd-nspawn@", "systemd-nspawn"),
-    ];
+/// The runtimes named by the first cgroup path that names any, with that
+/// path (cgroup v1, or v2 without a private cgroup namespace). Segments are
+/// matched whole, with the container id where the runtime writes one, so a
+/// path that merely contains "docker" names nothing.
+fn cgroup_engines(cgroup: &str) -> Option<(Vec<&'static str>, String)> {
     cgroup.lines().find_map(|line| {
         let path = line.splitn(3, ':').nth(2)?;
-        let (_, engine) = PATTERNS.iter().find(|(p, _)| path.contains(p))?;
-        let shown: String = path.chars().take(120).collect();
-        Some((engine.to_string(), shown))
+        let segments: Vec<&str> = path.split('/').collect();
+        let mut engines: Vec<&'static str> = Vec::new();
+        for (i, seg) in segments.iter().enumerate() {
+            let next = segments.get(i + 1).copied().unwrap_or("");
+            let scoped = |prefix: &str| {
+                seg.strip_prefix(prefix)
+                    .map(|r| r.strip_suffix(".scope").unwrap_or(r))
+                    .is_some_and(is_container_id)
+            };
+            let engine = if seg.starts_with("kubepods") {
+                Some("kubernetes")
+            } else if (*seg == "docker" && is_container_id(next)) || scoped("docker-") {
+                Some("docker")
+            } else if *seg == "libpod_parent" || scoped("libpod-") || scoped("libpod-conmon-") {
+                Some("podman")
+            } else if scoped("crio-") || scoped("crio-conmon-") {
+                Some("cri-o")
+            } else if scoped("cri-containerd-") {
+                Some("containerd")
+            } else if seg.starts_with("lxc.payload") || (*seg == "lxc" && !next.is_empty()) {
+                Some("lxc")
+            } else if seg.starts_with("systemd-nspawn@") {
+                Some("systemd-nspawn")
+            } else {
+                None
+            };
+            if let Some(e) = engine.filter(|e| !engines.contains(e)) {
+                engines.push(e);
+            }
+        }
+        let shown: String = path.chars().take(160).collect();
+        (!engines.is_empty()).then_some((engines, shown))
     })
 }
 
@@ -870,6 +891,69 @@ mod tests {
             assert!(r.evidence[0].len() < 120);
         }
         assert_eq!(declared("LXC\n", "x").name.as_deref(), Some("lxc"));
+    }
+
+    #[test]
+    fn cgroup_paths_name_runtimes_by_whole_segments() {
+        let id = "8162ab73a115ea05400e4caf321bc7e3ad8ebd9e3dd3a3fc247fc4400c8f4cda";
+        let names = |c: &str| cgroup_engines(c).map(|(e, _)| e).unwrap_or_default();
+        // dockerd 20.10 on cgroup v1 (cgroupfs driver).
+        assert_eq!(
+            names(&format!("9:name=systemd:/docker/{id}\n")),
+            vec!["docker"]
+        );
+        // The systemd driver on cgroup v2 without a private cgroup namespace.
+        assert_eq!(
+            names(&format!("0::/system.slice/docker-{id}.scope\n")),
+            vec!["docker"]
+        );
+        // podman 4.3.1 with cgroupfs, as captured here.
+        assert_eq!(
+            names(&format!("1:cpu:/libpod_parent/libpod-{id}\n")),
+            vec!["podman"]
+        );
+        // Kubernetes with the systemd driver and containerd.
+        assert_eq!(
+            names(&format!(
+                "0::/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod0b6e9f9e.slice/cri-containerd-{id}.scope\n"
+            )),
+            vec!["kubernetes", "containerd"]
+        );
+        assert_eq!(
+            names(&format!("0::/kubepods.slice/crio-{id}.scope\n")),
+            vec!["kubernetes", "cri-o"]
+        );
+        assert_eq!(names("0::/lxc.payload.c1\n"), vec!["lxc"]);
+        assert_eq!(
+            names("1:name=systemd:/machine.slice/systemd-nspawn@web.service/payload\n"),
+            vec!["systemd-nspawn"]
+        );
+        // Names that only contain a runtime's name are not evidence: the
+        // runc fixture's own cgroup is /whatami-capture-runc-docker-<pid>.
+        for c in [
+            "0::/whatami-capture-runc-docker-16250\n",
+            "0::/docker\n",
+            "0::/docker/notanid\n",
+            "0::/user.slice/libpod-short.scope\n",
+            "0::/\n",
+            "garbage",
+            "",
+        ] {
+            assert_eq!(names(c), Vec::<&str>::new(), "{c}");
+        }
+    }
+
+    #[test]
+    fn kubernetes_cgroup_names_both_layers() {
+        let id = "2f1e9c0c1b8a4c6f1ad6ccf7a1ff0b7cf8f3b8e0e0f3a8a9d1b2c3d4e5f6a7b8";
+        let f = Facts {
+            self_cgroup: Some(format!("0::/kubepods.slice/cri-containerd-{id}.scope\n")),
+            init_cgroup: Some(format!("0::/kubepods.slice/cri-containerd-{id}.scope\n")),
+            ..facts()
+        };
+        let r = decide(&f).unwrap();
+        assert_eq!(r.detected, vec!["kubernetes", "containerd"]);
+        assert_eq!(r.evidence.len(), 2, "{:?}", r.evidence);
     }
 
     #[test]
