@@ -115,6 +115,8 @@ impl<W: Write> Writer<'_, W> {
         };
         let what = if !rt.container {
             self.p.good("not in a container")
+        } else if rt.name == "unknown" {
+            self.p.warn("in a container, runtime unknown")
         } else {
             format!("{} {}", self.p.heading(&rt.name), self.p.dim("(container)"))
         };
