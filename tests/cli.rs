@@ -1,0 +1,430 @@
+//! Runs the built binary the way users do and checks what it prints.
+//!
+//! Every run gets an empty environment, so a NO_COLOR or TERM of the
+//! developer's shell cannot change the output. The human output on each tree
+//! under tests/fixtures/ (captured inside real containers) is compared with
+//! tests/snapshots/<config>.txt; after an intended change of the output,
+//! regenerate them with
+//!
+//!     UPDATE_SNAPSHOTS=1 cargo test --test cli
+//!
+//! and review the diff. A fixture without a snapshot fails until then.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use whatami::model::{Report, SeccompMode};
+
+fn manifest_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn whatami(args: &[&str]) -> Output {
+    whatami_env(args, &[])
+}
+
+fn whatami_env(args: &[&str], env: &[(&str, &str)]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_whatami"))
+        .args(args)
+        .env_clear()
+        .envs(env.iter().copied())
+        .current_dir(manifest_dir())
+        .output()
+        .expect("run whatami")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).expect("stdout is UTF-8")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn fixtures() -> Vec<(String, PathBuf)> {
+    let dir = manifest_dir().join("tests/fixtures");
+    let mut out: Vec<(String, PathBuf)> = std::fs::read_dir(&dir)
+        .expect("tests/fixtures")
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().is_dir())
+        .map(|e| (e.file_name().to_string_lossy().into_owned(), e.path()))
+        .collect();
+    out.sort();
+    assert!(!out.is_empty(), "no fixture under {}", dir.display());
+    out
+}
+
+fn json_report(args: &[&str]) -> (Report, Output) {
+    let mut all = vec!["--json"];
+    all.extend_from_slice(args);
+    let o = whatami(&all);
+    let text = stdout(&o);
+    let report: Report = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("--json {args:?} does not parse back: {e}\n{text}"));
+    (report, o)
+}
+
+fn fixture_report(config: &str) -> Report {
+    let root = format!("tests/fixtures/{config}");
+    let (r, o) = json_report(&["--root", &root]);
+    assert_eq!(o.status.code(), Some(0), "{config}: {}", stderr(&o));
+    r
+}
+
+/// A scratch tree under the target directory, removed first if it exists.
+fn scratch(name: &str) -> PathBuf {
+    let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn write(root: &Path, path: &str, text: &str) {
+    let p = root.join(path);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, text).unwrap();
+}
+
+fn link(root: &Path, path: &str, target: &str) {
+    let p = root.join(path);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::os::unix::fs::symlink(target, p).unwrap();
+}
+
+#[test]
+fn json_on_the_live_system_parses_back() {
+    let (r, o) = json_report(&["--probe", "none"]);
+    assert!(
+        matches!(o.status.code(), Some(0) | Some(3)),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(r.schema_version, 1);
+    assert_eq!(r.whatami_version, env!("CARGO_PKG_VERSION"));
+    // This process can always read its own status file and namespaces.
+    assert!(r.capabilities.is_ok(), "{:?}", r.capabilities);
+    assert!(r.namespaces.is_ok(), "{:?}", r.namespaces);
+    assert_eq!(o.status.code() == Some(0), r.failed_sections().is_empty());
+}
+
+#[test]
+fn json_on_every_fixture_parses_back_and_is_complete() {
+    for (config, _) in fixtures() {
+        let r = fixture_report(&config);
+        assert!(
+            r.failed_sections().is_empty(),
+            "{config}: {:?}",
+            r.failed_sections()
+        );
+    }
+}
+
+#[test]
+fn json_has_the_contract_paths() {
+    let o = whatami(&["--json", "--root", "tests/fixtures/podman-default"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    for p in [
+        "/schema_version",
+        "/whatami_version",
+        "/seccomp/mode",
+        "/seccomp/filters",
+        "/seccomp/no_new_privs",
+        "/seccomp/probe/method",
+        "/capabilities/effective",
+        "/capabilities/permitted",
+        "/capabilities/inheritable",
+        "/capabilities/bounding",
+        "/capabilities/ambient",
+        "/runtime/name",
+        "/runtime/evidence",
+    ] {
+        assert!(v.pointer(p).is_some(), "{p} missing");
+    }
+    for ns in ["cgroup", "ipc", "mnt", "net", "pid", "time", "user", "uts"] {
+        assert!(
+            v.pointer(&format!("/namespaces/{ns}/inode"))
+                .is_some_and(|i| i.is_u64())
+        );
+        assert!(v.pointer(&format!("/namespaces/{ns}/host")).is_some());
+    }
+    assert_eq!(v.pointer("/seccomp/probe/method").unwrap(), "none");
+    assert_eq!(v.pointer("/seccomp/mode").unwrap(), "filter");
+}
+
+#[test]
+fn fixtures_report_what_each_container_was_given() {
+    // podman 4.3.1, containers.conf defaults: 11 caps, one filter, private
+    // pid/net/mnt/ipc/uts, the host's cgroup/user/time namespaces.
+    let r = fixture_report("podman-default");
+    assert_eq!(r.runtime.ok().unwrap().name, "podman");
+    let s = r.seccomp.status.ok().unwrap();
+    assert_eq!(
+        (s.mode, s.filters, s.no_new_privs),
+        (SeccompMode::Filter, Some(1), false)
+    );
+    let c = r.capabilities.ok().unwrap();
+    assert_eq!(c.effective.len(), 11);
+    assert_eq!(
+        c.vs_docker_default.dropped,
+        ["CAP_NET_RAW", "CAP_MKNOD", "CAP_AUDIT_WRITE"]
+    );
+    let n = r.namespaces.ok().unwrap();
+    let host = |s: &whatami::model::Section<whatami::model::NamespaceInfo>| s.ok().unwrap().host;
+    assert_eq!(host(&n.pid), Some(false));
+    assert_eq!(host(&n.net), Some(false));
+    assert_eq!(host(&n.user), Some(true));
+    assert_eq!(host(&n.cgroup), Some(true));
+    assert_eq!(r.user_namespace.ok().unwrap().root_is_host_root, Some(true));
+
+    // dockerd: Docker's own 14 capabilities, /.dockerenv and its mounts.
+    let r = fixture_report("dockerd");
+    let rt = r.runtime.ok().unwrap();
+    assert_eq!(rt.name, "docker");
+    assert!(
+        rt.evidence
+            .iter()
+            .any(|e| e.contains("/containers/") && e.contains("bind-mounted"))
+    );
+    let c = r.capabilities.ok().unwrap();
+    assert!(c.vs_docker_default.added.is_empty() && c.vs_docker_default.dropped.is_empty());
+
+    // systemd-nspawn shares the host's network namespace by default.
+    let r = fixture_report("nspawn");
+    assert_eq!(r.runtime.ok().unwrap().name, "systemd-nspawn");
+    assert_eq!(host(&r.namespaces.ok().unwrap().net), Some(true));
+    assert_eq!(r.seccomp.status.ok().unwrap().filters, Some(5));
+
+    // podman --uidmap 0:100000:65536: root is uid 100000 outside.
+    let u = fixture_report("podman-uidmap")
+        .user_namespace
+        .ok()
+        .unwrap()
+        .clone();
+    assert_eq!(u.root_maps_to, Some(100000));
+    assert_eq!(u.initial, Some(false));
+    assert_eq!(u.root_is_host_root, None);
+
+    // bubblewrap: its own pid 1, no_new_privs always.
+    let r = fixture_report("bwrap");
+    assert_eq!(r.runtime.ok().unwrap().name, "bubblewrap");
+    assert!(r.seccomp.status.ok().unwrap().no_new_privs);
+
+    // A runc bundle leaves no marker: a container, runtime unknown.
+    let rt = fixture_report("runc-docker").runtime.ok().unwrap().clone();
+    assert_eq!((rt.name.as_str(), rt.container), ("unknown", true));
+
+    // This machine's root file system has a stray /.dockerenv.
+    let rt = fixture_report("host").runtime.ok().unwrap().clone();
+    assert_eq!((rt.name.as_str(), rt.container), ("none", false));
+    assert!(rt.evidence.iter().any(|e| e.contains("leftover")));
+}
+
+#[test]
+fn human_output_matches_the_snapshots() {
+    let update = std::env::var_os("UPDATE_SNAPSHOTS").is_some_and(|v| v == "1");
+    let snapshots = manifest_dir().join("tests/snapshots");
+    let mut failures = Vec::new();
+    for (config, _) in fixtures() {
+        let root = format!("tests/fixtures/{config}");
+        let o = whatami(&["--color", "never", "--root", &root]);
+        assert_eq!(o.status.code(), Some(0), "{config}: {}", stderr(&o));
+        let got = stdout(&o);
+        assert!(
+            !got.contains('\u{1b}'),
+            "{config}: color codes with --color never"
+        );
+        let path = snapshots.join(format!("{config}.txt"));
+        if update {
+            std::fs::create_dir_all(&snapshots).unwrap();
+            std::fs::write(&path, &got).unwrap();
+            continue;
+        }
+        let want = std::fs::read_to_string(&path).unwrap_or_default();
+        if got != want {
+            let line = got
+                .lines()
+                .zip(want.lines())
+                .position(|(a, b)| a != b)
+                .unwrap_or_else(|| got.lines().count().min(want.lines().count()));
+            failures.push(format!(
+                "{config}: differs from {} at line {}:\n  got:  {:?}\n  want: {:?}",
+                path.display(),
+                line + 1,
+                got.lines().nth(line).unwrap_or("<end>"),
+                want.lines().nth(line).unwrap_or("<end>"),
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{}\n(UPDATE_SNAPSHOTS=1 cargo test --test cli regenerates them)",
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn color_follows_the_flag_and_no_color() {
+    let args = ["--root", "tests/fixtures/podman-default"];
+    let always = whatami(&[&args[..], &["--color", "always"]].concat());
+    assert!(stdout(&always).contains("\u{1b}["));
+    // Explicit --color=always wins over NO_COLOR.
+    let forced = whatami_env(
+        &[&args[..], &["--color=always"]].concat(),
+        &[("NO_COLOR", "1")],
+    );
+    assert!(stdout(&forced).contains("\u{1b}["));
+    // Auto: stdout is a pipe here, so no color, and NO_COLOR agrees.
+    for env in [&[][..], &[("NO_COLOR", "1")][..]] {
+        let auto = whatami_env(&args, env);
+        assert!(!stdout(&auto).contains('\u{1b}'));
+    }
+}
+
+#[test]
+fn bad_usage_exits_2_with_a_message() {
+    let o = whatami(&["--bogus"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--bogus"), "{}", stderr(&o));
+    assert!(o.stdout.is_empty());
+
+    let o = whatami(&["--color", "sometimes"]);
+    assert_eq!(o.status.code(), Some(2));
+    let e = stderr(&o);
+    assert!(e.contains("sometimes") && e.contains("always"), "{e}");
+
+    let o = whatami(&["--root"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn help_documents_the_exit_codes() {
+    let o = whatami(&["--help"]);
+    assert_eq!(o.status.code(), Some(0));
+    let h = stdout(&o);
+    assert!(h.contains("Exit codes:") && h.contains("  3  "), "{h}");
+}
+
+#[test]
+fn a_tree_without_a_status_file_exits_3_and_keeps_the_other_sections() {
+    let root = scratch("no-status");
+    for (ns, ino) in [
+        ("pid", 4026532181u64),
+        ("user", 4026531837),
+        ("net", 4026532182),
+    ] {
+        link(
+            &root,
+            &format!("proc/self/ns/{ns}"),
+            &format!("{ns}:[{ino}]"),
+        );
+    }
+    write(&root, "proc/sys/kernel/osrelease", "6.18.44-fc-v595\n");
+    let root_arg = root.to_string_lossy().into_owned();
+    let (r, o) = json_report(&["--root", &root_arg]);
+    assert_eq!(o.status.code(), Some(3));
+    for (name, err) in [
+        ("seccomp", r.seccomp.status.error()),
+        ("capabilities", r.capabilities.error()),
+        ("identity", r.identity.error()),
+    ] {
+        let err = err.unwrap_or_else(|| panic!("{name} should have failed"));
+        assert!(err.contains("/proc/self/status"), "{name}: {err}");
+    }
+    // What does not need the status file is still there.
+    let n = r.namespaces.ok().expect("namespaces");
+    assert_eq!(n.pid.ok().unwrap().host, Some(false));
+    assert!(n.time.error().is_some());
+    assert_eq!(r.runtime.ok().unwrap().name, "unknown");
+    // The human output says what is missing and still exits 3.
+    let o = whatami(&["--color", "never", "--root", &root_arg]);
+    assert_eq!(o.status.code(), Some(3));
+    let text = stdout(&o);
+    assert!(
+        text.contains("incomplete report: could not gather"),
+        "{text}"
+    );
+    assert!(text.contains("seccomp, capabilities"), "{text}");
+}
+
+#[test]
+fn a_gvisor_like_tree_fails_only_what_its_status_file_lacks() {
+    // The fields gVisor's sentry prints in /proc/<pid>/status, and its boot line.
+    let root = scratch("gvisor-like");
+    write(
+        &root,
+        "proc/self/status",
+        "Name:\tsh\nState:\tR (running)\nTgid:\t1\nPid:\t1\nPPid:\t0\nTracerPid:\t0\n\
+         FDSize:\t3\nVmSize:\t2332 kB\nVmRSS:\t1460 kB\nVmData:\t240 kB\nThreads:\t1\n\
+         CapInh:\t0000000000000000\nCapPrm:\t00000000a80425fb\nCapEff:\t00000000a80425fb\n\
+         CapBnd:\t00000000a80425fb\nSeccomp:\t0\nMems_allowed:\t1\nMems_allowed_list:\t0\n",
+    );
+    write(
+        &root,
+        "proc/cmdline",
+        "BOOT_IMAGE=/vmlinuz-4.4.0-gvisor quiet\n",
+    );
+    write(&root, "proc/sys/kernel/osrelease", "4.4.0\n");
+    write(
+        &root,
+        "proc/self/uid_map",
+        "         0          0 4294967295\n",
+    );
+    write(
+        &root,
+        "proc/self/gid_map",
+        "         0          0 4294967295\n",
+    );
+    write(&root, ".dockerenv", "");
+    for (ns, ino) in [
+        ("pid", 1u64),
+        ("user", 2),
+        ("mnt", 3),
+        ("net", 4),
+        ("ipc", 5),
+        ("uts", 6),
+        ("cgroup", 7),
+    ] {
+        link(
+            &root,
+            &format!("proc/self/ns/{ns}"),
+            &format!("{ns}:[{ino}]"),
+        );
+    }
+    let root_arg = root.to_string_lossy().into_owned();
+    let (r, o) = json_report(&["--root", &root_arg]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(r.seccomp.status.error().unwrap().contains("NoNewPrivs"));
+    assert!(r.identity.error().unwrap().contains("Uid"));
+    let c = r.capabilities.ok().expect("capabilities");
+    assert_eq!(c.ambient, None);
+    let rt = r.runtime.ok().unwrap();
+    assert_eq!(rt.detected, ["gvisor", "docker"]);
+    let n = r.namespaces.ok().unwrap();
+    assert_eq!(n.pid.ok().unwrap().host, None);
+    assert!(n.pid.ok().unwrap().evidence.starts_with("gVisor"));
+    assert_eq!(r.user_namespace.ok().unwrap().root_is_host_root, None);
+}
+
+#[test]
+fn an_empty_root_is_incomplete_not_a_crash() {
+    let root = scratch("empty");
+    let root_arg = root.to_string_lossy().into_owned();
+    let (r, o) = json_report(&["--root", &root_arg]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(stderr(&o).is_empty(), "{}", stderr(&o));
+    for s in [
+        "seccomp",
+        "capabilities",
+        "namespaces",
+        "user_namespace",
+        "identity",
+        "runtime",
+    ] {
+        assert!(
+            r.failed_sections().contains(&s),
+            "{s}: {:?}",
+            r.failed_sections()
+        );
+    }
+    // System and LSM hold "unknown" values, not errors.
+    assert!(r.system.is_ok() && r.lsm.is_ok());
+}
