@@ -205,7 +205,15 @@ pub fn decide(f: &Facts) -> Result<Runtime, String> {
                 None => "/run/.containerenv exists".to_string(),
             },
         );
-        finding.marker = engine.is_none();
+        // Podman and CRI-O bind-mount the file; one that is not a mount
+        // point was left in the root file system (`podman run --rootfs`
+        // leaves one behind).
+        let mounted = f.mountinfo.as_deref().is_some_and(|mi| {
+            parse_mountinfo(mi)
+                .iter()
+                .any(|m| m.mount_point == "/run/.containerenv")
+        });
+        finding.marker = engine.is_none() && !mounted;
         found.push(finding);
     }
     if f.dockerenv {
@@ -289,19 +297,30 @@ pub fn decide(f: &Facts) -> Result<Runtime, String> {
     };
     let pid_private = pid_note.as_ref().map(|(p, _)| *p);
 
-    // A lone /.dockerenv or empty /run/.containerenv in the host's pid
-    // namespace, with nothing else agreeing, is a file left in the image the
-    // machine was built from, not a container.
-    let only_markers = !found.is_empty() && found.iter().all(|x| x.marker);
+    // /.dockerenv and an unmounted /run/.containerenv are plain files that an
+    // image or a root file system can carry without any engine running it
+    // (this build machine's root has a /.dockerenv). Docker and podman always
+    // also bind-mount /etc/hostname from their state directory, so a marker
+    // that nothing else agrees with is reported as a leftover file. Without
+    // a readable mountinfo there is nothing to check it against: it stands.
     let mut evidence: Vec<String> = Vec::new();
-    if only_markers && pid_private == Some(false) {
-        for x in &found {
-            evidence.push(format!(
-                "{}, but nothing else points to a container: taken as a leftover file",
-                x.evidence
-            ));
-        }
-        found.clear();
+    if f.mountinfo.is_some() {
+        let confirmed: Vec<Option<String>> = found
+            .iter()
+            .filter(|x| !x.marker)
+            .map(|x| x.name.clone())
+            .collect();
+        found.retain(|x| {
+            let keep = !x.marker || confirmed.contains(&x.name);
+            if !keep {
+                evidence.push(format!(
+                    "{}, but nothing else points to {}: taken as a leftover file",
+                    x.evidence,
+                    x.name.as_deref().unwrap_or("a runtime")
+                ));
+            }
+            keep
+        });
     }
 
     let mut detected: Vec<String> = Vec::new();
@@ -835,6 +854,13 @@ mod tests {
         );
     }
 
+    /// The first lines of this build machine's own mountinfo: no container
+    /// mounts.
+    const HOST_MOUNTINFO: &str = "\
+22 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw,discard
+23 22 0:21 / /proc rw,nosuid,nodev,noexec,relatime shared:2 - proc proc rw
+";
+
     #[test]
     fn a_leftover_dockerenv_on_a_host_is_not_docker() {
         // This build machine's root file system carries an empty /.dockerenv.
@@ -842,17 +868,38 @@ mod tests {
             pid_ns: Some(PID_INIT_INO),
             dockerenv: true,
             user_ns: Some(4026532180),
+            mountinfo: Some(HOST_MOUNTINFO.into()),
             ..facts()
         };
         let r = decide(&f).unwrap();
         assert_eq!((r.name.as_str(), r.container), ("none", false));
-        assert!(r.evidence[0].contains("leftover"), "{:?}", r.evidence);
+        assert_eq!(
+            r.evidence[0],
+            "/.dockerenv exists, but nothing else points to docker: taken as a leftover file"
+        );
         assert!(
             r.evidence
                 .iter()
                 .any(|e| e.contains("user namespace is private"))
         );
-        // The same file in a private pid namespace is believed.
+        // `unshare -p -f -m` on that host: a private pid namespace, the same
+        // file, still no Docker mount.
+        let f = Facts {
+            dockerenv: true,
+            mountinfo: Some(HOST_MOUNTINFO.into()),
+            ..facts()
+        };
+        let r = decide(&f).unwrap();
+        assert_eq!((r.name.as_str(), r.container), ("unknown", true));
+        // A /run/.containerenv that is not a mount point is a leftover too
+        // (`podman run --rootfs R` leaves one in R).
+        let f = Facts {
+            containerenv: Some(String::new()),
+            mountinfo: Some(HOST_MOUNTINFO.into()),
+            ..facts()
+        };
+        assert_eq!(decide(&f).unwrap().name, "unknown");
+        // Without a mountinfo to check against, the marker stands.
         let f = Facts {
             dockerenv: true,
             ..facts()
