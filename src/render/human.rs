@@ -280,7 +280,7 @@ impl<W: Write> Writer<'_, W> {
                 self.cont(
                     &self
                         .p
-                        .dim("(in the bounding set: a setuid or file-capability exec grants them)"),
+                        .dim("(in the bounding set: exec of a setuid-root or file-capability binary can grant them)"),
                 )
             }
         }
@@ -341,14 +341,15 @@ impl<W: Write> Writer<'_, W> {
         if let Some(sg) = &u.setgroups {
             self.row("setgroups", sg)?;
         }
+        // About uid 0 of this namespace, whoever runs whatami.
         let root = match (u.root_is_host_root, u.root_maps_to) {
-            (Some(true), _) => self.p.bad("the host's root"),
-            (Some(false), _) => self.p.good("not the host's root"),
-            (None, Some(0)) => self.p.warn("uid 0 of the parent user namespace"),
-            (None, Some(n)) => format!("uid {n} of the parent user namespace"),
+            (Some(true), _) => self.p.bad("is the host's root"),
+            (Some(false), _) => self.p.good("is not the host's root"),
+            (None, Some(0)) => self.p.warn("is uid 0 of the parent user namespace"),
+            (None, Some(n)) => format!("is uid {n} of the parent user namespace"),
             (None, None) => self.p.warn("cannot tell"),
         };
-        self.row("root", &root)?;
+        self.row("uid 0", &root)?;
         if !u.evidence.is_empty() {
             self.cont(&self.p.dim(&u.evidence))?;
         }
