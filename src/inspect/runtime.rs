@@ -224,6 +224,14 @@ pub fn decide(f: &Facts) -> Result<Runtime, String> {
     if let Some(mi) = &f.mountinfo {
         found.extend(mount_findings(mi, storage_engine));
     }
+    // LXD and Incus give their containers a guest API socket, and also set
+    // container=lxc: the socket is the more precise name, so it goes first.
+    if f.incus_socket {
+        found.push(named("incus", "/dev/incus/sock exists"));
+    }
+    if f.lxd_socket {
+        found.push(named("lxd", "/dev/lxd/sock exists"));
+    }
     if let Some(v) = f.systemd_container.as_deref() {
         found.push(declared(v, "/run/systemd/container says"));
     }
@@ -251,12 +259,6 @@ pub fn decide(f: &Facts) -> Result<Runtime, String> {
     }
     if f.flatpak_info {
         found.push(named("flatpak", "/.flatpak-info exists"));
-    }
-    if f.incus_socket {
-        found.push(named("incus", "/dev/incus/sock exists"));
-    }
-    if f.lxd_socket {
-        found.push(named("lxd", "/dev/lxd/sock exists"));
     }
     if f.init_comm.as_deref().map(str::trim) == Some("bwrap") {
         found.push(named("bubblewrap", "PID 1 is bwrap (/proc/1/comm)"));
@@ -765,6 +767,23 @@ mod tests {
                 "the pid namespace is not the host's (inode 4026532181)",
             ]
         );
+    }
+
+    #[test]
+    fn lxd_is_more_precise_than_container_lxc() {
+        let f = Facts {
+            lxd_socket: true,
+            systemd_container: Some("lxc\n".into()),
+            init_environ: Some("container=lxc\0".into()),
+            ..facts()
+        };
+        assert_eq!(decide(&f).unwrap().detected, vec!["lxd", "lxc"]);
+        let f = Facts {
+            init_environ: Some("container=lxc\0".into()),
+            init_cgroup: Some("0::/lxc.payload.web\n".into()),
+            ..facts()
+        };
+        assert_eq!(decide(&f).unwrap().detected, vec!["lxc"]);
     }
 
     #[test]
