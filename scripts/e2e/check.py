@@ -434,6 +434,26 @@ def check_probe(res, report, twin, require_probe):
         "%d mismatches:\n      %s" % (len(mismatches), "\n      ".join(mismatches[:60])))
 
 
+def check_cross(outdir, configs):
+    """The bare runc bundle claims to be what dockerd hands runc: same profile resolution,
+    same capabilities. If so, runc attaches the very same BPF in both."""
+    res = Result("across configurations")
+
+    def filters(config):
+        try:
+            with open(os.path.join(outdir, config, "facts.json")) as f:
+                return json.load(f)["filters"]
+        except (OSError, ValueError):
+            return None
+
+    if "dockerd" in configs and "runc-docker" in configs:
+        a, b = filters("dockerd"), filters("runc-docker")
+        res.check("lab: runc-docker's attached filter is dockerd's, instruction for instruction",
+                  a is not None and a == b, "dockerd %s insns, runc-docker %s insns" % (
+                      [len(p) for p in a or []], [len(p) for p in b or []]))
+    return res
+
+
 def _fmt(v):
     if v["verdict"] == "errno":
         return "errno(%s)" % v["errno"]
@@ -470,6 +490,16 @@ def main(argv):
             per_config.append((config, counts))
             print("== %s: %d passed, %d failed, %d skipped" % (config, counts["PASS"], counts["FAIL"], counts["SKIP"]))
             for status, name, detail in res.rows:
+                if status != "PASS" or os.environ.get("WHATAMI_E2E_VERBOSE") == "1":
+                    print("  %s %s%s" % (status, name, (": " + detail) if detail else ""))
+        cross = check_cross(outdir, configs)
+        if cross.rows:
+            counts = {k: sum(1 for r in cross.rows if r[0] == k) for k in totals}
+            for k in totals:
+                totals[k] += counts[k]
+            per_config.append(("(across configs)", counts))
+            print("== across configurations: %d passed, %d failed" % (counts["PASS"], counts["FAIL"]))
+            for status, name, detail in cross.rows:
                 if status != "PASS" or os.environ.get("WHATAMI_E2E_VERBOSE") == "1":
                     print("  %s %s%s" % (status, name, (": " + detail) if detail else ""))
         with open(os.path.join(outdir, "summary.txt"), "w") as f:
