@@ -23,9 +23,11 @@ configs=("$@")
 
 docker_started=
 cleanup() {
+  lab_cleanup
   [ -z "$docker_started" ] || "$top/scripts/lab/dockerd.sh" stop >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 DIRS=(/proc/self/ns /proc/self/attr/apparmor /proc/1/ns /proc/sys/kernel /sys/kernel/security
   /etc /run/systemd /run/host /var/run/secrets/kubernetes.io/serviceaccount)

@@ -173,9 +173,9 @@ PY
 # does not show up in PWD. For bwrap-seccomp, fd 9 carries the BPF.
 _lab_exec() {
   if [ "$1" = bwrap-seccomp ]; then
-    (cd / && timeout -k 5 "$LAB_TIMEOUT" "${LAB_ARGV[@]}" </dev/null 9<"$LAB/profiles/docker-default.nocaps.bpf")
+    (cd / && exec timeout -k 5 "$LAB_TIMEOUT" "${LAB_ARGV[@]}" </dev/null 9<"$LAB/profiles/docker-default.nocaps.bpf")
   else
-    (cd / && timeout -k 5 "$LAB_TIMEOUT" "${LAB_ARGV[@]}" </dev/null)
+    (cd / && exec timeout -k 5 "$LAB_TIMEOUT" "${LAB_ARGV[@]}" </dev/null)
   fi
 }
 
@@ -222,10 +222,11 @@ _lab_find_sleep() { # TOKEN
   return 1
 }
 
-lab_twin_start() { # CONFIG RUNDIR ; sets TWIN_PID, TWIN_NAME, TWIN_RUNNER
+lab_twin_start() { # CONFIG RUNDIR ; sets TWIN_PID, TWIN_NAME, TWIN_RUNNER, TWIN_TOKEN
   local config=$1 dir=$2
   local token=$((100000 + RANDOM * 7 + $$ % 7))
   TWIN_NAME=$(lab_name "$dir")
+  TWIN_TOKEN=$token
   TWIN_PID=
   local cmd=(sleep "$token")
   if lab_hostfs "$config"; then cmd=("$LAB/bbbin/sleep" "$token"); fi
@@ -246,13 +247,46 @@ lab_twin_start() { # CONFIG RUNDIR ; sets TWIN_PID, TWIN_NAME, TWIN_RUNNER
 lab_twin_stop() { # CONFIG RUNDIR
   local config=$1 dir=$2 _
   # Callers run with set -e: nothing here may fail (the processes may be gone already).
+  # Stopped early (an interrupt while it started), the twin may not have been found yet.
+  if [ -z "${TWIN_PID:-}" ] && [ -n "${TWIN_TOKEN:-}" ]; then TWIN_PID=$(_lab_find_sleep "$TWIN_TOKEN") || true; fi
   if [ -n "${TWIN_PID:-}" ]; then kill -KILL "$TWIN_PID" 2>/dev/null || true; fi
   if [ -n "${TWIN_RUNNER:-}" ]; then
+    # The runner is `timeout`: once the payload is gone the runtime exits; if it does not,
+    # TERM to timeout reaches the runtime's whole process group.
     for _ in $(seq 1 100); do kill -0 "$TWIN_RUNNER" 2>/dev/null || break; sleep 0.1; done
+    kill -TERM "$TWIN_RUNNER" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$TWIN_RUNNER" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$TWIN_RUNNER" 2>/dev/null || true
     wait "$TWIN_RUNNER" 2>/dev/null || true
   fi
   _lab_remove "$config" "$dir" "$TWIN_NAME"
-  TWIN_PID= TWIN_RUNNER=
+  TWIN_PID= TWIN_RUNNER= TWIN_TOKEN=
+  return 0
+}
+
+# Removes every container the lab may have left behind (an interrupted run): all of them
+# are named whatami-<run>-<pid>.
+lab_cleanup() {
+  local podman_env=(env -i "PATH=$LAB_PATH" "CONTAINERS_CONF=$LAB/containers.conf"
+    "CONTAINERS_STORAGE_CONF=$LAB/storage.conf")
+  local id
+  for id in $(timeout 30 "${podman_env[@]}" podman ps -a --format '{{.Names}}' 2>/dev/null | grep '^whatami-'); do
+    timeout 30 "${podman_env[@]}" podman rm -f -t 0 "$id" >/dev/null 2>&1 || true
+  done
+  for id in $(timeout 30 runc list -q 2>/dev/null | grep '^whatami-'); do
+    timeout 30 runc delete -f "$id" >/dev/null 2>&1 || true
+  done
+  for id in $(timeout 30 crun list -q 2>/dev/null | grep '^whatami-'); do
+    timeout 30 "$LAB/bin/crun" delete -f "$id" >/dev/null 2>&1 || true
+  done
+  if id "$LAB_ROOTLESS_USER" >/dev/null 2>&1; then
+    local home
+    home=$(getent passwd "$LAB_ROOTLESS_USER" | cut -d: -f6)
+    for id in $(runuser -u "$LAB_ROOTLESS_USER" -- env -i "PATH=$LAB_PATH" "HOME=$home" \
+      "CONTAINERS_CONF=$LAB/containers-rootless.conf" timeout 30 podman ps -a --format '{{.Names}}' 2>/dev/null | grep '^whatami-'); do
+      runuser -u "$LAB_ROOTLESS_USER" -- env -i "PATH=$LAB_PATH" "HOME=$home" \
+        "CONTAINERS_CONF=$LAB/containers-rootless.conf" timeout 30 podman rm -f -t 0 "$id" >/dev/null 2>&1 || true
+    done
+  fi
   return 0
 }
