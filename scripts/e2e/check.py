@@ -81,6 +81,10 @@ DOCKER_SPOT = {**MKDIR_ALLOWED, **{
     ("x86_64", 272, (0x10000000,)): ("errno", 1),  # unshare(CLONE_NEWUSER)
 }}
 
+ACTIONS_SPOT = {("x86_64", 83, ()): ("kill_process", None), ("x86_64", 258, ()): ("trap", None),
+                ("x86_64", 84, ()): ("kill_thread", None), ("x86_64", 90, ()): ("allowed", None),
+                ("x86_64", 86, ()): ("errno", 13)}
+
 PODMAN = "podman"
 EXPECT = {
     "host": cfg("none", False, HOST, "host", "disabled", False, set()),
@@ -99,6 +103,8 @@ EXPECT = {
     "runc-docker": cfg("unknown", True, "whatami-oci", DOCKER_CAPS, "filter", False, PRIVATE_ALL, spot=DOCKER_SPOT),
     "crun-docker": cfg("unknown", True, "whatami-oci", DOCKER_CAPS, "filter", False, PRIVATE_ALL, spot=DOCKER_SPOT),
     "runc-block-mkdir": cfg("unknown", True, "whatami-oci", DOCKER_CAPS, "filter", False, PRIVATE_ALL, spot=MKDIR_BLOCKED),
+    "runc-actions": cfg("unknown", True, "whatami-oci", DOCKER_CAPS, "filter", False, PRIVATE_ALL, spot=ACTIONS_SPOT),
+    "crun-actions": cfg("unknown", True, "whatami-oci", DOCKER_CAPS, "filter", False, PRIVATE_ALL, spot=ACTIONS_SPOT),
     "runc-unconfined": cfg("unknown", True, "whatami-oci", DOCKER_CAPS, "disabled", False, PRIVATE_ALL),
     "dockerd": cfg("docker", True, "whatami-docker", DOCKER_CAPS, "filter", False, PRIVATE_ALL, spot=DOCKER_SPOT),
     "dockerd-block-mkdir": cfg("docker", True, "whatami-docker", DOCKER_CAPS, "filter", False, PRIVATE_ALL, spot=MKDIR_BLOCKED),

@@ -29,7 +29,7 @@ LAB_CONFIGS=(host podman-default podman-runc podman-privileged podman-block-mkdi
   unshare-all setpriv-nnp)
 # More, for the e2e only: the policies they add are worth checking, not worth fixtures.
 LAB_E2E_EXTRA=(podman-cap-drop-all podman-docker-profile podman-unconfined runc-block-mkdir
-  runc-unconfined dockerd-block-mkdir bwrap-seccomp)
+  runc-unconfined runc-actions crun-actions dockerd-block-mkdir bwrap-seccomp)
 
 # Configurations that run on the host's own file system (no rootfs of their own): the
 # command's files are placed in RUNDIR/rootfs and named by their host path. Their PATH is
@@ -53,6 +53,7 @@ lab_describe() {
   runc-docker) echo "runc run: Docker-like bundle (14 caps, Docker's profile resolved for them)" ;;
   runc-block-mkdir) echo "runc run: Docker-like bundle, mkdir,mkdirat ERRNO(EPERM)" ;;
   runc-unconfined) echo "runc run: Docker-like bundle without seccomp" ;;
+  runc-actions | crun-actions) echo "${1%%-*} run: Docker-like bundle; mkdir KILL_PROCESS, mkdirat TRAP, rmdir KILL_THREAD, chmod LOG, link ERRNO(EACCES)" ;;
   crun-docker) echo "crun run: Docker-like bundle (14 caps, Docker's profile resolved for them)" ;;
   dockerd) echo "docker run (dockerd from docker.io, its built-in profile, --network none)" ;;
   dockerd-block-mkdir) echo "docker run --security-opt seccomp=<Docker's profile with mkdir,mkdirat ERRNO(EPERM)>" ;;
@@ -123,7 +124,7 @@ _lab_argv() { # CONFIG RUNDIR NAME CMD...
     LAB_ARGV=(runuser -u "$LAB_ROOTLESS_USER" -- env -i "PATH=$LAB_PATH" "HOME=$home"
       "CONTAINERS_CONF=$LAB/containers-rootless.conf" podman run --rm --name "$name"
       --network none --hostname whatami-podman --rootfs "$R" "$@") ;;
-  runc-docker | runc-block-mkdir | runc-unconfined | crun-docker)
+  runc-docker | runc-block-mkdir | runc-unconfined | runc-actions | crun-docker | crun-actions)
     local rt=runc
     [ "${config%%-*}" != crun ] || rt=$LAB/bin/crun
     _lab_bundle "$config" "$dir" "$@" || return

@@ -9,7 +9,8 @@ OCI config as linux.seccomp. A bundle run by bare runc or crun must get the same
 object, or it would not be the configuration dockerd would have made.
 
 Subcommands:
-  resolve PROFILE [--caps SET] [--block a,b]        print OCI linux.seccomp
+  resolve PROFILE [--caps SET] [--block a,b] [--actions NAME=ACTION[:ERRNO],...]
+                                                     print OCI linux.seccomp
   block PROFILE --block a,b                          print the profile (moby format) with
                                                      those syscalls forced to ERRNO(EPERM)
   patch-bundle CONFIG [--profile P | --unconfined] [--caps SET] [--block a,b]
@@ -81,9 +82,9 @@ def kernel_tuple(text):
     return int(m.group(1)), int(m.group(2))
 
 
-def block(profile, names, errno=1):
-    """Force `names` to ERRNO(errno): take them out of every rule so that no
-    other rule can allow them, then add one rule of their own."""
+def block(profile, names, errno=1, action="SCMP_ACT_ERRNO"):
+    """Force `names` to `action` (ERRNO(errno) by default): take them out of every rule so
+    that no other rule can decide them, then add one rule of their own."""
     names = [n for n in names if n]
     if not names:
         return profile
@@ -97,8 +98,22 @@ def block(profile, names, errno=1):
             if not rule["names"]:
                 continue
         rules.append(rule)
-    rules.append({"names": names, "action": "SCMP_ACT_ERRNO", "errnoRet": errno})
+    rule = {"names": names, "action": action}
+    if action == "SCMP_ACT_ERRNO":
+        rule["errnoRet"] = errno
+    rules.append(rule)
     profile["syscalls"] = rules
+    return profile
+
+
+def set_actions(profile, spec):
+    """spec: comma list of NAME=ACTION[:ERRNO], e.g. mkdir=SCMP_ACT_KILL_PROCESS,link=SCMP_ACT_ERRNO:13"""
+    for item in (i.strip() for i in spec.split(",")):
+        if not item:
+            continue
+        name, _, action = item.partition("=")
+        action, _, errno = action.partition(":")
+        block(profile, [name], int(errno or 1), action)
     return profile
 
 
@@ -150,13 +165,13 @@ def resolve(profile, caps, native, kernel):
     return out
 
 
-def load(path, blocked):
+def load(path, blocked, actions=""):
     with open(path) as f:
         profile = json.load(f)
     # containers-common spells the default errno "defaultErrno" in older files; the OCI
     # field is defaultErrnoRet and runtimes ignore the other one.
     profile.pop("defaultErrno", None)
-    return block(profile, blocked)
+    return set_actions(block(profile, blocked), actions)
 
 
 def compile_bpf(oci, out_path):
@@ -222,6 +237,7 @@ def main():
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--caps", default="docker")
     common.add_argument("--block", default="")
+    common.add_argument("--actions", default="", help="NAME=ACTION[:ERRNO],... (see set_actions)")
     common.add_argument("--arch", default=NATIVE.get(platform.machine(), platform.machine()))
     common.add_argument("--kernel", default=platform.release())
     p = sub.add_parser("resolve", parents=[common])
@@ -239,11 +255,11 @@ def main():
 
     blocked = [n.strip() for n in getattr(a, "block", "").split(",")]
     if a.cmd == "resolve":
-        json.dump(resolve(load(a.profile, blocked), caps_of(a.caps), a.arch, kernel_tuple(a.kernel)),
+        json.dump(resolve(load(a.profile, blocked, a.actions), caps_of(a.caps), a.arch, kernel_tuple(a.kernel)),
                   sys.stdout, indent=1)
         print()
     elif a.cmd == "block":
-        json.dump(load(a.profile, blocked), sys.stdout, indent=1)
+        json.dump(load(a.profile, blocked, a.actions), sys.stdout, indent=1)
         print()
     elif a.cmd == "patch-bundle":
         caps = caps_of(a.caps)
@@ -253,7 +269,7 @@ def main():
         if a.unconfined or not a.profile:
             linux.pop("seccomp", None)
         else:
-            linux["seccomp"] = resolve(load(a.profile, blocked), caps, a.arch, kernel_tuple(a.kernel))
+            linux["seccomp"] = resolve(load(a.profile, blocked, a.actions), caps, a.arch, kernel_tuple(a.kernel))
         # dockerd gives the same list to bounding, effective and permitted, and nothing
         # to inheritable and ambient.
         cfg.setdefault("process", {})["capabilities"] = {

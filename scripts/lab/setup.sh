@@ -176,6 +176,11 @@ bundle runc runc-docker --profile "$P/docker-default.json" --caps docker
 bundle crun crun-docker --profile "$P/docker-default.json" --caps docker
 bundle runc runc-block-mkdir --profile "$P/docker-default.json" --caps docker --block mkdir,mkdirat
 bundle runc runc-unconfined --unconfined --caps docker
+# Every action a profile can take, on syscalls whatami and busybox sleep never make, so a
+# probe's kill, trap, log and errno answers are checked against real runtimes.
+actions=mkdir=SCMP_ACT_KILL_PROCESS,mkdirat=SCMP_ACT_TRAP,rmdir=SCMP_ACT_KILL_THREAD,chmod=SCMP_ACT_LOG,link=SCMP_ACT_ERRNO:13
+bundle runc runc-actions --profile "$P/docker-default.json" --caps docker --actions "$actions"
+bundle crun crun-actions --profile "$P/docker-default.json" --caps docker --actions "$actions"
 
 # ---------------------------------------------------------------- rootless user
 # A user with a subordinate id range, for rootless podman.
