@@ -73,12 +73,16 @@ def cfg(runtime, container, hostname, caps, seccomp, nnp, private, uid_map=IDENT
 
 # Known verdicts of the policies the lab applies, checked on the attached filter so that a
 # lab that silently applied another profile is caught. (abi, nr, args) -> (verdict, errno)
-MKDIR_BLOCKED = {("x86_64", 83, ()): ("errno", 1), ("x86_64", 258, ()): ("errno", 1)}
+MKDIR_BLOCKED = {("x86_64", 83, ()): ("errno", 1), ("x86_64", 258, ()): ("errno", 1),
+                 ("i386", 39, ()): ("errno", 1), ("x32", 0x40000000 | 83, ()): ("errno", 1)}
 MKDIR_ALLOWED = {("x86_64", 83, ()): ("allowed", None), ("x86_64", 258, ()): ("allowed", None)}
 DOCKER_SPOT = {**MKDIR_ALLOWED, **{
     ("x86_64", 169, ()): ("errno", 1),     # reboot: needs CAP_SYS_BOOT
     ("x86_64", 435, ()): ("errno", 38),    # clone3: ENOSYS without CAP_SYS_ADMIN
     ("x86_64", 272, (0x10000000,)): ("errno", 1),  # unshare(CLONE_NEWUSER)
+    ("x86_64", 135, (8,)): ("allowed", None),      # personality(PER_LINUX32)
+    ("x86_64", 135, (9,)): ("errno", 1),           # personality(another value)
+    ("i386", 88, ()): ("errno", 1),                # reboot, i386 entry point
 }}
 
 ACTIONS_SPOT = {("x86_64", 83, ()): ("kill_process", None), ("x86_64", 258, ()): ("trap", None),
