@@ -14,6 +14,7 @@ set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 export WHATAMI_LAB=${WHATAMI_LAB:-/tmp/whatami-lab}
+"$top/scripts/lab/install-deps.sh"
 "$top/scripts/lab/setup.sh"
 # shellcheck source=lab/lib.sh
 . "$top/scripts/lab/lib.sh"
