@@ -4,9 +4,9 @@
 //! the two renderers. Probes never print; renderers never probe.
 
 use clap::Parser;
-use whatami::{cli, fsroot, inspect, render};
 use std::io::Write;
 use std::process::ExitCode;
+use whatami::{cli, fsroot, inspect, render};
 
 /// Exit status when the report is incomplete (see cli::EXIT_HELP).
 const EXIT_INCOMPLETE: u8 = 3;
