@@ -288,6 +288,15 @@ lab_cleanup() {
       runuser -u "$LAB_ROOTLESS_USER" -- env -i "PATH=$LAB_PATH" "HOME=$home" \
         "CONTAINERS_CONF=$LAB/containers-rootless.conf" timeout 30 podman rm -f -t 0 "$id" >/dev/null 2>&1 || true
     done
+    # Rootless podman keeps a pause process holding its user namespace; it is ours to end.
+    local pause uid f
+    uid=$(id -u "$LAB_ROOTLESS_USER")
+    for f in "/tmp/podman-run-$uid/libpod/tmp/pause.pid" "/run/user/$uid/libpod/tmp/pause.pid"; do
+      pause=$(cat "$f" 2>/dev/null || true)
+      if [ -n "$pause" ] && [ "$(cat "/proc/$pause/comm" 2>/dev/null)" = catatonit ]; then
+        kill -TERM "$pause" 2>/dev/null || true
+      fi
+    done
   fi
   return 0
 }
