@@ -5,6 +5,7 @@
                                       process of a configuration: /proc/PID/status, its
                                       namespaces, id maps and every attached seccomp filter
   check.py host > host.json           the same for the checker itself (the host's view)
+  check.py selftest                   the comparison catches a wrong probe (synthetic reports)
   check.py check OUTDIR [CONFIG...]   compare OUTDIR/<config>/{whatami.json,human.txt,...}
                                       with the configuration (EXPECT below) and the facts
 
@@ -482,6 +483,68 @@ def check_cross(outdir, configs):
     return res
 
 
+def selftest():
+    """The ground-truth comparison must pass a probe that agrees with the filter and fail
+    one that does not (a wrong verdict, a missed argument rule, a gap, a wrong arg probe)."""
+    A = seccomp_truth
+    # x86_64 only: mkdir -> ERRNO(1); unshare with CLONE_NEWUSER in args[0] -> ERRNO(1);
+    # reboot -> KILL_PROCESS; anything else allowed (i386, x32 included).
+    prog = [
+        [0x20, 0, 0, 4], [0x15, 0, 9, A.AUDIT_ARCH_X86_64],
+        [0x20, 0, 0, 0],
+        [0x15, 0, 1, 83], [0x06, 0, 0, A.RET_ERRNO | 1],
+        [0x15, 0, 1, 169], [0x06, 0, 0, A.RET_KILL_PROCESS],
+        [0x15, 0, 3, 272], [0x20, 0, 0, 16], [0x45, 0, 1, 0x10000000], [0x06, 0, 0, A.RET_ERRNO | 1],
+        [0x06, 0, 0, A.RET_ALLOW],
+    ]
+    filters = [prog]
+
+    def report():
+        results = []
+        for abi, base in (("x86_64", 0), ("i386", 0), ("x32", 0x40000000)):
+            for nr in range(base, base + 470):
+                r = dict(abi=abi, nr=nr, name=None, **A.truth(filters, abi, nr))
+                ones = A.truth(filters, abi, nr, [0xFFFFFFFFFFFFFFFF] * 6)
+                if ones != {k: r[k] for k in ("verdict", "errno", "trap_data")}:
+                    r["all_ones"] = ones
+                results.append(r)
+        arg = dict(label="unshare(CLONE_NEWUSER)", syscall="unshare", abi="x86_64", nr=272, args=[0x10000000],
+                   **A.truth(filters, "x86_64", 272, [0x10000000]))
+        return {"seccomp": {"probe": {"method": "notify", "results": results, "arg_probes": [arg]}}}
+
+    def failures(rep):
+        res = Result("selftest")
+        check_probe(res, rep, {"filters": filters}, True)
+        return [r for r in res.rows if r[0] == "FAIL"]
+
+    problems = []
+    if failures(report()):
+        problems.append("a probe that agrees with the filter failed: %s" % failures(report()))
+    broken = {
+        "wrong verdict": lambda r: r["seccomp"]["probe"]["results"][83].update(verdict="allowed", errno=None),
+        "wrong errno": lambda r: r["seccomp"]["probe"]["results"][83].update(errno=38),
+        "kill reported as errno": lambda r: r["seccomp"]["probe"]["results"][169].update(verdict="errno", errno=1),
+        "missed argument rule": lambda r: r["seccomp"]["probe"]["results"][272].pop("all_ones"),
+        "gap in x86_64": lambda r: r["seccomp"]["probe"]["results"].pop(100),
+        "no i386": lambda r: r["seccomp"]["probe"].update(
+            results=[x for x in r["seccomp"]["probe"]["results"] if x["abi"] != "i386"]),
+        "exempt call not exempt": lambda r: r["seccomp"]["probe"]["results"][335].update(verdict="allowed"),
+        "wrong arg probe": lambda r: r["seccomp"]["probe"]["arg_probes"][0].update(verdict="allowed", errno=None),
+        "method none": lambda r: r["seccomp"]["probe"].update(method="none"),
+    }
+    for name, breakit in broken.items():
+        rep = report()
+        breakit(rep)
+        if not failures(rep):
+            problems.append("a probe with a %s passed" % name)
+    if problems:
+        print("check.py selftest FAILED:\n  " + "\n  ".join(problems), file=sys.stderr)
+        return 1
+    print("check.py selftest: the ground-truth comparison passes a faithful probe and catches %d kinds of error"
+          % len(broken))
+    return 0
+
+
 def _fmt(v):
     if v["verdict"] == "errno":
         return "errno(%s)" % v["errno"]
@@ -494,6 +557,8 @@ def main(argv):
     if len(argv) == 3 and argv[1] == "facts":
         json.dump(facts(argv[2]), sys.stdout)
         return 0
+    if len(argv) == 2 and argv[1] == "selftest":
+        return selftest()
     if len(argv) == 2 and argv[1] == "host":
         json.dump(host_facts(), sys.stdout)
         return 0
