@@ -1,0 +1,454 @@
+//! Everything about the prober that depends on the CPU architecture, in one
+//! place: the syscall entry points (ABIs) to probe, their audit arch values,
+//! number ranges and name tables, the syscalls the kernel exempts from
+//! seccomp, and the dedicated syscall instructions the prober's filter
+//! recognises by address.
+
+/// How a probe enters the kernel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entry {
+    /// The architecture's native instruction (`syscall`, `svc #0`).
+    Native,
+    /// `int $0x80` from 64-bit code: the i386 entry point on x86_64.
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+    Int80,
+}
+
+/// One syscall entry point, with its own numbering.
+#[derive(Debug)]
+pub struct Abi {
+    /// Name as the report prints it ("x86_64", "i386", "x32", "aarch64").
+    pub name: &'static str,
+    /// AUDIT_ARCH_* value that seccomp_data.arch carries for this entry point.
+    pub audit_arch: u32,
+    pub entry: Entry,
+    /// Bit or'ed into every number (x32's __X32_SYSCALL_BIT).
+    pub nr_bit: u32,
+    /// Highest number probed, without `nr_bit`: the highest known number plus
+    /// a margin, so rules on numbers this build does not know are seen too.
+    pub max_nr: u32,
+    name_of: fn(u32) -> Option<&'static str>,
+}
+
+impl Abi {
+    /// The syscall's name in this ABI, for a number without `nr_bit`.
+    pub fn name(&self, nr: u32) -> Option<&'static str> {
+        (self.name_of)(nr)
+    }
+}
+
+/// Numbers probed past the highest known syscall: runtimes answer unknown
+/// numbers differently (runc: ENOSYS above the highest number the profile
+/// names), and newer kernels add calls this build does not know.
+const MARGIN: u32 = 32;
+
+#[cfg(target_arch = "x86_64")]
+mod imp {
+    use super::*;
+    use syscalls::{x86, x86_64};
+
+    pub const AUDIT_ARCH_X86_64: u32 = 0xC000_003E;
+    pub const AUDIT_ARCH_I386: u32 = 0x4000_0003;
+    pub const X32_SYSCALL_BIT: u32 = 0x4000_0000;
+
+    fn name64(nr: u32) -> Option<&'static str> {
+        x86_64::Sysno::new(nr as usize).map(|s| s.name())
+    }
+
+    fn name32(nr: u32) -> Option<&'static str> {
+        x86::Sysno::new(nr as usize).map(|s| s.name())
+    }
+
+    /// x32 shares the x86_64 numbers of the "common" entries of the kernel's
+    /// syscall_64.tbl; the "64"-only entries are not x32 calls (their x32
+    /// variants live at 512..=547, listed here from the same table).
+    fn name_x32(nr: u32) -> Option<&'static str> {
+        const X32_ONLY: [&str; 36] = [
+            "rt_sigaction",
+            "rt_sigreturn",
+            "ioctl",
+            "readv",
+            "writev",
+            "recvfrom",
+            "sendmsg",
+            "recvmsg",
+            "execve",
+            "ptrace",
+            "rt_sigpending",
+            "rt_sigtimedwait",
+            "rt_sigqueueinfo",
+            "sigaltstack",
+            "timer_create",
+            "mq_notify",
+            "kexec_load",
+            "waitid",
+            "set_robust_list",
+            "get_robust_list",
+            "vmsplice",
+            "move_pages",
+            "preadv",
+            "pwritev",
+            "rt_tgsigqueueinfo",
+            "recvmmsg",
+            "sendmmsg",
+            "process_vm_readv",
+            "process_vm_writev",
+            "setsockopt",
+            "getsockopt",
+            "io_setup",
+            "io_submit",
+            "execveat",
+            "preadv2",
+            "pwritev2",
+        ];
+        const SIXTY_FOUR_ONLY: [u32; 45] = [
+            13, 15, 16, 19, 20, 45, 46, 47, 54, 55, 59, 101, 127, 128, 129, 131, 134, 156, 174,
+            177, 178, 180, 205, 206, 209, 211, 222, 236, 244, 246, 247, 273, 274, 278, 279, 295,
+            296, 297, 299, 307, 310, 311, 322, 327, 328,
+        ];
+        if (512..512 + X32_ONLY.len() as u32).contains(&nr) {
+            return X32_ONLY.get((nr - 512) as usize).copied();
+        }
+        if SIXTY_FOUR_ONLY.contains(&nr) {
+            return None;
+        }
+        name64(nr)
+    }
+
+    fn highest(last: u32) -> u32 {
+        last + MARGIN
+    }
+
+    pub static ABIS: [Abi; 3] = [
+        Abi {
+            name: "x86_64",
+            audit_arch: AUDIT_ARCH_X86_64,
+            entry: Entry::Native,
+            nr_bit: 0,
+            max_nr: 0, // set by abis()
+            name_of: name64,
+        },
+        Abi {
+            name: "x32",
+            audit_arch: AUDIT_ARCH_X86_64,
+            entry: Entry::Native,
+            nr_bit: X32_SYSCALL_BIT,
+            max_nr: 547,
+            name_of: name_x32,
+        },
+        Abi {
+            name: "i386",
+            audit_arch: AUDIT_ARCH_I386,
+            entry: Entry::Int80,
+            nr_bit: 0,
+            max_nr: 0, // set by abis()
+            name_of: name32,
+        },
+    ];
+
+    pub fn max_native() -> u32 {
+        highest(x86_64::Sysno::last().id() as u32)
+    }
+
+    pub fn max_i386() -> u32 {
+        highest(x86::Sysno::last().id() as u32)
+    }
+
+    pub fn native_nr(name: &str) -> Option<u32> {
+        name.parse::<x86_64::Sysno>().ok().map(|s| s.id() as u32)
+    }
+
+    /// x86_64 calls that never reach seccomp: uretprobe (335, Linux 6.11, the
+    /// exemption backported to 6.12 and 6.13) and uprobe (336, Linux 6.17).
+    /// Issued for real they would run (and kill the caller with SIGILL), so
+    /// they are never issued on kernels that have them.
+    pub fn exempt(abi: &Abi, nr: u32, kernel: Option<(u32, u32)>) -> Option<&'static str> {
+        if abi.name != "x86_64" {
+            return None;
+        }
+        let at_least = |v: (u32, u32)| kernel.is_none_or(|k| k >= v);
+        match nr {
+            335 if at_least((6, 11)) => {
+                Some("uretprobe: the kernel runs it without consulting seccomp")
+            }
+            336 if at_least((6, 17)) => {
+                Some("uprobe: the kernel runs it without consulting seccomp")
+            }
+            _ => None,
+        }
+    }
+
+    // The dedicated syscall instructions. Only calls made from these exact
+    // addresses are turned into notifications by the prober's filter, so the
+    // probe child's own setup and signal returns are never intercepted.
+    //
+    // whatami_probe_syscall(nr, a0, a1, a2, a3, a4, a5) -> raw return value
+    // whatami_probe_int80(nr, a0, a1, a2, a3, a4, a5)   -> raw eax
+    std::arch::global_asm!(
+        ".text",
+        ".globl whatami_probe_syscall",
+        ".type whatami_probe_syscall,@function",
+        "whatami_probe_syscall:",
+        "    mov rax, rdi",
+        "    mov rdi, rsi",
+        "    mov rsi, rdx",
+        "    mov rdx, rcx",
+        "    mov r10, r8",
+        "    mov r8, r9",
+        "    mov r9, [rsp + 8]",
+        "    syscall",
+        ".globl whatami_probe_syscall_ret",
+        "whatami_probe_syscall_ret:",
+        "    ret",
+        ".size whatami_probe_syscall, . - whatami_probe_syscall",
+        ".globl whatami_probe_int80",
+        ".type whatami_probe_int80,@function",
+        "whatami_probe_int80:",
+        "    push rbx",
+        "    push rbp",
+        "    mov rax, rdi",
+        "    mov rbx, rsi",
+        "    mov r10, rcx",
+        "    mov rcx, rdx",
+        "    mov rdx, r10",
+        "    mov rsi, r8",
+        "    mov rdi, r9",
+        "    mov rbp, [rsp + 24]",
+        "    int 0x80",
+        ".globl whatami_probe_int80_ret",
+        "whatami_probe_int80_ret:",
+        "    pop rbp",
+        "    pop rbx",
+        "    ret",
+        ".size whatami_probe_int80, . - whatami_probe_int80",
+    );
+
+    unsafe extern "C" {
+        pub fn whatami_probe_syscall(
+            nr: u64,
+            a0: u64,
+            a1: u64,
+            a2: u64,
+            a3: u64,
+            a4: u64,
+            a5: u64,
+        ) -> i64;
+        pub fn whatami_probe_int80(
+            nr: u64,
+            a0: u64,
+            a1: u64,
+            a2: u64,
+            a3: u64,
+            a4: u64,
+            a5: u64,
+        ) -> i64;
+        static whatami_probe_syscall_ret: u8;
+        static whatami_probe_int80_ret: u8;
+    }
+
+    /// Addresses that seccomp_data.instruction_pointer holds for a probe: the
+    /// instruction after each dedicated syscall instruction.
+    pub fn marker_addresses() -> [u64; 2] {
+        // Only the addresses of the labels are taken; nothing is read.
+        [
+            std::ptr::addr_of!(whatami_probe_syscall_ret) as u64,
+            std::ptr::addr_of!(whatami_probe_int80_ret) as u64,
+        ]
+    }
+
+    /// Issues one probe from the dedicated instruction of its entry point.
+    ///
+    /// # Safety
+    /// Must only run in a probe child whose filter turns calls from the marker
+    /// addresses into notifications: anywhere else the syscall really runs.
+    pub unsafe fn issue(entry: Entry, nr: u32, a: &[u64; 6]) -> i64 {
+        // SAFETY: forwarded from the caller's contract.
+        unsafe {
+            match entry {
+                Entry::Native => {
+                    whatami_probe_syscall(nr as u64, a[0], a[1], a[2], a[3], a[4], a[5])
+                }
+                // The i386 entry returns a 32-bit value in eax.
+                Entry::Int80 => {
+                    whatami_probe_int80(nr as u64, a[0], a[1], a[2], a[3], a[4], a[5]) as i32 as i64
+                }
+            }
+        }
+    }
+}
+
+#[cfg(target_arch = "aarch64")]
+mod imp {
+    use super::*;
+    use syscalls::aarch64;
+
+    pub const AUDIT_ARCH_AARCH64: u32 = 0xC000_00B7;
+
+    fn name64(nr: u32) -> Option<&'static str> {
+        aarch64::Sysno::new(nr as usize).map(|s| s.name())
+    }
+
+    pub static ABIS: [Abi; 1] = [Abi {
+        name: "aarch64",
+        audit_arch: AUDIT_ARCH_AARCH64,
+        entry: Entry::Native,
+        nr_bit: 0,
+        max_nr: 0, // set by abis()
+        name_of: name64,
+    }];
+
+    pub fn max_native() -> u32 {
+        aarch64::Sysno::last().id() as u32 + MARGIN
+    }
+
+    pub fn max_i386() -> u32 {
+        0
+    }
+
+    pub fn native_nr(name: &str) -> Option<u32> {
+        name.parse::<aarch64::Sysno>().ok().map(|s| s.id() as u32)
+    }
+
+    /// No aarch64 syscall bypasses seccomp.
+    pub fn exempt(_abi: &Abi, _nr: u32, _kernel: Option<(u32, u32)>) -> Option<&'static str> {
+        None
+    }
+
+    // whatami_probe_syscall(nr, a0, a1, a2, a3, a4, a5) -> raw return value
+    std::arch::global_asm!(
+        ".text",
+        ".globl whatami_probe_syscall",
+        ".type whatami_probe_syscall,%function",
+        "whatami_probe_syscall:",
+        "    mov x8, x0",
+        "    mov x0, x1",
+        "    mov x1, x2",
+        "    mov x2, x3",
+        "    mov x3, x4",
+        "    mov x4, x5",
+        "    mov x5, x6",
+        ".globl whatami_probe_svc",
+        "whatami_probe_svc:",
+        "    svc #0",
+        ".globl whatami_probe_syscall_ret",
+        "whatami_probe_syscall_ret:",
+        "    ret",
+        ".size whatami_probe_syscall, . - whatami_probe_syscall",
+    );
+
+    unsafe extern "C" {
+        pub fn whatami_probe_syscall(
+            nr: u64,
+            a0: u64,
+            a1: u64,
+            a2: u64,
+            a3: u64,
+            a4: u64,
+            a5: u64,
+        ) -> i64;
+        static whatami_probe_svc: u8;
+        static whatami_probe_syscall_ret: u8;
+    }
+
+    /// arm64 reports the address after `svc` as the instruction pointer; the
+    /// `svc` itself is matched too, so the filter does not depend on that detail.
+    pub fn marker_addresses() -> [u64; 2] {
+        // Only the addresses of the labels are taken; nothing is read.
+        [
+            std::ptr::addr_of!(whatami_probe_syscall_ret) as u64,
+            std::ptr::addr_of!(whatami_probe_svc) as u64,
+        ]
+    }
+
+    /// # Safety
+    /// Must only run in a probe child whose filter turns calls from the marker
+    /// addresses into notifications: anywhere else the syscall really runs.
+    pub unsafe fn issue(_entry: Entry, nr: u32, a: &[u64; 6]) -> i64 {
+        // SAFETY: forwarded from the caller's contract.
+        unsafe { whatami_probe_syscall(nr as u64, a[0], a[1], a[2], a[3], a[4], a[5]) }
+    }
+}
+
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+compile_error!("whatami's prober supports x86_64 and aarch64");
+
+pub use imp::{exempt, issue, marker_addresses, native_nr};
+
+/// The entry points to probe on this architecture, native first, with their
+/// number ranges filled in.
+pub fn abis() -> Vec<&'static Abi> {
+    imp::ABIS.iter().collect()
+}
+
+/// Highest number probed for an ABI.
+pub fn max_nr(abi: &Abi) -> u32 {
+    match (abi.entry, abi.max_nr) {
+        (_, n) if n != 0 => n,
+        (Entry::Int80, _) => imp::max_i386(),
+        (Entry::Native, _) => imp::max_native(),
+    }
+}
+
+/// The native ABI (the one whatami itself uses).
+pub fn native() -> &'static Abi {
+    &imp::ABIS[0]
+}
+
+/// Parses "6.18.44-fc" (or "5.10.0-23-amd64") into (major, minor).
+pub fn parse_kernel_version(release: &str) -> Option<(u32, u32)> {
+    let mut it = release.split(|c: char| !c.is_ascii_digit());
+    let major = it.next()?.parse().ok()?;
+    let minor = it.next()?.parse().ok()?;
+    Some((major, minor))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kernel_versions_parse() {
+        assert_eq!(parse_kernel_version("6.18.44-fc-v595"), Some((6, 18)));
+        assert_eq!(parse_kernel_version("5.10.0-23-amd64"), Some((5, 10)));
+        assert_eq!(parse_kernel_version("4.4.0"), Some((4, 4)));
+        assert_eq!(parse_kernel_version("garbage"), None);
+        assert_eq!(parse_kernel_version(""), None);
+    }
+
+    #[test]
+    fn native_abi_covers_the_known_table_plus_margin() {
+        let n = native();
+        assert!(max_nr(n) >= 400 + MARGIN);
+        assert!(n.name(0).is_some());
+        assert_eq!(native_nr("clone3"), Some(435));
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn x86_names_per_abi() {
+        let [x64, x32, i386] = [&imp::ABIS[0], &imp::ABIS[1], &imp::ABIS[2]];
+        assert_eq!(x64.name(83), Some("mkdir"));
+        assert_eq!(i386.name(39), Some("mkdir"));
+        assert_eq!(i386.name(1), Some("exit"));
+        // x32: common entries share the 64-bit number; "64"-only ones are not x32 calls.
+        assert_eq!(x32.name(83), Some("mkdir"));
+        assert_eq!(x32.name(16), None);
+        assert_eq!(x32.name(514), Some("ioctl"));
+        assert_eq!(x32.name(547), Some("pwritev2"));
+        assert_eq!(x32.name(548), None);
+        assert_eq!(max_nr(x32), 547);
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn exemptions_follow_the_kernel_version() {
+        let x64 = native();
+        assert!(exempt(x64, 335, Some((6, 18))).is_some());
+        assert!(exempt(x64, 336, Some((6, 18))).is_some());
+        assert!(exempt(x64, 335, Some((6, 6))).is_none());
+        assert!(exempt(x64, 336, Some((6, 12))).is_none());
+        // Unknown kernel: never issue them.
+        assert!(exempt(x64, 336, None).is_some());
+        assert!(exempt(&imp::ABIS[2], 335, Some((6, 18))).is_none());
+    }
+}
