@@ -1,18 +1,259 @@
 //! The seccomp prober: learns the policy's verdict for every syscall without
-//! running the syscalls.
+//! running the syscalls, and turns what it saw into the report model.
+//!
+//! - abi.rs: entry points, numbers, names, exemptions, probe instructions
+//! - bpf.rs: classic BPF, the prober's filter, an interpreter
+//! - plan.rs: what to probe
+//! - child.rs / notify.rs: notification probing (exact)
+//! - classify (here): raw observations to verdicts
+
+pub mod abi;
+pub mod bpf;
+mod child;
+mod notify;
+pub mod plan;
 
 use crate::cli::ProbeChoice;
-use crate::model::{Probe, ProbeMethod, Section};
+use crate::model::{
+    AbiInfo, ArgProbe, Confidence, Outcome, Probe, ProbeMethod, Section, SyscallResult, Verdict,
+};
+use child::RawProbe;
+use notify::Raw;
+use std::time::Instant;
 
 /// Runs the probe the user asked for.
 pub fn probe(choice: ProbeChoice) -> Section<Probe> {
-    let _ = choice;
-    Section::Ok(Probe {
+    if choice == ProbeChoice::None {
+        return Section::Ok(not_run("not requested (--probe none)"));
+    }
+    let kernel = kernel_version();
+    let plan = plan::build(kernel);
+    let started = Instant::now();
+    match notify::run(&raw_plan(&plan)) {
+        Ok(outcome) => Section::Ok(assemble(&plan, &outcome, started)),
+        Err(notify::Unavailable(why)) => {
+            Section::Ok(not_run(&format!("notification probing unavailable: {why}")))
+        }
+    }
+}
+
+fn not_run(why: &str) -> Probe {
+    Probe {
         method: ProbeMethod::None,
-        note: Some("not run".into()),
+        note: Some(why.to_string()),
         abis: Vec::new(),
         results: Vec::new(),
         arg_probes: Vec::new(),
         elapsed_us: 0,
-    })
+    }
+}
+
+fn kernel_version() -> Option<(u32, u32)> {
+    let uts = nix::sys::utsname::uname().ok()?;
+    abi::parse_kernel_version(&uts.release().to_string_lossy())
+}
+
+fn raw_plan(plan: &[plan::Probe]) -> Vec<RawProbe> {
+    plan.iter()
+        .map(|p| RawProbe {
+            entry: p.abi.entry,
+            nr: p.nr,
+            args: p.args,
+            skip: p.skip.is_some(),
+        })
+        .collect()
+}
+
+/// A classified observation.
+struct Classified {
+    outcome: Outcome,
+    confidence: Confidence,
+    note: Option<String>,
+}
+
+fn exact(verdict: Verdict, errno: Option<u32>, trap_data: Option<u32>) -> Classified {
+    Classified {
+        outcome: Outcome {
+            verdict,
+            errno,
+            trap_data,
+        },
+        confidence: Confidence::Exact,
+        note: None,
+    }
+}
+
+fn unknown(note: String) -> Classified {
+    Classified {
+        outcome: Outcome {
+            verdict: Verdict::Unknown,
+            errno: None,
+            trap_data: None,
+        },
+        confidence: Confidence::Exact,
+        note: Some(note),
+    }
+}
+
+/// Turns one notification-probe observation into a verdict.
+///
+/// Seccomp keeps the highest-precedence action of all stacked filters, and
+/// the prober's own filter answers USER_NOTIF. So a notification means the
+/// policy in force allows the call (ALLOW, LOG, or TRACE, all below
+/// USER_NOTIF); an error without a notification is the policy's ERRNO; a
+/// signal is its TRAP or KILL.
+fn classify(raw: Raw, skip_reason: Option<&str>) -> Classified {
+    const MAX_ERRNO: i64 = 4095;
+    match raw {
+        Raw::Returned { value, notified } => match (value, notified) {
+            (child::MAGIC, n) if n > 0 => exact(Verdict::Allowed, None, None),
+            (v, 0) if (-MAX_ERRNO..=0).contains(&v) => {
+                exact(Verdict::Errno, Some((-v) as u32), None)
+            }
+            (v, n) => unknown(format!(
+                "unexpected result: returned {v} after {n} notifications"
+            )),
+        },
+        Raw::Trap(data) => exact(Verdict::Trap, None, Some(data)),
+        Raw::KillThread => exact(Verdict::KillThread, None, None),
+        Raw::KillProcess => exact(Verdict::KillProcess, None, None),
+        Raw::Died(sig) => unknown(format!("the probe child died with signal {sig}")),
+        Raw::TimedOut => unknown("no answer in time; the probe child was killed".into()),
+        Raw::Skipped => Classified {
+            note: skip_reason.map(str::to_string),
+            ..exact(Verdict::Exempt, None, None)
+        },
+        Raw::EntryUnavailable => unknown("entry point unavailable".into()),
+        Raw::NotReached => unknown("not probed: the time limit ran out first".into()),
+    }
+}
+
+fn assemble(plan: &[plan::Probe], outcome: &notify::Outcome, started: Instant) -> Probe {
+    let mut results: Vec<SyscallResult> = Vec::new();
+    let mut arg_probes = Vec::new();
+    // Index of each (abi, nr) sweep result, to attach the all-ones verdict.
+    let mut native_index: Vec<Option<usize>> = Vec::new();
+    for (p, raw) in plan.iter().zip(&outcome.raw) {
+        let c = classify(*raw, p.skip);
+        match &p.kind {
+            plan::Kind::Sweep => {
+                if std::ptr::eq(p.abi, abi::native()) {
+                    let n = p.base_nr() as usize;
+                    if native_index.len() <= n {
+                        native_index.resize(n + 1, None);
+                    }
+                    native_index[n] = Some(results.len());
+                }
+                results.push(SyscallResult {
+                    abi: p.abi.name.to_string(),
+                    nr: p.nr,
+                    name: p.abi.name(p.base_nr()).map(str::to_string),
+                    verdict: c.outcome.verdict,
+                    errno: c.outcome.errno,
+                    trap_data: c.outcome.trap_data,
+                    method: ProbeMethod::Notify,
+                    confidence: c.confidence,
+                    all_ones: None,
+                    note: c.note,
+                });
+            }
+            plan::Kind::AllOnes => {
+                let idx = native_index.get(p.base_nr() as usize).copied().flatten();
+                if let Some(r) = idx.and_then(|i| results.get_mut(i)) {
+                    let zero = Outcome {
+                        verdict: r.verdict,
+                        errno: r.errno,
+                        trap_data: r.trap_data,
+                    };
+                    let comparable = ![zero.verdict, c.outcome.verdict].contains(&Verdict::Unknown);
+                    if comparable && zero != c.outcome {
+                        r.all_ones = Some(c.outcome);
+                    }
+                }
+            }
+            plan::Kind::Arg { label, syscall } => arg_probes.push(ArgProbe {
+                label: label.clone(),
+                syscall: syscall.to_string(),
+                abi: p.abi.name.to_string(),
+                nr: p.nr,
+                args: p.args.to_vec(),
+                verdict: c.outcome.verdict,
+                errno: c.outcome.errno,
+                trap_data: c.outcome.trap_data,
+                method: ProbeMethod::Notify,
+            }),
+        }
+    }
+    let abis = abi::abis()
+        .into_iter()
+        .map(|a| {
+            let probes = results.iter().filter(|r| r.abi == a.name).count() as u32;
+            let unavailable = outcome.unavailable_entries.contains(&a.entry);
+            AbiInfo {
+                abi: a.name.to_string(),
+                probed: !unavailable,
+                probes,
+                note: unavailable.then(|| "entry point unavailable on this kernel".to_string()),
+            }
+        })
+        .collect();
+    Probe {
+        method: ProbeMethod::Notify,
+        note: (!outcome.notes.is_empty()).then(|| outcome.notes.join("; ")),
+        abis,
+        results,
+        arg_probes,
+        elapsed_us: started.elapsed().as_micros() as u64,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn returned(value: i64, notified: u32) -> Raw {
+        Raw::Returned { value, notified }
+    }
+
+    #[test]
+    fn a_notification_means_allowed() {
+        let c = classify(returned(child::MAGIC, 1), None);
+        assert_eq!(c.outcome.verdict, Verdict::Allowed);
+        assert_eq!(c.confidence, Confidence::Exact);
+    }
+
+    #[test]
+    fn an_error_without_notification_is_the_policys_errno() {
+        let c = classify(returned(-38, 0), None);
+        assert_eq!(
+            (c.outcome.verdict, c.outcome.errno),
+            (Verdict::Errno, Some(38))
+        );
+        // ERRNO(0): the call "succeeds" without running.
+        let c = classify(returned(0, 0), None);
+        assert_eq!(
+            (c.outcome.verdict, c.outcome.errno),
+            (Verdict::Errno, Some(0))
+        );
+    }
+
+    #[test]
+    fn inconsistent_observations_are_unknown_not_guessed() {
+        for raw in [
+            returned(child::MAGIC, 0),
+            returned(-1, 1),
+            returned(12345, 0),
+        ] {
+            let c = classify(raw, None);
+            assert_eq!(c.outcome.verdict, Verdict::Unknown, "{raw:?}");
+            assert!(c.note.is_some());
+        }
+    }
+
+    #[test]
+    fn skipped_probes_are_exempt_with_the_reason() {
+        let c = classify(Raw::Skipped, Some("uretprobe"));
+        assert_eq!(c.outcome.verdict, Verdict::Exempt);
+        assert_eq!(c.note.as_deref(), Some("uretprobe"));
+    }
 }
