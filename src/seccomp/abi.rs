@@ -33,7 +33,8 @@ pub struct Abi {
 impl Abi {
     /// The syscall's name in this ABI, for a number without `nr_bit`.
     pub fn name(&self, nr: u32) -> Option<&'static str> {
-        (self.name_of)(nr)
+        // The tables spell names that are Rust keywords as raw identifiers.
+        (self.name_of)(nr).map(|n| n.trim_start_matches("r#"))
     }
 }
 
@@ -430,6 +431,7 @@ mod tests {
         assert_eq!(x64.name(83), Some("mkdir"));
         assert_eq!(i386.name(39), Some("mkdir"));
         assert_eq!(i386.name(1), Some("exit"));
+        assert_eq!(i386.name(17), Some("break"));
         // x32: common entries share the 64-bit number; "64"-only ones are not x32 calls.
         assert_eq!(x32.name(83), Some("mkdir"));
         assert_eq!(x32.name(16), None);
