@@ -1,8 +1,10 @@
-//! Human rendering of the seccomp section: status line facts, then the probe's
-//! verdicts grouped by action and errno, then argument rules in plain words.
+//! Human rendering of the seccomp section: the status line facts, then the
+//! probe's verdicts grouped by action and errno per entry point, argument
+//! rules in plain words, and the calls whose verdict depends on arguments.
 
-use super::human::Writer;
+use super::human::{VALUE_COL, WIDTH, Writer, wrap};
 use crate::model::*;
+use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 pub(super) fn write<W: Write>(w: &mut Writer<'_, W>, s: &Seccomp) -> io::Result<()> {
@@ -31,17 +33,360 @@ pub(super) fn write<W: Write>(w: &mut Writer<'_, W>, s: &Seccomp) -> io::Result<
     }
     match &s.probe {
         Section::Failed { error } => w.row("probe", &w.p.warn(&format!("failed: {error}"))),
-        Section::Ok(p) => {
-            let method = match p.method {
-                ProbeMethod::Notify => "notify",
-                ProbeMethod::Direct => "direct",
-                ProbeMethod::None => "none",
-            };
-            let mut text = method.to_string();
-            if let Some(n) = &p.note {
-                text.push_str(&format!(" ({n})"));
+        Section::Ok(p) => probe(w, p),
+    }
+}
+
+fn probe<W: Write>(w: &mut Writer<'_, W>, p: &Probe) -> io::Result<()> {
+    if p.method == ProbeMethod::None {
+        let why = p.note.as_deref().unwrap_or("not run");
+        return w.row("probe", &w.p.dim(&format!("not run: {why}")));
+    }
+    let per_abi: Vec<String> = p
+        .abis
+        .iter()
+        .map(|a| match (&a.note, a.probed) {
+            (_, true) => format!("{} {}", a.abi, a.probes),
+            (Some(n), false) => format!("{} not probed ({n})", a.abi),
+            (None, false) => format!("{} not probed", a.abi),
+        })
+        .collect();
+    let total = p.results.len() + p.arg_probes.len();
+    let method = match p.method {
+        ProbeMethod::Notify => "exact (notification)",
+        ProbeMethod::Direct => "direct calls (less exact)",
+        ProbeMethod::None => "none",
+    };
+    w.row(
+        "probe",
+        &format!(
+            "{method}: {total} probes in {:.1} ms ({})",
+            p.elapsed_us as f64 / 1000.0,
+            per_abi.join(", ")
+        ),
+    )?;
+    if let Some(n) = &p.note {
+        w.cont(&w.p.dim(n))?;
+    }
+    for a in p.abis.iter().filter(|a| a.probed) {
+        abi_verdicts(w, p, &a.abi)?;
+    }
+    argument_rules(w, p)?;
+    argument_dependent(w, p)
+}
+
+/// How a group of results is labelled: "EPERM", "ENOSYS", "kill process", ...
+fn outcome_label(verdict: Verdict, errno: Option<u32>, trap: Option<u32>) -> String {
+    match verdict {
+        Verdict::Allowed => "allowed".into(),
+        Verdict::Errno => match errno {
+            Some(0) => "faked success (errno 0)".into(),
+            Some(e) => errno_name(e),
+            None => "errno".into(),
+        },
+        Verdict::KillProcess => "kill process".into(),
+        Verdict::KillThread => "kill thread".into(),
+        Verdict::Trap => match trap {
+            Some(d) => format!("trap (data {d:#x})"),
+            None => "trap".into(),
+        },
+        Verdict::Exempt => "exempt".into(),
+        Verdict::Unknown => "unknown".into(),
+    }
+}
+
+fn errno_name(e: u32) -> String {
+    syscalls::Errno::new(e as i32)
+        .name()
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("errno {e}"))
+}
+
+/// Sort key so groups print in a stable, meaningful order: errnos by
+/// number, then kills, traps, exempt, unknown.
+fn group_rank(verdict: Verdict) -> u8 {
+    match verdict {
+        Verdict::Errno => 0,
+        Verdict::KillProcess => 1,
+        Verdict::KillThread => 2,
+        Verdict::Trap => 3,
+        Verdict::Exempt => 4,
+        Verdict::Unknown => 5,
+        Verdict::Allowed => 6,
+    }
+}
+
+fn abi_verdicts<W: Write>(w: &mut Writer<'_, W>, p: &Probe, abi: &str) -> io::Result<()> {
+    let results: Vec<&SyscallResult> = p.results.iter().filter(|r| r.abi == abi).collect();
+    let count = |v: Verdict| results.iter().filter(|r| r.verdict == v).count();
+    let (allowed, exempt, unknown) = (
+        count(Verdict::Allowed),
+        count(Verdict::Exempt),
+        count(Verdict::Unknown),
+    );
+    // One answer for every call (a whole entry point blocked, or allowed).
+    if let Some(first) = results.first()
+        && results.len() > 1
+        && results.iter().all(|r| outcome_of(r) == outcome_of(first))
+    {
+        let label = outcome_label(first.verdict, first.errno, first.trap_data);
+        let text = format!("all {} calls: {label}", results.len());
+        let painted = match first.verdict {
+            Verdict::Allowed => text,
+            _ => w.p.good(&text),
+        };
+        return w.row(abi, &painted);
+    }
+    let blocked = results.len() - allowed - exempt - unknown;
+    let mut summary = format!("{allowed} allowed, {blocked} blocked");
+    if exempt > 0 {
+        summary.push_str(&format!(", {exempt} exempt"));
+    }
+    if unknown > 0 {
+        summary.push_str(&format!(", {unknown} unknown"));
+    }
+    summary.push_str(&format!(" (of {})", results.len()));
+
+    // Entry points other than the native one are shown as their difference
+    // from it, name by name: a policy usually treats them alike, and where
+    // it does not (a forgotten x32 bit, an i386 rule) that is what matters.
+    let native = p.abis.first().map(|a| a.abi.as_str()).filter(|n| *n != abi);
+    let outcome = outcome_of;
+    let native_outcome: BTreeMap<&str, (Verdict, Option<u32>, Option<u32>)> = match native {
+        Some(n) => p
+            .results
+            .iter()
+            .filter(|r| r.abi == n)
+            .filter_map(|r| Some((r.name.as_deref()?, outcome(r))))
+            .collect(),
+        None => BTreeMap::new(),
+    };
+    let shown: Vec<&SyscallResult> = results
+        .iter()
+        .copied()
+        .filter(|r| {
+            let native_has = r.name.as_deref().and_then(|n| native_outcome.get(n));
+            match native_has {
+                // A call both entry points have: shown when they disagree
+                // (the native verdict "exempt" is the kernel's, not the policy's).
+                Some(o) if native.is_some() => o.0 != Verdict::Exempt && *o != outcome(r),
+                // Only this entry point has it, or this is the native one.
+                _ => r.verdict != Verdict::Allowed,
             }
-            w.row("probe", &text)
+        })
+        .collect();
+    if let Some(n) = native {
+        if shown.is_empty() {
+            summary.push_str(&format!("; same as {n} for every call both have"));
+        } else {
+            summary.push_str(&format!("; differs from {n} for:"));
         }
+    }
+    w.row(abi, &summary)?;
+
+    let mut groups: BTreeMap<(u8, u32, u32), (String, Vec<&SyscallResult>)> = BTreeMap::new();
+    for r in shown {
+        let key = (
+            group_rank(r.verdict),
+            r.errno.unwrap_or(0),
+            r.trap_data.unwrap_or(0),
+        );
+        groups
+            .entry(key)
+            .or_insert_with(|| (outcome_label(r.verdict, r.errno, r.trap_data), Vec::new()))
+            .1
+            .push(r);
+    }
+    for (label, members) in groups.values() {
+        let mut items: Vec<String> = members.iter().filter_map(|r| r.name.clone()).collect();
+        let unnamed: Vec<u32> = members
+            .iter()
+            .filter(|r| r.name.is_none())
+            .map(|r| r.nr & !X32_BIT)
+            .collect();
+        items.extend(ranges(&unnamed).into_iter().map(|r| format!("#{r}")));
+        let head = format!("  {label} ({})", members.len());
+        let painted = match label.as_str() {
+            "allowed" => w.p.bad(&head),
+            l if l.starts_with("kill") => w.p.bad(&head),
+            _ => w.p.warn(&head),
+        };
+        list_under(w, &painted, head.len(), &items)?;
+    }
+    Ok(())
+}
+
+const X32_BIT: u32 = 0x4000_0000;
+
+fn outcome_of(r: &SyscallResult) -> (Verdict, Option<u32>, Option<u32>) {
+    (r.verdict, r.errno, r.trap_data)
+}
+
+/// Prints `items` wrapped in the value column, the first line after `head`
+/// (already painted; `head_len` is its plain width).
+fn list_under<W: Write>(
+    w: &mut Writer<'_, W>,
+    head: &str,
+    head_len: usize,
+    items: &[String],
+) -> io::Result<()> {
+    let lines = wrap(items, WIDTH - VALUE_COL);
+    for (i, line) in lines.iter().enumerate() {
+        let text = line.join(" ");
+        if i == 0 {
+            let pad = VALUE_COL.saturating_sub(2 + head_len).max(1);
+            writeln!(w.out, "  {head}{}{text}", " ".repeat(pad))?;
+        } else {
+            w.cont(&text)?;
+        }
+    }
+    Ok(())
+}
+
+/// Compresses sorted numbers into "a-b" ranges.
+fn ranges(nrs: &[u32]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut it = nrs.iter().copied().peekable();
+    while let Some(start) = it.next() {
+        let mut end = start;
+        while it.peek() == Some(&(end + 1)) {
+            end = it.next().unwrap_or(end);
+        }
+        out.push(if start == end {
+            start.to_string()
+        } else {
+            format!("{start}-{end}")
+        });
+    }
+    out
+}
+
+/// "unshare: allowed; EPERM with CLONE_NEWUSER" for each syscall whose
+/// argument probes do not all agree with its first (ordinary) probe.
+fn argument_rules<W: Write>(w: &mut Writer<'_, W>, p: &Probe) -> io::Result<()> {
+    let mut by_syscall: Vec<(&str, Vec<&ArgProbe>)> = Vec::new();
+    for a in &p.arg_probes {
+        match by_syscall.iter_mut().find(|(s, _)| *s == a.syscall) {
+            Some((_, v)) => v.push(a),
+            None => by_syscall.push((&a.syscall, vec![a])),
+        }
+    }
+    let mut lines = Vec::new();
+    for (syscall, probes) in &by_syscall {
+        let Some((base, rest)) = probes.split_first() else {
+            continue;
+        };
+        let key = |a: &ArgProbe| (a.verdict, a.errno, a.trap_data);
+        let differing: Vec<&&ArgProbe> = rest.iter().filter(|a| key(a) != key(base)).collect();
+        if differing.is_empty() {
+            continue;
+        }
+        let mut parts: Vec<(String, Vec<String>)> = Vec::new();
+        for a in differing {
+            let label = outcome_label(a.verdict, a.errno, a.trap_data);
+            let what = inner_label(&a.label, syscall);
+            match parts.iter_mut().find(|(l, _)| *l == label) {
+                Some((_, v)) => v.push(what),
+                None => parts.push((label, vec![what])),
+            }
+        }
+        let rest: Vec<String> = parts
+            .into_iter()
+            .map(|(label, whats)| format!("{label} with {}", whats.join(", ")))
+            .collect();
+        lines.push(format!(
+            "{syscall}: {}; {}",
+            outcome_label(base.verdict, base.errno, base.trap_data),
+            rest.join("; ")
+        ));
+    }
+    if lines.is_empty() {
+        return w.row(
+            "argument rules",
+            &w.p.dim("none seen in the argument probes"),
+        );
+    }
+    for (i, l) in lines.iter().enumerate() {
+        if i == 0 {
+            w.row("argument rules", l)?;
+        } else {
+            w.cont(l)?;
+        }
+    }
+    Ok(())
+}
+
+/// "unshare(CLONE_NEWUSER)" -> "CLONE_NEWUSER".
+fn inner_label(label: &str, syscall: &str) -> String {
+    label
+        .strip_prefix(syscall)
+        .and_then(|s| s.strip_prefix('('))
+        .and_then(|s| s.strip_suffix(')'))
+        .unwrap_or(label)
+        .to_string()
+}
+
+/// Syscalls whose all-ones sweep disagreed with the zero sweep.
+fn argument_dependent<W: Write>(w: &mut Writer<'_, W>, p: &Probe) -> io::Result<()> {
+    let items: Vec<String> = p
+        .results
+        .iter()
+        .filter_map(|r| {
+            let o = r.all_ones?;
+            Some(format!(
+                "{} ({} with all-ones arguments)",
+                r.name.clone().unwrap_or_else(|| format!("#{}", r.nr)),
+                outcome_label(o.verdict, o.errno, o.trap_data)
+            ))
+        })
+        .collect();
+    if items.is_empty() {
+        return Ok(());
+    }
+    for (i, item) in items.iter().enumerate() {
+        if i == 0 {
+            w.row("reads arguments", item)?;
+        } else {
+            w.cont(item)?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_compress_runs() {
+        assert_eq!(ranges(&[1, 2, 3, 5, 7, 8]), vec!["1-3", "5", "7-8"]);
+        assert!(ranges(&[]).is_empty());
+    }
+
+    #[test]
+    fn labels_name_errnos_and_actions() {
+        assert_eq!(outcome_label(Verdict::Errno, Some(1), None), "EPERM");
+        assert_eq!(outcome_label(Verdict::Errno, Some(38), None), "ENOSYS");
+        assert_eq!(
+            outcome_label(Verdict::Errno, Some(0), None),
+            "faked success (errno 0)"
+        );
+        assert_eq!(
+            outcome_label(Verdict::Trap, None, Some(0x1234)),
+            "trap (data 0x1234)"
+        );
+        assert_eq!(
+            outcome_label(Verdict::KillThread, None, None),
+            "kill thread"
+        );
+    }
+
+    #[test]
+    fn inner_labels_drop_the_syscall_name() {
+        assert_eq!(
+            inner_label("unshare(CLONE_NEWUSER)", "unshare"),
+            "CLONE_NEWUSER"
+        );
+        assert_eq!(inner_label("odd", "unshare"), "odd");
     }
 }
