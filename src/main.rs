@@ -30,12 +30,7 @@ fn run(cli: &cli::Cli) -> std::io::Result<ExitCode> {
         Some(dir) => fsroot::Root::new(dir),
         None => fsroot::Root::live(),
     };
-    let probe = if root.is_live() {
-        cli.probe
-    } else {
-        cli::ProbeChoice::None
-    };
-    let report = inspect::gather(&root, probe);
+    let report = inspect::gather(&root, cli.probe);
 
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());

@@ -44,7 +44,12 @@ pub fn gather(root: &Root, probe: ProbeChoice) -> Report {
             status: guarded("seccomp", || {
                 from_status("seccomp").and_then(|s| s.seccomp()).into()
             }),
-            probe: guarded("seccomp probe", || crate::seccomp::probe(probe)),
+            probe: if root.is_live() {
+                guarded("seccomp probe", || crate::seccomp::probe(probe))
+            } else {
+                // A captured tree has no live policy to ask.
+                Section::Ok(crate::seccomp::not_run("reading a captured tree (--root)"))
+            },
         },
         capabilities: guarded("capabilities", || {
             from_status("capabilities")

@@ -37,7 +37,8 @@ pub fn probe(choice: ProbeChoice) -> Section<Probe> {
     }
 }
 
-fn not_run(why: &str) -> Probe {
+/// A probe section that says why no probe ran.
+pub fn not_run(why: &str) -> Probe {
     Probe {
         method: ProbeMethod::None,
         note: Some(why.to_string()),
