@@ -1,9 +1,10 @@
 #!/bin/bash
-# Installs, from Debian's archive, what the runtime lab needs, and only what is missing, so
+# Installs, from Debian's archive, what the runtime lab (and the benchmark: hyperfine) needs,
+# and only what is missing, so
 # that a machine that already has everything does not touch the network.
 set -euo pipefail
 pkgs=(crun runc podman bubblewrap systemd-container busybox-static libcap2-bin uidmap
-      catatonit python3 python3-seccomp util-linux tar)
+      catatonit python3 python3-seccomp util-linux tar hyperfine)
 # dockerd from Debian's docker.io, without its recommends (no extra services).
 norec=(docker.io)
 missing() { for p in "$@"; do dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' || echo "$p"; done; }
