@@ -1,7 +1,7 @@
 #!/bin/bash
 # Installs, from Debian's archive, what the runtime lab (and the benchmark: hyperfine) needs,
-# and only what is missing, so
-# that a machine that already has everything does not touch the network.
+# and only what is missing, so that a machine that already has everything does not touch
+# the network.
 set -euo pipefail
 pkgs=(crun runc podman bubblewrap systemd-container busybox-static libcap2-bin uidmap
       catatonit python3 python3-seccomp util-linux tar hyperfine)
