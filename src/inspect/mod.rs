@@ -21,6 +21,15 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 /// Gathers every section. `probe` says whether and how to probe seccomp.
 pub fn gather(root: &Root, probe: ProbeChoice) -> Report {
     quiet_panics();
+    // The probe runs first, so the status read below (Seccomp,
+    // Seccomp_filters, NoNewPrivs) shows whatami's state after probing: the
+    // report itself shows that probing changed nothing in this process.
+    let probe = if root.is_live() {
+        guarded("seccomp probe", || crate::seccomp::probe(probe))
+    } else {
+        // A captured tree has no live policy to ask.
+        Section::Ok(crate::seccomp::not_run("reading a captured tree (--root)"))
+    };
     let status = guarded("/proc/self/status", || {
         root.read("/proc/self/status")
             .map(|text| status::ProcStatus::parse(&text))
@@ -44,12 +53,7 @@ pub fn gather(root: &Root, probe: ProbeChoice) -> Report {
             status: guarded("seccomp", || {
                 from_status("seccomp").and_then(|s| s.seccomp()).into()
             }),
-            probe: if root.is_live() {
-                guarded("seccomp probe", || crate::seccomp::probe(probe))
-            } else {
-                // A captured tree has no live policy to ask.
-                Section::Ok(crate::seccomp::not_run("reading a captured tree (--root)"))
-            },
+            probe,
         },
         capabilities: guarded("capabilities", || {
             from_status("capabilities")
