@@ -364,6 +364,9 @@ pub struct Identity {
     /// Name of the effective uid in the container's /etc/passwd, when listed.
     pub user_name: Option<String>,
     pub hostname: Option<String>,
+    /// The file mode creation mask in octal, e.g. "0022" (Linux 4.7+).
+    #[serde(default)]
+    pub umask: Option<String>,
 }
 
 // -------------------------------------------------------------------- lsm

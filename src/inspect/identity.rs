@@ -1,5 +1,5 @@
 //! Identity: the credentials of this process (real, effective, saved and
-//! filesystem uid and gid, supplementary groups), the user name the
+//! filesystem uid and gid, supplementary groups, umask), the user name the
 //! container's own /etc/passwd gives the effective uid, and the hostname.
 //!
 //! Credentials come from the status file, not from getuid() and friends, so
@@ -52,6 +52,8 @@ pub fn read(root: &Root, s: &ProcStatus) -> Result<Identity, String> {
         groups,
         user_name,
         hostname: read_hostname(root).ok().flatten(),
+        // An odd Umask line costs only the umask.
+        umask: s.umask().ok().flatten().map(|m| format!("{m:04o}")),
     })
 }
 

@@ -178,6 +178,22 @@ impl ProcStatus {
             .collect()
     }
 
+    /// `Umask:` the file mode creation mask in octal (Linux 4.7+), `None` on
+    /// kernels that do not print it.
+    pub fn umask(&self) -> Result<Option<u32>, FieldError> {
+        let Some(v) = self.get("Umask") else {
+            return Ok(None);
+        };
+        let bad = || FieldError {
+            field: "Umask",
+            problem: format!("expected an octal mask, found {}", quote(v)),
+        };
+        if v.is_empty() || v.len() > 4 || !v.bytes().all(|b| (b'0'..=b'7').contains(&b)) {
+            return Err(bad());
+        }
+        u32::from_str_radix(v, 8).map(Some).map_err(|_| bad())
+    }
+
     /// `TracerPid:` the pid (in this pid namespace) of the tracer, 0 if none.
     pub fn tracer_pid(&self) -> Result<u32, FieldError> {
         parse_dec("TracerPid", self.required("TracerPid")?)
@@ -322,6 +338,18 @@ Seccomp:\t0
 Mems_allowed:\t1
 Mems_allowed_list:\t0
 ";
+
+    #[test]
+    fn umask_is_octal_and_optional() {
+        assert_eq!(
+            ProcStatus::parse(PODMAN_DEFAULT).umask().unwrap(),
+            Some(0o022)
+        );
+        assert_eq!(ProcStatus::parse("Name:\tx\n").umask().unwrap(), None);
+        for bad in ["Umask:\t0088", "Umask:\t", "Umask:\t012345", "Umask:\t-1"] {
+            assert!(ProcStatus::parse(bad).umask().is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn podman_default_status() {

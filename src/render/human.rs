@@ -174,7 +174,11 @@ impl<W: Write> Writer<'_, W> {
             &format!("{}{}", id.gid.effective, ids_detail(&id.gid)),
         )?;
         let groups: Vec<String> = id.groups.iter().map(|g| g.to_string()).collect();
-        self.list_row("groups", &groups, |_, s| s.to_string())
+        self.list_row("groups", &groups, |_, s| s.to_string())?;
+        if let Some(m) = &id.umask {
+            self.row("umask", m)?;
+        }
+        Ok(())
     }
 
     fn capabilities(
