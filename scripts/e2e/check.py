@@ -202,8 +202,9 @@ class Result:
         self.config = config
         self.rows = []  # (status, name, detail)
 
-    def check(self, name, ok, detail=""):
-        self.rows.append(("PASS" if ok else "FAIL", name, detail))
+    def check(self, name, ok, detail="", info=None):
+        """detail explains a failure; info, when given, is shown for a pass (verbose)."""
+        self.rows.append(("PASS", name, info or "") if ok else ("FAIL", name, detail))
         return ok
 
     def skip(self, name, detail):
@@ -288,7 +289,7 @@ def check_config(outdir, config, host, require_probe):
     if um == "picked":
         ok = len(twin["uid_map"]) == 1 and twin["uid_map"][0]["inside"] == 0 and \
             twin["uid_map"][0]["outside"] != 0 and twin["uid_map"][0]["count"] == 65536
-        res.check("lab: twin uid_map is a picked range of 65536", ok, json.dumps(twin["uid_map"]))
+        res.check("lab: twin uid_map is a picked range of 65536", ok, json.dumps(twin["uid_map"]), info=json.dumps(twin["uid_map"]))
     elif um == "rootless":
         ok = len(twin["uid_map"]) == 2 and twin["uid_map"][0]["inside"] == 0 and twin["uid_map"][0]["outside"] != 0
         res.check("lab: twin uid_map maps root to the rootless user", ok, json.dumps(twin["uid_map"]))
@@ -304,7 +305,8 @@ def check_config(outdir, config, host, require_probe):
     if rt is not None:
         res.eq("runtime.name", rt.get("name"), exp["runtime"])
         res.eq("runtime.container", rt.get("container"), exp["container"])
-        res.check("runtime.evidence not empty", bool(rt.get("evidence")), json.dumps(rt.get("evidence")))
+        ev = json.dumps(rt.get("evidence"))
+        res.check("runtime.evidence not empty", bool(rt.get("evidence")), ev, info=ev)
 
     sc = report.get("seccomp", {})
     if "error" in sc:
@@ -331,14 +333,15 @@ def check_config(outdir, config, host, require_probe):
             is_host = twin["ns"][n] == host["ns"][n]
             got = e.get("host")
             if n in ("mnt", "net") and got is None:
-                res.check("namespaces.%s.host" % n, True, "null (allowed for mnt and net)")
+                res.check("namespaces.%s.host" % n, True, info="null (allowed for mnt and net)")
             else:
                 res.eq("namespaces.%s.host" % n, got, is_host)
             if is_host:
                 res.eq("namespaces.%s.inode" % n, e.get("inode"), host["ns"][n])
             else:
+                msg = "got %s, the host's is %s" % (e.get("inode"), host["ns"][n])
                 res.check("namespaces.%s.inode" % n, isinstance(e.get("inode"), int) and e.get("inode") != host["ns"][n],
-                          "got %s, the host's is %s" % (e.get("inode"), host["ns"][n]))
+                          msg, info=msg)
 
     un = section(report, "user_namespace", res, "user_namespace")
     if un is not None:
@@ -363,7 +366,7 @@ def check_config(outdir, config, host, require_probe):
         got = un.get("root_is_host_root")
         want = bool(root) and root[0] == 0
         if got is None and twin["ns"]["user"] != host["ns"]["user"]:
-            res.check("user_namespace.root_is_host_root", True, "null (the parent namespace is not visible)")
+            res.check("user_namespace.root_is_host_root", True, info="null (the parent namespace is not visible)")
         else:
             res.eq("user_namespace.root_is_host_root", got, want)
 
