@@ -222,9 +222,42 @@ mod imp {
         "    pop rbx",
         "    ret",
         ".size whatami_probe_int80, . - whatami_probe_int80",
+        // whatami_clone_thread(flags, stack_top, func, arg) -> tid or -errno.
+        // The new thread starts on `stack_top` with func and arg popped from
+        // it, calls func(arg), then exit(2)s (this thread only).
+        ".globl whatami_clone_thread",
+        ".type whatami_clone_thread,@function",
+        "whatami_clone_thread:",
+        "    sub rsi, 16",
+        "    mov [rsi], rdx",
+        "    mov [rsi + 8], rcx",
+        "    mov eax, 56",
+        "    xor edx, edx",
+        "    xor r10d, r10d",
+        "    xor r8d, r8d",
+        "    syscall",
+        "    test rax, rax",
+        "    jnz 2f",
+        "    xor ebp, ebp",
+        "    pop rax",
+        "    pop rdi",
+        "    call rax",
+        "    mov edi, eax",
+        "    mov eax, 60",
+        "    syscall",
+        "    ud2",
+        "2:",
+        "    ret",
+        ".size whatami_clone_thread, . - whatami_clone_thread",
     );
 
     unsafe extern "C" {
+        pub fn whatami_clone_thread(
+            flags: u64,
+            stack_top: *mut u8,
+            func: ThreadFn,
+            arg: *mut u8,
+        ) -> i64;
         pub fn whatami_probe_syscall(
             nr: u64,
             a0: u64,
@@ -335,9 +368,35 @@ mod imp {
         "whatami_probe_syscall_ret:",
         "    ret",
         ".size whatami_probe_syscall, . - whatami_probe_syscall",
+        // whatami_clone_thread(flags, stack_top, func, arg) -> tid or -errno:
+        // see the x86_64 version.
+        ".globl whatami_clone_thread",
+        ".type whatami_clone_thread,%function",
+        "whatami_clone_thread:",
+        "    stp x2, x3, [x1, #-16]!",
+        "    mov x8, #220",
+        "    mov x2, xzr",
+        "    mov x3, xzr",
+        "    mov x4, xzr",
+        "    svc #0",
+        "    cbnz x0, 2f",
+        "    ldp x1, x0, [sp], #16",
+        "    blr x1",
+        "    mov x8, #93",
+        "    svc #0",
+        "    brk #0",
+        "2:",
+        "    ret",
+        ".size whatami_clone_thread, . - whatami_clone_thread",
     );
 
     unsafe extern "C" {
+        pub fn whatami_clone_thread(
+            flags: u64,
+            stack_top: *mut u8,
+            func: ThreadFn,
+            arg: *mut u8,
+        ) -> i64;
         pub fn whatami_probe_syscall(
             nr: u64,
             a0: u64,
@@ -374,6 +433,23 @@ mod imp {
 compile_error!("whatami's prober supports x86_64 and aarch64");
 
 pub use imp::{exempt, issue, marker_addresses, native_nr};
+
+/// The entry function of a thread made by [`clone_thread`].
+pub type ThreadFn = extern "C" fn(*mut u8) -> i32;
+
+/// Starts a thread with the raw clone syscall: C libraries refuse or wrap
+/// CLONE_THREAD in ways that assume their own thread set-up (musl's clone()
+/// rejects it), and the probe thread needs none of that. The thread runs
+/// `func(arg)` on `stack_top` and then exits alone. Returns its tid or -errno.
+///
+/// # Safety
+/// `stack_top` must be the 16-byte-aligned top of a stack that stays mapped
+/// while the thread runs, and `func` must not touch thread-local storage (the
+/// thread shares the creator's thread pointer).
+pub unsafe fn clone_thread(flags: u64, stack_top: *mut u8, func: ThreadFn, arg: *mut u8) -> i64 {
+    // SAFETY: forwarded from the caller's contract.
+    unsafe { imp::whatami_clone_thread(flags, stack_top, func, arg) }
+}
 
 /// The entry points to probe on this architecture, native first, with their
 /// number ranges filled in.

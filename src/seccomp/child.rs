@@ -212,10 +212,10 @@ impl ThreadStack {
         })
     }
 
-    fn top(&self) -> *mut libc::c_void {
+    fn top(&self) -> *mut u8 {
         // SAFETY: one past the end of the mapping, where a downward-growing
         // stack starts; 16-byte aligned because the mapping is page aligned.
-        unsafe { self.base.add(self.len).cast() }
+        unsafe { self.base.add(self.len) }
     }
 }
 
@@ -423,11 +423,11 @@ pub unsafe fn child_main(ctx: &ChildCtx) -> ! {
                 | libc::CLONE_SIGHAND
                 | libc::CLONE_THREAD
                 | libc::CLONE_SYSVSEM;
-            let tid = libc::clone(
-                probe_thread,
+            let tid = abi::clone_thread(
+                flags as u64,
                 ctx.stack.top(),
-                flags,
-                &arg as *const ThreadArg as *mut libc::c_void,
+                probe_thread,
+                &arg as *const ThreadArg as *mut u8,
             );
             if tid < 0 {
                 setup_failed(h);
@@ -586,12 +586,12 @@ struct ThreadArg<'a> {
     start: usize,
 }
 
-extern "C" fn probe_thread(arg: *mut libc::c_void) -> libc::c_int {
+extern "C" fn probe_thread(arg: *mut u8) -> i32 {
     // SAFETY: `arg` points at the ThreadArg on the child's main stack, which
     // outlives this thread (the main thread waits for its pipe to close).
     let arg = unsafe { &*(arg as *const ThreadArg) };
     run_probes(arg.ctx, arg.start);
-    // Returning makes libc's clone trampoline call exit(2) for this thread only.
+    // Returning makes the clone trampoline call exit(2) for this thread only.
     0
 }
 
