@@ -45,11 +45,8 @@ fn probe<W: Write>(w: &mut Writer<'_, W>, p: &Probe) -> io::Result<()> {
     let per_abi: Vec<String> = p
         .abis
         .iter()
-        .map(|a| match (&a.note, a.probed) {
-            (_, true) => format!("{} {}", a.abi, a.probes),
-            (Some(n), false) => format!("{} not probed ({n})", a.abi),
-            (None, false) => format!("{} not probed", a.abi),
-        })
+        .filter(|a| a.probed)
+        .map(|a| format!("{} {}", a.abi, a.probes))
         .collect();
     let total = p.results.len() + p.arg_probes.len();
     let method = match p.method {
@@ -68,8 +65,13 @@ fn probe<W: Write>(w: &mut Writer<'_, W>, p: &Probe) -> io::Result<()> {
     if let Some(n) = &p.note {
         w.cont(&w.p.dim(n))?;
     }
-    for a in p.abis.iter().filter(|a| a.probed) {
-        abi_verdicts(w, p, &a.abi)?;
+    for a in &p.abis {
+        if a.probed {
+            abi_verdicts(w, p, &a.abi)?;
+        } else {
+            let why = a.note.as_deref().unwrap_or("not probed");
+            w.row(&a.abi, &w.p.dim(&format!("not probed: {why}")))?;
+        }
     }
     argument_rules(w, p)?;
     argument_dependent(w, p)

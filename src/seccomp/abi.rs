@@ -31,6 +31,14 @@ pub struct Abi {
 }
 
 impl Abi {
+    /// getpid in this ABI (with `nr_bit`): harmless, so it may really run to
+    /// learn whether the kernel serves this entry point at all.
+    pub fn getpid_nr(&self) -> Option<u32> {
+        (0..=max_nr(self))
+            .find(|&n| self.name(n) == Some("getpid"))
+            .map(|n| n | self.nr_bit)
+    }
+
     /// The syscall's name in this ABI, for a number without `nr_bit`.
     pub fn name(&self, nr: u32) -> Option<&'static str> {
         // The tables spell names that are Rust keywords as raw identifiers.

@@ -80,6 +80,9 @@ pub const MAGIC: i64 = 0x7EC0_DE11;
 /// waker's CPU, which keeps a round trip at a few microseconds.
 const NOTIF_FD_SYNC_WAKE_UP: u64 = 1;
 
+/// SECCOMP_USER_NOTIF_FLAG_CONTINUE (Linux 5.5): the call runs for real.
+const SECCOMP_USER_NOTIF_FLAG_CONTINUE: u32 = 1;
+
 /// Poll interval of the supervisor, and how many silent intervals in a row
 /// make a probe "stalled".
 const POLL_MS: i32 = 100;
@@ -237,6 +240,9 @@ pub struct ChildCtx<'a> {
     /// CPU to run on when the kernel cannot keep both threads together itself.
     pub pin_cpu: Option<usize>,
     pub start: usize,
+    /// Let allowed calls really run (SECCOMP_USER_NOTIF_FLAG_CONTINUE)
+    /// instead of faking their result. Only for plans of harmless calls.
+    pub let_run: bool,
 }
 
 // The SIGSYS handler cannot take arguments of ours: it finds the shared page
@@ -575,7 +581,11 @@ impl Supervisor {
         // SAFETY: resp is large enough for a seccomp_notif_resp and aligned.
         let resp = unsafe { &mut *(self.resp.as_mut_ptr() as *mut libc::seccomp_notif_resp) };
         resp.id = notif.id;
-        resp.val = MAGIC;
+        if ctx.let_run {
+            resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+        } else {
+            resp.val = MAGIC;
+        }
         // ENOENT: the probe thread died meanwhile; nothing to answer.
         self.send();
     }

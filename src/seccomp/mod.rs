@@ -27,10 +27,12 @@ pub fn probe(choice: ProbeChoice) -> Section<Probe> {
         return Section::Ok(not_run("not requested (--probe none)"));
     }
     let kernel = kernel_version();
-    let plan = plan::build(kernel);
     let started = Instant::now();
+    let unserved = unserved_entry_points();
+    let names: Vec<&str> = unserved.iter().map(|(a, _)| a.name).collect();
+    let plan = plan::build(kernel, &names);
     match notify::run(&raw_plan(&plan)) {
-        Ok(outcome) => Section::Ok(assemble(&plan, &outcome, started)),
+        Ok(outcome) => Section::Ok(assemble(&plan, &outcome, &unserved, started)),
         Err(notify::Unavailable(why)) => {
             Section::Ok(not_run(&format!("notification probing unavailable: {why}")))
         }
@@ -52,6 +54,52 @@ pub fn not_run(why: &str) -> Probe {
 fn kernel_version() -> Option<(u32, u32)> {
     let uts = nix::sys::utsname::uname().ok()?;
     abi::parse_kernel_version(&uts.release().to_string_lossy())
+}
+
+/// The non-native entry points this kernel does not serve (x32 when not
+/// built or disabled at boot, i386 without ia32 emulation), with why. Their
+/// verdicts cannot matter, so they are not swept.
+fn unserved_entry_points() -> Vec<(&'static abi::Abi, String)> {
+    let others: Vec<&'static abi::Abi> = abi::abis()
+        .into_iter()
+        .filter(|a| !std::ptr::eq(*a, abi::native()))
+        .collect();
+    let calls: Vec<(&'static abi::Abi, RawProbe)> = others
+        .iter()
+        .filter_map(|a| {
+            let nr = a.getpid_nr()?;
+            Some((
+                *a,
+                RawProbe {
+                    entry: a.entry,
+                    nr,
+                    args: [0; 6],
+                    skip: false,
+                },
+            ))
+        })
+        .collect();
+    if calls.is_empty() {
+        return Vec::new();
+    }
+    let raw: Vec<RawProbe> = calls.iter().map(|(_, p)| *p).collect();
+    calls
+        .iter()
+        .zip(notify::entry_points_served(&raw))
+        .filter(|(_, served)| *served == Some(false))
+        .map(|((a, _), _)| {
+            let why = match a.entry {
+                abi::Entry::Int80 => "int $0x80 faults here (no ia32 emulation)",
+                abi::Entry::Native => {
+                    "the kernel answers ENOSYS through it (not built, or disabled at boot)"
+                }
+            };
+            (
+                *a,
+                format!("not served by this kernel: {why}; no call through it can run"),
+            )
+        })
+        .collect()
 }
 
 fn raw_plan(plan: &[plan::Probe]) -> Vec<RawProbe> {
@@ -129,7 +177,12 @@ fn classify(raw: Raw, skip_reason: Option<&str>) -> Classified {
     }
 }
 
-fn assemble(plan: &[plan::Probe], outcome: &notify::Outcome, started: Instant) -> Probe {
+fn assemble(
+    plan: &[plan::Probe],
+    outcome: &notify::Outcome,
+    unserved: &[(&'static abi::Abi, String)],
+    started: Instant,
+) -> Probe {
     let mut results: Vec<SyscallResult> = Vec::new();
     let mut arg_probes = Vec::new();
     // Index of each (abi, nr) sweep result, to attach the all-ones verdict.
@@ -189,12 +242,17 @@ fn assemble(plan: &[plan::Probe], outcome: &notify::Outcome, started: Instant) -
         .into_iter()
         .map(|a| {
             let probes = results.iter().filter(|r| r.abi == a.name).count() as u32;
-            let unavailable = outcome.unavailable_entries.contains(&a.entry);
+            let faulted =
+                a.entry != abi::Entry::Native && outcome.unavailable_entries.contains(&a.entry);
+            let note = match unserved.iter().find(|(u, _)| std::ptr::eq(*u, a)) {
+                Some((_, why)) => Some(why.clone()),
+                None => faulted.then(|| "int $0x80 faulted: not served by this kernel".to_string()),
+            };
             AbiInfo {
                 abi: a.name.to_string(),
-                probed: !unavailable,
+                probed: note.is_none(),
                 probes,
-                note: unavailable.then(|| "entry point unavailable on this kernel".to_string()),
+                note,
             }
         })
         .collect();

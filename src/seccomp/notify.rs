@@ -66,12 +66,47 @@ mod kind {
 }
 
 pub fn run(probes: &[RawProbe]) -> Result<Outcome, Unavailable> {
+    run_plan(probes, false, MAX_WORKERS)
+}
+
+/// Whether the kernel serves each entry point: getpid through it is probed
+/// and, when the policy allows it, let run for real (it changes nothing).
+/// `Some(false)`: the kernel answered ENOSYS or the entry point faulted, so
+/// no call through it can do anything whatever the policy says. `None`: the
+/// policy answered first, or the check could not run.
+pub fn entry_points_served(calls: &[RawProbe]) -> Vec<Option<bool>> {
+    // One child: this is a handful of calls, and a second child would only
+    // add its start-up latency.
+    let Ok(out) = run_plan(calls, true, 1) else {
+        return vec![None; calls.len()];
+    };
+    out.raw
+        .iter()
+        .map(|r| match *r {
+            Raw::Returned { value, notified } if notified > 0 => {
+                if value == -(libc::ENOSYS as i64) {
+                    Some(false)
+                } else {
+                    Some(value > 0)
+                }
+            }
+            Raw::EntryUnavailable => Some(false),
+            _ => None,
+        })
+        .collect()
+}
+
+fn run_plan(
+    probes: &[RawProbe],
+    let_run: bool,
+    max_workers: usize,
+) -> Result<Outcome, Unavailable> {
     let filter = bpf::probe_filter(&super::abi::marker_addresses());
     self_check(&filter).map_err(Unavailable)?;
     let stack = ThreadStack::new().map_err(|e| Unavailable(format!("mmap: {e}")))?;
     let _sigchld = SigchldDefault::set();
     let cpus = allowed_cpus();
-    let n = cpus.len().clamp(1, MAX_WORKERS).min(probes.len().max(1));
+    let n = cpus.len().clamp(1, max_workers).min(probes.len().max(1));
     let mut workers = Vec::with_capacity(n);
     for (k, indices) in deal(probes.len(), n).into_iter().enumerate() {
         let shared = Shared::new(indices.len()).map_err(|e| Unavailable(format!("mmap: {e}")))?;
@@ -109,6 +144,7 @@ pub fn run(probes: &[RawProbe]) -> Result<Outcome, Unavailable> {
                 stack: &stack,
                 pin_cpu: w.cpu,
                 start: w.next,
+                let_run,
             };
             w.child = Some(spawn(&ctx).map_err(|e| Unavailable(format!("fork: {e}")))?);
             w.last_progress = (usize::MAX, Instant::now());

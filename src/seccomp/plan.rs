@@ -110,8 +110,10 @@ fn arg_probe_specs() -> Vec<(String, &'static str, [u64; 6])> {
     v
 }
 
-/// Everything to probe, for the kernel `kernel` (major, minor) when known.
-pub fn build(kernel: Option<(u32, u32)>) -> Vec<Probe> {
+/// Everything to probe, for the kernel `kernel` (major, minor) when known,
+/// leaving out the entry points in `unserved` (which the kernel does not
+/// serve, so the policy's verdict for them cannot matter).
+pub fn build(kernel: Option<(u32, u32)>, unserved: &[&str]) -> Vec<Probe> {
     let abis = abi::abis();
     let native = abi::native();
     let mut plan = Vec::new();
@@ -146,7 +148,10 @@ pub fn build(kernel: Option<(u32, u32)>) -> Vec<Probe> {
     // x32 numbers that are not x32 syscalls fail in the kernel whatever the
     // policy says; i386 is swept whole (its table has few gaps, and the
     // margin shows how the policy treats numbers it does not know).
-    for abi in abis.into_iter().filter(|a| !std::ptr::eq(*a, native)) {
+    for abi in abis
+        .into_iter()
+        .filter(|a| !std::ptr::eq(*a, native) && !unserved.contains(&a.name))
+    {
         let every = abi.nr_bit == 0;
         sweep(&mut plan, abi, 0, Kind::Sweep, every);
     }
@@ -159,7 +164,7 @@ mod tests {
 
     #[test]
     fn plan_covers_every_number_of_every_abi() {
-        let plan = build(Some((6, 18)));
+        let plan = build(Some((6, 18)), &[]);
         for a in abi::abis() {
             let swept: Vec<u32> = plan
                 .iter()
@@ -184,8 +189,19 @@ mod tests {
     }
 
     #[test]
+    fn unserved_entry_points_are_left_out() {
+        let all = build(Some((6, 18)), &[]);
+        let some = build(Some((6, 18)), &["x32"]);
+        assert!(some.iter().all(|p| p.abi.name != "x32"));
+        assert_eq!(
+            all.len() - some.len(),
+            all.iter().filter(|p| p.abi.name == "x32").count()
+        );
+    }
+
+    #[test]
     fn argument_probes_name_real_syscalls() {
-        let plan = build(Some((6, 18)));
+        let plan = build(Some((6, 18)), &[]);
         let args: Vec<&Probe> = plan
             .iter()
             .filter(|p| matches!(p.kind, Kind::Arg { .. }))
@@ -209,7 +225,7 @@ mod tests {
     #[cfg(target_arch = "x86_64")]
     #[test]
     fn exempt_calls_are_never_issued_on_kernels_that_exempt_them() {
-        let plan = build(Some((6, 18)));
+        let plan = build(Some((6, 18)), &[]);
         let skipped: Vec<(&str, u32)> = plan
             .iter()
             .filter(|p| p.skip.is_some())
@@ -225,7 +241,7 @@ mod tests {
                 ("x86_64", 336)
             ]
         );
-        let old = build(Some((5, 10)));
+        let old = build(Some((5, 10)), &[]);
         assert!(old.iter().all(|p| p.skip.is_none()));
     }
 }
