@@ -212,6 +212,25 @@ pub struct SyscallResult {
     /// Why the verdict is what it is, when that is not obvious (not probed, timed out).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// Direct probing only: the call made and what came back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub direct: Option<DirectCall>,
+}
+
+/// A call made by the direct prober (method "direct"): its arguments, chosen
+/// so that the kernel rejects the call before acting, what the kernel alone
+/// answers to them, and what came back.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DirectCall {
+    pub args: Vec<u64>,
+    /// The errnos a kernel that lets the call through answers.
+    pub expected_errnos: Vec<u32>,
+    /// Whether such a kernel may also let it succeed (a query, or an act on
+    /// the disposable probe child only).
+    pub may_succeed: bool,
+    /// The raw return value (-errno on failure); null when the call did not
+    /// return (a signal, a kill, a time-out).
+    pub returned: Option<i64>,
 }
 
 /// A verdict with its data, as compared between probes.
@@ -236,6 +255,15 @@ pub struct ArgProbe {
     pub errno: Option<u32>,
     pub trap_data: Option<u32>,
     pub method: ProbeMethod,
+    /// How far the verdict can be trusted; absent means exact (notification probing).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<Confidence>,
+    /// Why the verdict is what it is, or how the call differed from `label`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// Direct probing only: the call made and what came back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub direct: Option<DirectCall>,
 }
 
 /// What was learned about one syscall entry point (ABI).

@@ -5,11 +5,15 @@
 //! - bpf.rs: classic BPF, the prober's filter, an interpreter
 //! - plan.rs: what to probe
 //! - child.rs / notify.rs: notification probing (exact)
+//! - harmless.rs / direct.rs: direct probing (the fallback: real calls with
+//!   arguments the kernel rejects early, in disposable children)
 //! - classify (here): raw observations to verdicts
 
 pub mod abi;
 pub mod bpf;
 mod child;
+mod direct;
+pub mod harmless;
 mod notify;
 pub mod plan;
 
@@ -28,13 +32,21 @@ pub fn probe(choice: ProbeChoice) -> Section<Probe> {
     }
     let kernel = kernel_version();
     let started = Instant::now();
+    if choice == ProbeChoice::Direct {
+        return Section::Ok(direct::probe(kernel, None, started));
+    }
     let unserved = unserved_entry_points();
     let names: Vec<&str> = unserved.iter().map(|(a, _)| a.name).collect();
     let plan = plan::build(kernel, &names);
     match notify::run(&raw_plan(&plan)) {
         Ok(outcome) => Section::Ok(assemble(&plan, &outcome, &unserved, started)),
         Err(notify::Unavailable(why)) => {
-            Section::Ok(not_run(&format!("notification probing unavailable: {why}")))
+            let why = format!("notification probing unavailable: {why}");
+            if choice == ProbeChoice::Auto {
+                Section::Ok(direct::probe(kernel, Some(why), started))
+            } else {
+                Section::Ok(not_run(&why))
+            }
         }
     }
 }
@@ -209,6 +221,7 @@ fn assemble(
                     confidence: c.confidence,
                     all_ones: None,
                     note: c.note,
+                    direct: None,
                 });
             }
             plan::Kind::AllOnes => {
@@ -235,6 +248,9 @@ fn assemble(
                 errno: c.outcome.errno,
                 trap_data: c.outcome.trap_data,
                 method: ProbeMethod::Notify,
+                confidence: None,
+                note: None,
+                direct: None,
             }),
         }
     }
