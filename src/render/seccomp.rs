@@ -63,14 +63,14 @@ fn probe<W: Write>(w: &mut Writer<'_, W>, p: &Probe) -> io::Result<()> {
         ),
     )?;
     if let Some(n) = &p.note {
-        w.cont(&w.p.dim(n))?;
+        text_rows(w, "", n)?;
     }
     for a in &p.abis {
         if a.probed {
             abi_verdicts(w, p, &a.abi)?;
         } else {
             let why = a.note.as_deref().unwrap_or("not probed");
-            w.row(&a.abi, &w.p.dim(&format!("not probed: {why}")))?;
+            text_rows(w, &a.abi, &format!("not probed: {why}"))?;
         }
     }
     argument_rules(w, p)?;
@@ -309,10 +309,21 @@ fn argument_rules<W: Write>(w: &mut Writer<'_, W>, p: &Probe) -> io::Result<()> 
         );
     }
     for (i, l) in lines.iter().enumerate() {
-        if i == 0 {
-            w.row("argument rules", l)?;
-        } else {
-            w.cont(l)?;
+        text_rows(w, if i == 0 { "argument rules" } else { "" }, l)?;
+    }
+    Ok(())
+}
+
+/// A row of running text wrapped at WIDTH; continuation lines are indented
+/// two more columns so each rule reads as one block.
+fn text_rows<W: Write>(w: &mut Writer<'_, W>, label: &str, text: &str) -> io::Result<()> {
+    let words: Vec<String> = text.split(' ').map(str::to_string).collect();
+    for (i, line) in wrap(&words, WIDTH - VALUE_COL - 2).iter().enumerate() {
+        let line = line.join(" ");
+        match (i, label.is_empty()) {
+            (0, false) => w.row(label, &line)?,
+            (0, true) => w.cont(&line)?,
+            _ => w.cont(&format!("  {line}"))?,
         }
     }
     Ok(())

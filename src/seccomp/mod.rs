@@ -101,14 +101,12 @@ fn unserved_entry_points() -> Vec<(&'static abi::Abi, String)> {
         .filter(|(_, served)| *served == Some(false))
         .map(|((a, _), _)| {
             let why = match a.entry {
-                abi::Entry::Int80 => "int $0x80 faults here (no ia32 emulation)",
-                abi::Entry::Native => {
-                    "the kernel answers ENOSYS through it (not built, or disabled at boot)"
-                }
+                abi::Entry::Int80 => "int $0x80 faults (no ia32 emulation)",
+                abi::Entry::Native => "getpid through it gives ENOSYS",
             };
             (
                 *a,
-                format!("not served by this kernel: {why}; no call through it can run"),
+                format!("not served by this kernel ({why}): no call through it can run"),
             )
         })
         .collect()
