@@ -65,6 +65,9 @@ fn probe<W: Write>(w: &mut Writer<'_, W>, p: &Probe) -> io::Result<()> {
     if let Some(n) = &p.note {
         text_rows(w, "", n)?;
     }
+    if p.method == ProbeMethod::Direct {
+        direct_certainty(w, p)?;
+    }
     for a in &p.abis {
         if a.probed {
             abi_verdicts(w, p, &a.abi)?;
@@ -75,6 +78,38 @@ fn probe<W: Write>(w: &mut Writer<'_, W>, p: &Probe) -> io::Result<()> {
     }
     argument_rules(w, p)?;
     argument_dependent(w, p)
+}
+
+/// Direct probing is less exact: say how many verdicts are uncertain (marked
+/// "?" in the lists) and how many calls were not made at all.
+fn direct_certainty<W: Write>(w: &mut Writer<'_, W>, p: &Probe) -> io::Result<()> {
+    let uncertain = |v: &dyn Fn(Verdict) -> bool| {
+        p.results
+            .iter()
+            .filter(|r| v(r.verdict) && r.confidence == Confidence::Uncertain)
+            .count()
+            + p.arg_probes
+                .iter()
+                .filter(|a| v(a.verdict) && a.confidence == Some(Confidence::Uncertain))
+                .count()
+    };
+    let blocked = uncertain(&|v| !matches!(v, Verdict::Allowed | Verdict::Unknown));
+    let allowed = uncertain(&|v| v == Verdict::Allowed);
+    let not_probed = p
+        .results
+        .iter()
+        .filter(|r| {
+            r.note
+                .as_deref()
+                .is_some_and(|n| n.starts_with("not probed"))
+        })
+        .count();
+    let text = format!(
+        "{blocked} blocked verdicts uncertain (marked ?: the kernel itself may give that \
+         errno); {allowed} allowed verdicts uncertain (the kernel's own ENOSYS looks like a \
+         policy's); {not_probed} calls not probed (no harmless arguments)"
+    );
+    text_rows(w, "certainty", &w.p.warn(&text))
 }
 
 /// How a group of results is labelled: "EPERM", "ENOSYS", "kill process", ...
@@ -200,7 +235,17 @@ fn abi_verdicts<W: Write>(w: &mut Writer<'_, W>, p: &Probe, abi: &str) -> io::Re
             .push(r);
     }
     for (label, members) in groups.values() {
-        let mut items: Vec<String> = members.iter().filter_map(|r| r.name.clone()).collect();
+        // Direct probing marks the verdicts it cannot vouch for.
+        let mut items: Vec<String> = members
+            .iter()
+            .filter_map(|r| {
+                let n = r.name.clone()?;
+                Some(match r.confidence {
+                    Confidence::Uncertain if r.verdict != Verdict::Unknown => format!("{n}?"),
+                    _ => n,
+                })
+            })
+            .collect();
         let unnamed: Vec<u32> = members
             .iter()
             .filter(|r| r.name.is_none())

@@ -158,7 +158,7 @@ fn sweep_item(p: &plan::Probe, unnamed_ok: bool, kernel: Option<(u32, u32)>) -> 
                         issue: true,
                         ret32: n == "modify_ldt",
                     },
-                    expectation: Some(Expectation::of(h)),
+                    expectation: Some(Expectation::of(h, kernel)),
                     fixed: None,
                     note: None,
                     kind,
@@ -193,7 +193,12 @@ fn sweep_item(p: &plan::Probe, unnamed_ok: bool, kernel: Option<(u32, u32)>) -> 
 
 /// An argument probe as the direct method issues it: changed where needed
 /// so that the kernel refuses it before acting, saying how.
-fn arg_item(p: &plan::Probe, label: &str, syscall: &'static str) -> Item {
+fn arg_item(
+    p: &plan::Probe,
+    label: &str,
+    syscall: &'static str,
+    kernel: Option<(u32, u32)>,
+) -> Item {
     let mut args = p.args;
     let (expect, note): (Expect, Option<&str>) = match syscall {
         "clone" => {
@@ -287,7 +292,7 @@ fn arg_item(p: &plan::Probe, label: &str, syscall: &'static str) -> Item {
         },
         expectation: Some(Expectation {
             expect,
-            may_lack: syscall == "clone3",
+            may_lack: harmless::lookup(syscall).is_some_and(|h| harmless::may_lack(h, kernel)),
         }),
         fixed: None,
         note: note.map(str::to_string),
@@ -311,7 +316,7 @@ fn other_abi_note(a: &abi::Abi) -> String {
              call through it with ENOSYS whatever the policy says"
         }
     };
-    format!("not probed by the direct method: {why}")
+    format!("the direct method does not use this entry point: {why}")
 }
 
 /// Runs direct probing and builds the report's probe section. `why` says
@@ -326,7 +331,7 @@ pub fn probe(kernel: Option<(u32, u32)>, why: Option<String>, started: Instant) 
             plan::Kind::Sweep if std::ptr::eq(p.abi, native) => {
                 Some(sweep_item(p, unnamed_ok, kernel))
             }
-            plan::Kind::Arg { label, syscall } => Some(arg_item(p, label, syscall)),
+            plan::Kind::Arg { label, syscall } => Some(arg_item(p, label, syscall, kernel)),
             // The all-ones sweep and the other entry points: see the notes.
             _ => None,
         })
@@ -413,14 +418,6 @@ pub fn probe(kernel: Option<(u32, u32)>, why: Option<String>, started: Instant) 
             }
         })
         .collect();
-    let not_probed = results
-        .iter()
-        .filter(|r| {
-            r.note
-                .as_deref()
-                .is_some_and(|n| n.starts_with("not probed"))
-        })
-        .count();
     notes.push(format!(
         "direct calls in disposable children ({}); arguments the kernel rejects before acting",
         outcome.nets.join(", ")
@@ -428,9 +425,6 @@ pub fn probe(kernel: Option<(u32, u32)>, why: Option<String>, started: Instant) 
     if !outcome.threaded {
         notes.push("no probe thread: kill_thread and kill_process cannot be told apart".into());
     }
-    notes.push(format!(
-        "{not_probed} calls not probed (cannot be made harmless)"
-    ));
     notes.push("no all-ones sweep: all-ones arguments are not provably harmless".into());
     notes.extend(outcome.notes);
     Probe {
@@ -453,10 +447,10 @@ pub struct Expectation {
 }
 
 impl Expectation {
-    pub fn of(h: &Harmless) -> Expectation {
+    pub fn of(h: &Harmless, kernel: Option<(u32, u32)>) -> Expectation {
         Expectation {
             expect: h.expect,
-            may_lack: h.may_lack,
+            may_lack: harmless::may_lack(h, kernel),
         }
     }
 
@@ -968,8 +962,10 @@ unsafe fn child_main(ctx: &Ctx) -> ! {
         if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0) != 0 {
             setup_failed(h);
         }
-        // whatami may have died before PDEATHSIG was set.
-        if libc::getppid() != ctx.parent {
+        // whatami may have died before PDEATHSIG was set. (A policy may
+        // answer getppid itself: only a real, different pid means orphaned.)
+        let pp = libc::getppid();
+        if pp > 0 && pp != ctx.parent {
             libc::_exit(EXIT_SETUP);
         }
 

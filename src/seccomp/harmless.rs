@@ -721,6 +721,45 @@ pub static NOT_HARMLESS: &[(&str, &str)] = &[
     ),
 ];
 
+/// Calls of [`TABLE`] marked optional that every kernel has from the given
+/// release on, whatever its build options: there, ENOSYS cannot be the
+/// kernel's own answer.
+pub static ALWAYS_SINCE: &[(&str, (u32, u32))] = &[
+    ("pidfd_send_signal", (5, 1)),
+    ("open_tree", (5, 2)),
+    ("move_mount", (5, 2)),
+    ("fsopen", (5, 2)),
+    ("fsconfig", (5, 2)),
+    ("fsmount", (5, 2)),
+    ("fspick", (5, 2)),
+    ("clone3", (5, 3)),
+    ("pidfd_open", (5, 3)),
+    ("pidfd_getfd", (5, 6)),
+    ("openat2", (5, 6)),
+    ("faccessat2", (5, 8)),
+    ("close_range", (5, 9)),
+    ("mount_setattr", (5, 12)),
+    ("fchmodat2", (6, 6)),
+    ("statmount", (6, 8)),
+    ("listmount", (6, 8)),
+    ("mseal", (6, 10)),
+    ("setxattrat", (6, 13)),
+    ("getxattrat", (6, 13)),
+    ("listxattrat", (6, 13)),
+    ("removexattrat", (6, 13)),
+    ("open_tree_attr", (6, 15)),
+    ("file_getattr", (6, 17)),
+    ("file_setattr", (6, 17)),
+];
+
+/// Whether the running kernel may lack `h` (so that ENOSYS may be its own answer).
+pub fn may_lack(h: &Harmless, kernel: Option<(u32, u32)>) -> bool {
+    let present = ALWAYS_SINCE
+        .iter()
+        .any(|(n, since)| *n == h.name && kernel.is_some_and(|k| k >= *since));
+    h.may_lack && !present
+}
+
 /// The table entry for `name`, if there is one.
 pub fn lookup(name: &str) -> Option<&'static Harmless> {
     TABLE.iter().find(|h| h.name == name)
@@ -840,6 +879,20 @@ mod tests {
                 "{} has no expected answer",
                 h.name
             );
+        }
+    }
+
+    #[test]
+    fn calls_newer_than_the_kernel_may_be_missing() {
+        let clone3 = lookup("clone3").unwrap();
+        assert!(may_lack(clone3, Some((5, 2))));
+        assert!(may_lack(clone3, None));
+        assert!(!may_lack(clone3, Some((6, 1))));
+        // Behind a build option: missing whatever the version.
+        assert!(may_lack(lookup("bpf").unwrap(), Some((6, 18))));
+        assert!(!may_lack(lookup("read").unwrap(), None));
+        for (name, _) in ALWAYS_SINCE {
+            assert!(lookup(name).is_some_and(|h| h.may_lack), "{name}");
         }
     }
 
