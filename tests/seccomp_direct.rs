@@ -78,6 +78,13 @@ fn filter(rules: &[Rule]) -> Vec<libc::sock_filter> {
 
 /// Runs whatami with `args` under a filter made of `rules`.
 fn whatami_under(rules: &[Rule], args: &[&str]) -> Report {
+    whatami_under_filter(rules, args, false)
+}
+
+/// With `keep_listener`, the filter is installed with a user-notification
+/// listener that whatami inherits and never reads: a USER_NOTIF rule then
+/// holds its call forever, and no other listener can be attached (EBUSY).
+fn whatami_under_filter(rules: &[Rule], args: &[&str], keep_listener: bool) -> Report {
     let prog = filter(rules);
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_whatami"));
     cmd.args(args).env_clear();
@@ -89,14 +96,25 @@ fn whatami_under(rules: &[Rule], args: &[&str]) -> Report {
                 len: prog.len() as u16,
                 filter: prog.as_ptr() as *mut libc::sock_filter,
             };
-            if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0
-                || libc::syscall(
-                    libc::SYS_seccomp,
-                    libc::SECCOMP_SET_MODE_FILTER,
-                    0,
-                    &fprog as *const libc::sock_fprog,
-                ) != 0
-            {
+            let flags = if keep_listener {
+                libc::SECCOMP_FILTER_FLAG_NEW_LISTENER
+            } else {
+                0
+            };
+            if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            let fd = libc::syscall(
+                libc::SYS_seccomp,
+                libc::SECCOMP_SET_MODE_FILTER,
+                flags,
+                &fprog as *const libc::sock_fprog,
+            );
+            if fd < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            // The listener is made close-on-exec; keep it across the exec.
+            if keep_listener && libc::fcntl(fd as i32, libc::F_SETFD, 0) != 0 {
                 return Err(std::io::Error::last_os_error());
             }
             Ok(())
@@ -327,6 +345,30 @@ fn auto_falls_back_to_direct_when_seccomp_is_refused() {
     let p = r.seccomp.probe.ok().unwrap();
     assert_eq!(p.method, ProbeMethod::None, "{:?}", p.note);
     assert!(p.results.is_empty());
+}
+
+#[test]
+fn a_call_that_never_returns_is_unknown_and_probing_goes_on() {
+    const RET_USER_NOTIF: u32 = 0x7fc0_0000;
+    // getpgid is held in a notification nobody answers. The listener that
+    // holds it also makes notification probing unavailable (EBUSY).
+    let rules = [on(libc::SYS_getpgid, RET_USER_NOTIF)];
+    let r = whatami_under_filter(&rules, &["--json", "--probe", "auto"], true);
+    let p = r.seccomp.probe.ok().unwrap();
+    assert_eq!(p.method, ProbeMethod::Direct, "{:?}", p.note);
+    let note = p.note.as_deref().unwrap();
+    assert!(note.contains("Device or resource busy"), "{note}");
+    let held = result(p, "getpgid");
+    assert_eq!(held.verdict, Verdict::Unknown);
+    assert!(
+        held.note.as_deref().unwrap().contains("no answer in time"),
+        "{:?}",
+        held.note
+    );
+    // A fresh child went on with the next call.
+    let next = p.results.iter().find(|x| x.nr == held.nr + 1).unwrap();
+    assert!(next.direct.as_ref().is_some_and(|d| d.returned.is_some()));
+    assert_untouched(p, &["getpgid"]);
 }
 
 #[test]

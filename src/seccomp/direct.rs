@@ -671,7 +671,7 @@ mod stage {
             FORKED => "preparing the probe child",
             SIGNALS => "installing the SIGSYS handler (rt_sigaction, rt_sigprocmask)",
             LIMITS => "setting RLIMIT_CORE to 0 and PR_SET_DUMPABLE (prlimit64, prctl)",
-            PARENT => "tying the child to whatami (prctl(PR_SET_PDEATHSIG), getppid)",
+            PARENT => "tying the child to whatami (prctl(PR_SET_PDEATHSIG))",
             FDS => "closing inherited file descriptors (close)",
             NAMESPACES => "entering new namespaces (unshare)",
             CAPS => "dropping capabilities (capset)",
@@ -847,8 +847,6 @@ struct Ctx<'a> {
     stack: &'a Stack,
     start: usize,
     features: u32,
-    /// whatami's pid, to notice being orphaned before PR_SET_PDEATHSIG took hold.
-    parent: libc::pid_t,
     /// The write end of the pipe whatami watches; the only fd the child keeps.
     keep_fd: libc::c_int,
     /// Every other fd whatami had open at the fork.
@@ -962,12 +960,10 @@ unsafe fn child_main(ctx: &Ctx) -> ! {
         if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0) != 0 {
             setup_failed(h);
         }
-        // whatami may have died before PDEATHSIG was set. (A policy may
-        // answer getppid itself: only a real, different pid means orphaned.)
-        let pp = libc::getppid();
-        if pp > 0 && pp != ctx.parent {
-            libc::_exit(EXIT_SETUP);
-        }
+        // No getppid() check for a whatami that died before this point:
+        // such an orphan only finishes its harmless calls and exits, while
+        // a policy that holds getppid in a notification would stall every
+        // child here.
 
         // Nothing whatami has open stays reachable: not stdin, not the terminal.
         h.stage.store(stage::FDS, SeqCst);
@@ -1390,8 +1386,6 @@ fn spawn_and_wait(
         stack,
         start,
         features,
-        // SAFETY: getpid cannot fail.
-        parent: unsafe { libc::getpid() },
         keep_fd: w.as_raw_fd(),
         close_fds: &close_fds,
     };
