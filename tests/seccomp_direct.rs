@@ -372,6 +372,24 @@ fn a_call_that_never_returns_is_unknown_and_probing_goes_on() {
 }
 
 #[test]
+fn a_policy_that_kills_a_safety_step_leaves_only_that_step_out() {
+    // The probe child's own unshare() and capset() are killed: probing goes
+    // on without those safety nets, and says so.
+    let p = direct(&[
+        on(libc::SYS_unshare, RET_KILL_PROCESS),
+        on(libc::SYS_capset, RET_KILL_PROCESS),
+    ]);
+    let note = p.note.as_deref().unwrap();
+    assert!(note.contains("(unshare) killed the probe child"), "{note}");
+    assert!(note.contains("(capset) killed the probe child"), "{note}");
+    assert!(!note.contains("own user namespace"), "{note}");
+    for name in ["unshare", "capset"] {
+        assert_eq!(result(&p, name).verdict, Verdict::KillProcess, "{name}");
+    }
+    assert_untouched(&p, &["unshare", "capset"]);
+}
+
+#[test]
 fn human_output_shows_the_lower_certainty() {
     let out = Command::new(env!("CARGO_BIN_EXE_whatami"))
         .args(["--probe", "direct", "--color", "never"])
