@@ -293,6 +293,13 @@ fn arg_item(
         expectation: Some(Expectation {
             expect,
             may_lack: harmless::lookup(syscall).is_some_and(|h| harmless::may_lack(h, kernel)),
+            // Policies answer socket() rules with EINVAL too (podman's
+            // NETLINK_AUDIT rule), the very errno the extra flag brings.
+            ambiguous: if syscall == "socket" {
+                &[libc::EINVAL]
+            } else {
+                &[]
+            },
         }),
         fixed: None,
         note: note.map(str::to_string),
@@ -301,6 +308,15 @@ fn arg_item(
             syscall,
         },
     }
+}
+
+/// Whether /proc/self/status says no seccomp filter is attached to whatami
+/// (then none is attached to its children either, before they add one).
+fn no_filter_attached() -> bool {
+    std::fs::read_to_string("/proc/self/status").is_ok_and(|t| {
+        crate::inspect::status::ProcStatus::parse(&t).seccomp_mode()
+            == Ok(crate::model::SeccompMode::Disabled)
+    })
 }
 
 /// Why the other entry points are not probed by this method.
@@ -345,10 +361,15 @@ pub fn probe(kernel: Option<(u32, u32)>, why: Option<String>, started: Instant) 
             return super::not_run(&notes.join("; "));
         }
     };
+    // With no filter attached, every answer is the kernel's own.
+    let unfiltered = no_filter_attached();
     let mut results = Vec::new();
     let mut arg_probes = Vec::new();
     for (item, raw) in items.iter().zip(&outcome.raw) {
         let c = match &item.fixed {
+            None if unfiltered && matches!(raw, Raw::Returned(_)) => {
+                verdict(Verdict::Allowed, None, Confidence::Exact, None)
+            }
             Some((v, conf, note)) => Classified {
                 verdict: *v,
                 errno: None,
@@ -418,6 +439,11 @@ pub fn probe(kernel: Option<(u32, u32)>, why: Option<String>, started: Instant) 
             }
         })
         .collect();
+    if unfiltered {
+        notes.push(
+            "no seccomp filter is attached (Seccomp: 0): every answer is the kernel's".into(),
+        );
+    }
     notes.push(format!(
         "direct calls in disposable children ({}); arguments the kernel rejects before acting",
         outcome.nets.join(", ")
@@ -444,6 +470,10 @@ pub fn probe(kernel: Option<(u32, u32)>, why: Option<String>, started: Instant) 
 pub struct Expectation {
     pub expect: Expect,
     pub may_lack: bool,
+    /// Expected errnos that policies also give this very call (podman
+    /// answers socket(AF_NETLINK, .., NETLINK_AUDIT) with EINVAL): seeing
+    /// one does not tell the kernel's answer from the policy's.
+    pub ambiguous: &'static [i32],
 }
 
 impl Expectation {
@@ -451,6 +481,7 @@ impl Expectation {
         Expectation {
             expect: h.expect,
             may_lack: harmless::may_lack(h, kernel),
+            ambiguous: &[],
         }
     }
 
@@ -459,6 +490,7 @@ impl Expectation {
         Expectation {
             expect: Expect::fails(&[libc::ENOSYS]),
             may_lack: false,
+            ambiguous: &[],
         }
     }
 }
@@ -544,6 +576,16 @@ pub fn classify(raw: Raw, exp: Option<Expectation>, threaded: bool) -> Classifie
                              ENOSYS looks the same"
                                 .into(),
                         ),
+                    )
+                } else if exp.ambiguous.contains(&e) {
+                    verdict(
+                        Allowed,
+                        None,
+                        Uncertain,
+                        Some(format!(
+                            "{name} is the kernel's answer to these arguments, and also \
+                             one policies give to this call"
+                        )),
                     )
                 } else {
                     verdict(Allowed, None, Likely, None)
@@ -822,10 +864,10 @@ impl Stack {
         })
     }
 
-    fn top(&self) -> *mut libc::c_void {
+    fn top(&self) -> *mut u8 {
         // SAFETY: one past the end of the mapping, where a downward-growing
         // stack starts; page aligned, so 16-byte aligned.
-        unsafe { self.base.add(self.len).cast() }
+        unsafe { self.base.add(self.len) }
     }
 }
 
@@ -1074,17 +1116,19 @@ unsafe fn supervise_threads(ctx: &Ctx, h: &Header) {
             | libc::CLONE_SIGHAND
             | libc::CLONE_THREAD
             | libc::CLONE_SYSVSEM;
-        // SAFETY: the stack is ours (mapped before the fork) and `arg`
-        // outlives the thread: this function waits for the pipe to hang up.
+        // SAFETY: the stack is ours (mapped before the fork, page aligned)
+        // and `arg` outlives the thread: this function waits for the pipe
+        // to hang up. probe_thread uses no thread-local storage.
         let tid = unsafe {
-            libc::clone(
-                probe_thread,
+            abi::clone_thread(
+                flags as u64,
                 ctx.stack.top(),
-                flags,
-                &arg as *const ThreadArg as *mut libc::c_void,
+                probe_thread,
+                &arg as *const ThreadArg as *mut u8,
             )
         };
-        // A TRAP on clone returns without a thread: only the handler knows.
+        // A TRAP on clone returns (a positive number) without a thread:
+        // only the handler knows.
         let trapped = h.stray_sigsys.load(SeqCst) != stray_before;
         // SAFETY: closing our copy of the write end.
         unsafe { libc::close(pipe[1]) };
@@ -1158,12 +1202,12 @@ struct ThreadArg<'a> {
     start: usize,
 }
 
-extern "C" fn probe_thread(arg: *mut libc::c_void) -> libc::c_int {
+extern "C" fn probe_thread(arg: *mut u8) -> i32 {
     // SAFETY: `arg` points at the ThreadArg on the main thread's stack, which
     // outlives this thread.
     let arg = unsafe { &*(arg as *const ThreadArg) };
     run_calls(arg.ctx, arg.start);
-    // libc's clone trampoline then calls exit(2) for this thread only.
+    // The clone trampoline then calls exit(2) for this thread only.
     0
 }
 
@@ -1520,6 +1564,7 @@ mod tests {
         Some(Expectation {
             expect: Expect::fails(errnos),
             may_lack: false,
+            ambiguous: &[],
         })
     }
 
@@ -1580,6 +1625,7 @@ mod tests {
         let lacking = Some(Expectation {
             expect: Expect::fails(&[libc::EINVAL]),
             may_lack: true,
+            ambiguous: &[],
         });
         let c = classify(errno(libc::ENOSYS), lacking, true);
         assert_eq!(
@@ -1595,6 +1641,20 @@ mod tests {
     }
 
     #[test]
+    fn an_errno_policies_also_give_is_uncertain() {
+        let e = Some(Expectation {
+            expect: Expect::fails(&[libc::EINVAL]),
+            may_lack: false,
+            ambiguous: &[libc::EINVAL],
+        });
+        let c = classify(errno(libc::EINVAL), e, true);
+        assert_eq!(
+            (c.verdict, c.confidence),
+            (Verdict::Allowed, Confidence::Uncertain)
+        );
+    }
+
+    #[test]
     fn an_unexpected_success_is_errno_zero_or_unknown() {
         let c = classify(Raw::Returned(0), exp(&[libc::EBADF]), true);
         assert_eq!((c.verdict, c.errno), (Verdict::Errno, Some(0)));
@@ -1603,6 +1663,7 @@ mod tests {
         let ok = Some(Expectation {
             expect: Expect::SUCCEEDS,
             may_lack: false,
+            ambiguous: &[],
         });
         assert_eq!(
             classify(Raw::Returned(1234), ok, true).verdict,
