@@ -270,14 +270,51 @@ fn errno_eacces_on_getcwd() {
 
 #[test]
 fn kill_process_kills_only_a_child_and_probing_resumes() {
-    let p = direct(&[on(libc::SYS_acct, RET_KILL_PROCESS)]);
+    // Two numbers in a row: the second is the very first call of the fresh
+    // child that replaces the one acct killed, which must read as a
+    // verdict too, not as a failed setup.
+    let next_nr = libc::SYS_acct + 1;
+    let p = direct(&[
+        on(libc::SYS_acct, RET_KILL_PROCESS),
+        on(next_nr, RET_KILL_PROCESS),
+    ]);
     let r = result(&p, "acct");
-    assert_eq!(r.verdict, Verdict::KillProcess);
-    assert_eq!(r.confidence, Confidence::Likely, "{:?}", r.note);
-    // The next call was made by a fresh child.
-    let next = p.results.iter().find(|x| x.nr == r.nr + 1).unwrap();
-    assert!(next.direct.as_ref().is_some_and(|d| d.returned.is_some()));
-    assert_untouched(&p, &["acct"]);
+    let second = p.results.iter().find(|x| x.nr as i64 == next_nr).unwrap();
+    for x in [r, second] {
+        assert_eq!(x.verdict, Verdict::KillProcess, "{:?}", x.name);
+        assert_eq!(x.confidence, Confidence::Likely, "{:?}", x.note);
+    }
+    let note = p.note.as_deref().unwrap();
+    assert!(!note.contains("left out"), "{note}");
+    // The call after them was made by yet another fresh child.
+    let after = p
+        .results
+        .iter()
+        .find(|x| x.nr as i64 == next_nr + 1)
+        .unwrap();
+    assert!(after.direct.as_ref().is_some_and(|d| d.returned.is_some()));
+    let second_name = second.name.clone().unwrap();
+    assert_untouched(&p, &["acct", &second_name]);
+}
+
+/// A run of KILL_PROCESS verdicts: every call but the first is the very
+/// first call of a fresh child, whose death raced with the child's own
+/// bookkeeping (seen once in 87 kills before the thread said it was probing).
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn a_run_of_kill_process_verdicts() {
+    // acct .. quotactl: none of them is used by whatami or its children.
+    let nrs: Vec<i64> = (163..=179).collect();
+    let rules: Vec<Rule> = nrs.iter().map(|&n| on(n, RET_KILL_PROCESS)).collect();
+    let p = direct(&rules);
+    let note = p.note.as_deref().unwrap();
+    assert!(!note.contains("left out"), "{note}");
+    for r in p.results.iter().filter(|r| nrs.contains(&(r.nr as i64))) {
+        if r.direct.is_some() {
+            assert_eq!(r.verdict, Verdict::KillProcess, "{:?}", r.name);
+            assert_eq!(r.confidence, Confidence::Likely, "{:?}", r.name);
+        }
+    }
 }
 
 #[test]

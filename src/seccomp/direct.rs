@@ -1140,11 +1140,7 @@ unsafe fn supervise_threads(ctx: &Ctx, h: &Header) {
             }
             setup_failed(h);
         }
-        if first {
-            h.nets.fetch_or(net::THREAD, SeqCst);
-            h.stage.store(stage::PROBING, SeqCst);
-            first = false;
-        }
+        first = false;
         wait_for_thread(h, &mut pfd);
         // SAFETY: closing our own fd.
         unsafe { libc::close(pipe[0]) };
@@ -1206,6 +1202,13 @@ extern "C" fn probe_thread(arg: *mut u8) -> i32 {
     // SAFETY: `arg` points at the ThreadArg on the main thread's stack, which
     // outlives this thread.
     let arg = unsafe { &*(arg as *const ThreadArg) };
+    // Said here, before the first call, not by the main thread after
+    // clone() returns: this thread may be killed by its first call before
+    // the main thread runs again, and that death must read as a verdict,
+    // not as a failed setup.
+    let h = arg.ctx.page.header();
+    h.nets.fetch_or(net::THREAD, SeqCst);
+    h.stage.store(stage::PROBING, SeqCst);
     run_calls(arg.ctx, arg.start);
     // The clone trampoline then calls exit(2) for this thread only.
     0
