@@ -5,8 +5,8 @@
 //! - bpf.rs: classic BPF, the prober's filter, an interpreter
 //! - plan.rs: what to probe
 //! - child.rs / notify.rs: notification probing (exact)
-//! - harmless.rs / direct.rs: direct probing (the fallback: real calls with
-//!   arguments the kernel rejects early, in disposable children)
+//! - harmless.rs / direct.rs / direct/child.rs: direct probing (the fallback:
+//!   real calls with arguments the kernel rejects early, in disposable children)
 //! - classify (here): raw observations to verdicts
 
 pub mod abi;
