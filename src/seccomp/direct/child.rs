@@ -373,17 +373,12 @@ pub unsafe fn child_main(ctx: &Ctx) -> ! {
 
         if ctx.features & feature::DROP_CAPS != 0 {
             h.stage.store(stage::CAPS, SeqCst);
-            let mut hdr = libc_cap_header {
+            let mut hdr = CapHeader {
                 version: 0x2008_0522, // _LINUX_CAPABILITY_VERSION_3
                 pid: 0,
             };
-            let data = [libc_cap_data::default(); 2];
-            if libc::syscall(
-                libc::SYS_capset,
-                &mut hdr as *mut libc_cap_header,
-                data.as_ptr(),
-            ) == 0
-            {
+            let data = [CapData::default(); 2];
+            if libc::syscall(libc::SYS_capset, &mut hdr as *mut CapHeader, data.as_ptr()) == 0 {
                 h.nets.fetch_or(net::NO_CAPS, SeqCst);
             }
         }
@@ -399,17 +394,17 @@ pub unsafe fn child_main(ctx: &Ctx) -> ! {
     }
 }
 
+/// `struct __user_cap_header_struct` (linux/capability.h).
 #[repr(C)]
-#[allow(non_camel_case_types)]
-struct libc_cap_header {
+struct CapHeader {
     version: u32,
     pid: i32,
 }
 
+/// `struct __user_cap_data_struct`; version 3 takes two of them.
 #[repr(C)]
 #[derive(Clone, Copy, Default)]
-#[allow(non_camel_case_types)]
-struct libc_cap_data {
+struct CapData {
     effective: u32,
     permitted: u32,
     inheritable: u32,
