@@ -35,6 +35,8 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::sync::atomic::Ordering::SeqCst;
 use std::time::{Duration, Instant};
 
+/// How long whatami waits for a child it has killed to be reaped.
+const REAP_LIMIT: Duration = Duration::from_secs(5);
 /// The whole probe, however many children it takes.
 const TOTAL_LIMIT: Duration = Duration::from_secs(20);
 /// A child that makes no progress for this long is killed by whatami (the
@@ -924,6 +926,11 @@ fn reap(pid: libc::pid_t, mut killed: bool) -> Status {
             // SAFETY: our own child, not reaped yet.
             unsafe { libc::kill(pid, libc::SIGKILL) };
             killed = true;
+        }
+        if started.elapsed() >= REAP_LIMIT {
+            // Stuck even after SIGKILL (uninterruptible sleep): leave it
+            // unreaped rather than wait without end.
+            return Status::Killed;
         }
         std::thread::sleep(Duration::from_micros(200));
     }
