@@ -218,6 +218,17 @@ fn kill_process() {
 }
 
 #[test]
+fn a_run_of_kills_each_ending_a_fresh_child_at_its_first_probe() {
+    // Numbers 337-423 are unnamed on x86_64: killing them all makes every
+    // replacement child die on its very first probe.
+    let rules = (337..=423).map(|n| Rule::new(n, KILL_PROCESS)).collect();
+    let r = check(&[Policy::native(rules)]);
+    for nr in 337..=423 {
+        assert_eq!(result(&r, "x86_64", nr)["verdict"], "kill_process", "{nr}");
+    }
+}
+
+#[test]
 fn kill_thread_is_told_apart_from_kill_process() {
     let r = check(&[Policy::native(vec![
         Rule::new(SWAPOFF, KILL_THREAD),

@@ -609,6 +609,10 @@ extern "C" fn probe_thread(arg: *mut u8) -> i32 {
 /// was made with raw clone), so it touches only the shared page and the plan.
 fn run_probes(ctx: &ChildCtx, start: usize) {
     let h = ctx.shared.header();
+    // Set here, not after clone() returns in the main thread: the first probe
+    // may kill the whole child before that thread runs again, and that death
+    // is a verdict, not a failed setup.
+    h.stage.store(stage::PROBING, SeqCst);
     let slots = ctx.shared.slots();
     for (i, (p, slot)) in ctx.probes.iter().zip(slots).enumerate().skip(start) {
         if p.skip {
