@@ -23,20 +23,42 @@
 mod child;
 
 use super::abi::{self, Entry};
+use super::disposable::{
+    self, EXIT_DONE, EXIT_STALLED, Header, Probing, RawProbe, STAGE_PROBING, SharedPage,
+    SigchldDefault, ThreadStack, WaitStatus, slot_kind, state,
+};
 use super::harmless::{self, Expect, Harmless};
 use super::plan;
 use crate::model::{
     AbiInfo, ArgProbe, Confidence, DirectCall, Probe, ProbeMethod, SyscallResult, Verdict,
 };
-use child::{
-    Call, Ctx, EXIT_DONE, EXIT_STALLED, Header, Page, Stack, feature, net, slot_kind, stage, state,
-};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use child::{Ctx, feature, net, stage};
+use std::os::fd::AsRawFd;
 use std::sync::atomic::Ordering::SeqCst;
 use std::time::{Duration, Instant};
 
-/// How long whatami waits for a child it has killed to be reaped.
-const REAP_LIMIT: Duration = Duration::from_secs(5);
+/// One call as a child issues it, prepared before the fork.
+#[derive(Debug, Clone, Copy)]
+pub struct Call {
+    pub nr: u32,
+    pub args: [u64; 6],
+    /// false: never issued (not harmless, exempt, or not provably unimplemented).
+    pub issue: bool,
+    /// The syscall returns an `int` zero-extended to 64 bits (x86 modify_ldt),
+    /// so its errors arrive as 0xfffff001..=0xffffffff.
+    pub ret32: bool,
+}
+
+impl Call {
+    fn raw(&self) -> RawProbe {
+        RawProbe {
+            entry: Entry::Native,
+            nr: self.nr,
+            args: self.args,
+            skip: !self.issue,
+        }
+    }
+}
 /// The whole probe, however many children it takes.
 const TOTAL_LIMIT: Duration = Duration::from_secs(20);
 /// A child that makes no progress for this long is killed by whatami (the
@@ -683,8 +705,14 @@ pub struct Unavailable(pub String);
 
 /// Runs `calls` in as many children as it takes.
 pub fn run(calls: &[Call]) -> Result<Outcome, Unavailable> {
-    let page = Page::new(calls.len()).map_err(|e| Unavailable(format!("mmap: {e}")))?;
-    let stack = Stack::new().map_err(|e| Unavailable(format!("mmap: {e}")))?;
+    let page = SharedPage::new(calls.len()).map_err(|e| Unavailable(format!("mmap: {e}")))?;
+    let stack = ThreadStack::new().map_err(|e| Unavailable(format!("mmap: {e}")))?;
+    let probes: Vec<RawProbe> = calls.iter().map(Call::raw).collect();
+    let probing = Probing {
+        page: &page,
+        stack: &stack,
+        probes: &probes,
+    };
     let _sigchld = SigchldDefault::set();
     let deadline = Instant::now() + TOTAL_LIMIT;
     let mut features = feature::ALL;
@@ -700,17 +728,12 @@ pub fn run(calls: &[Call]) -> Result<Outcome, Unavailable> {
             break;
         }
         let h = page.header();
-        h.stage.store(stage::FORKED, SeqCst);
-        h.state.store(state::OUT, SeqCst);
-        h.nets.store(0, SeqCst);
-        h.setup_errno.store(0, SeqCst);
-        h.stray_sigsys.store(0, SeqCst);
-        h.cur.store(usize::MAX, SeqCst);
-        let status = spawn_and_wait(calls, &page, &stack, next, features, deadline)
+        h.reset(usize::MAX);
+        let status = spawn_and_wait(&probing, next, features, deadline)
             .map_err(|e| Unavailable(format!("fork: {e}")))?;
         children += 1;
         let st = h.stage.load(SeqCst);
-        if st < stage::PROBING {
+        if st < STAGE_PROBING {
             // The child ended during its setup.
             let optional = match st {
                 stage::NAMESPACES => Some(feature::UNSHARE),
@@ -719,7 +742,7 @@ pub fn run(calls: &[Call]) -> Result<Outcome, Unavailable> {
                 _ => None,
             };
             match optional {
-                Some(f) if features & f != 0 && status.died() => {
+                Some(f) if features & f != 0 && died(status) => {
                     // The policy kills a call of an optional step: go without it.
                     features &= !f;
                     notes.push(format!(
@@ -732,9 +755,9 @@ pub fn run(calls: &[Call]) -> Result<Outcome, Unavailable> {
             }
         }
         probing_started = true;
-        nets &= h.nets.load(SeqCst);
+        nets &= h.flags.load(SeqCst);
         let cur = h.cur.load(SeqCst);
-        let in_call = h.state.load(SeqCst) == state::IN_CALL;
+        let in_call = h.state.load(SeqCst) == state::IN_PROBE;
         let slot = page.slots().get(cur);
         let mark = |k: u32, v: i64| {
             if let Some(s) = slot {
@@ -743,17 +766,19 @@ pub fn run(calls: &[Call]) -> Result<Outcome, Unavailable> {
             }
         };
         match status {
-            Status::Exited(EXIT_DONE) if h.state.load(SeqCst) == state::DONE => break,
+            WaitStatus::Exited(EXIT_DONE) if h.state.load(SeqCst) == state::DONE => break,
             _ if !in_call || cur < next || cur >= calls.len() => {
                 notes.push(format!(
                     "the probe child ended outside a call ({status:?}); the rest was not probed"
                 ));
                 break;
             }
-            Status::Signaled(libc::SIGSYS) => mark(slot_kind::KILL_PROCESS, 0),
-            Status::Exited(EXIT_STALLED) | Status::Killed => mark(slot_kind::TIMED_OUT, 0),
-            Status::Signaled(sig) => mark(slot_kind::DIED, sig as i64),
-            Status::Exited(code) => mark(slot_kind::DIED, -(code as i64)),
+            WaitStatus::Signaled(libc::SIGSYS) => mark(slot_kind::KILL_PROCESS, 0),
+            WaitStatus::Exited(EXIT_STALLED) | WaitStatus::Killed | WaitStatus::Unknown => {
+                mark(slot_kind::TIMED_OUT, 0)
+            }
+            WaitStatus::Signaled(sig) => mark(slot_kind::DIED, sig as i64),
+            WaitStatus::Exited(code) => mark(slot_kind::DIED, -(code as i64)),
         }
         next = cur + 1;
     }
@@ -810,11 +835,11 @@ fn describe_nets(nets: u32) -> Vec<&'static str> {
     v
 }
 
-fn setup_failure(h: &Header, st: u32, status: Status) -> String {
+fn setup_failure(h: &Header, st: u32, status: WaitStatus) -> String {
     let mut msg = format!("{} failed", stage::describe(st));
     let e = h.setup_errno.load(SeqCst);
     match status {
-        Status::Signaled(sig) => {
+        WaitStatus::Signaled(sig) => {
             msg.push_str(&format!(": the probe child was killed by signal {sig}"));
             if sig == libc::SIGSYS {
                 msg.push_str(" (the policy kills this call)");
@@ -830,118 +855,58 @@ fn setup_failure(h: &Header, st: u32, status: Status) -> String {
     msg
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Status {
-    Exited(i32),
-    Signaled(i32),
-    /// Killed by whatami's watchdog.
-    Killed,
-}
-
-impl Status {
-    fn died(self) -> bool {
-        matches!(self, Status::Signaled(_) | Status::Killed)
-    }
+/// Whether the child died (as opposed to exiting).
+fn died(status: WaitStatus) -> bool {
+    matches!(status, WaitStatus::Signaled(_) | WaitStatus::Killed)
 }
 
 /// Forks one child starting at `start` and waits, bounded, until it ends.
 fn spawn_and_wait(
-    calls: &[Call],
-    page: &Page,
-    stack: &Stack,
+    probing: &Probing,
     start: usize,
     features: u32,
     deadline: Instant,
-) -> std::io::Result<Status> {
-    let mut p = [-1; 2];
-    // SAFETY: p has room for two fds.
-    if unsafe { libc::pipe2(p.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    // SAFETY: both fds were just created and belong to nobody else.
-    let (r, w) = unsafe { (OwnedFd::from_raw_fd(p[0]), OwnedFd::from_raw_fd(p[1])) };
+) -> std::io::Result<WaitStatus> {
     let close_fds = open_fds();
-    let ctx = Ctx {
-        calls,
-        page,
-        stack,
-        start,
-        features,
-        keep_fd: w.as_raw_fd(),
-        close_fds: &close_fds,
-    };
     // SAFETY: whatami is single-threaded here, and the child runs only
-    // child_main, which uses nothing allocated after this point.
-    let pid = unsafe { libc::fork() };
-    if pid < 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    if pid == 0 {
-        // SAFETY: in the child of the fork above, with ctx prepared before it.
-        unsafe { child::child_main(&ctx) }
-    }
-    drop(w);
-    let h = page.header();
-    let mut killed = false;
+    // child_main on a context made of what is prepared before the fork.
+    let mut child = unsafe {
+        disposable::spawn(|keep_fd| {
+            let ctx = Ctx {
+                probing: Probing {
+                    page: probing.page,
+                    stack: probing.stack,
+                    probes: probing.probes,
+                },
+                start,
+                features,
+                keep_fd,
+                close_fds: &close_fds,
+            };
+            child::child_main(&ctx)
+        })
+    }?;
+    let h = probing.page.header();
     let mut progress = (h.stage.load(SeqCst), h.cur.load(SeqCst), Instant::now());
     loop {
         let mut pfd = libc::pollfd {
-            fd: r.as_raw_fd(),
+            fd: child.done.as_raw_fd(),
             events: libc::POLLIN,
             revents: 0,
         };
         // SAFETY: one valid pollfd.
-        let n = unsafe { libc::poll(&mut pfd, 1, 100) };
-        if n > 0 || killed {
+        if unsafe { libc::poll(&mut pfd, 1, 100) } > 0 {
             break;
         }
         let now_at = (h.stage.load(SeqCst), h.cur.load(SeqCst));
         if now_at != (progress.0, progress.1) {
             progress = (now_at.0, now_at.1, Instant::now());
         } else if progress.2.elapsed() >= CHILD_STALL_LIMIT || Instant::now() >= deadline {
-            // SAFETY: signalling our own child, not reaped yet, so the pid
-            // cannot have been reused.
-            unsafe { libc::kill(pid, libc::SIGKILL) };
-            killed = true;
-        }
-    }
-    Ok(reap(pid, killed))
-}
-
-/// Reaps the child, bounded: after its pipe hung up it is gone or going; if
-/// it lingers (something else holds the pipe), it is killed.
-fn reap(pid: libc::pid_t, mut killed: bool) -> Status {
-    let started = Instant::now();
-    let mut status = 0;
-    loop {
-        // SAFETY: waiting for our own child by pid.
-        let r = unsafe { libc::waitpid(pid, &mut status, libc::__WALL | libc::WNOHANG) };
-        if r == pid {
+            child.kill();
             break;
         }
-        if r < 0 && std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
-            return Status::Exited(-1);
-        }
-        if !killed && started.elapsed() >= Duration::from_millis(500) {
-            // SAFETY: our own child, not reaped yet.
-            unsafe { libc::kill(pid, libc::SIGKILL) };
-            killed = true;
-        }
-        if started.elapsed() >= REAP_LIMIT {
-            // Stuck even after SIGKILL (uninterruptible sleep): leave it
-            // unreaped rather than wait without end.
-            return Status::Killed;
-        }
-        std::thread::sleep(Duration::from_micros(200));
     }
-    if libc::WIFEXITED(status) {
-        Status::Exited(libc::WEXITSTATUS(status))
-    } else {
-        match libc::WTERMSIG(status) {
-            libc::SIGKILL if killed => Status::Killed,
-            sig => Status::Signaled(sig),
-        }
-    }
+    Ok(child.reap())
 }
 
 /// The fds whatami has open, for the child to close. Listed from
@@ -970,31 +935,6 @@ fn open_fds() -> Vec<libc::c_int> {
     (0..max)
         .filter(|&fd| unsafe { libc::fcntl(fd, libc::F_GETFD) } >= 0)
         .collect()
-}
-
-/// Restores SIGCHLD to its default while probing: an inherited SIG_IGN
-/// would let the kernel reap the children and hide how they died.
-struct SigchldDefault {
-    old: libc::sighandler_t,
-}
-
-impl SigchldDefault {
-    fn set() -> Self {
-        // SAFETY: changing our own SIGCHLD disposition; restored in Drop.
-        let old = unsafe { libc::signal(libc::SIGCHLD, libc::SIG_DFL) };
-        SigchldDefault { old }
-    }
-}
-
-impl Drop for SigchldDefault {
-    fn drop(&mut self) {
-        if self.old != libc::SIG_ERR && self.old != libc::SIG_DFL {
-            // SAFETY: restoring the disposition saved in set().
-            unsafe {
-                libc::signal(libc::SIGCHLD, self.old);
-            }
-        }
-    }
 }
 
 #[cfg(test)]

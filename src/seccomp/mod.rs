@@ -13,6 +13,7 @@ pub mod abi;
 pub mod bpf;
 mod child;
 mod direct;
+mod disposable;
 pub mod harmless;
 mod notify;
 pub mod plan;
@@ -21,7 +22,7 @@ use crate::cli::ProbeChoice;
 use crate::model::{
     AbiInfo, ArgProbe, Confidence, Outcome, Probe, ProbeMethod, Section, SyscallResult, Verdict,
 };
-use child::RawProbe;
+use disposable::RawProbe;
 use notify::Raw;
 use std::time::Instant;
 

@@ -10,10 +10,12 @@
 
 use super::abi::Entry;
 use super::bpf;
-use super::child::{
-    self, ChildCtx, EXIT_DONE, EXIT_STALLED, RawProbe, Shared, ThreadStack, slot_kind, stage, state,
+use super::child::{self, ChildCtx, FLAG_SYNC_WAKEUP, stage};
+use super::disposable::{
+    self, Child, EXIT_DONE, EXIT_STALLED, Probing, RawProbe, STAGE_PROBING, SharedPage,
+    SigchldDefault, ThreadStack, WaitStatus, slot_kind, state,
 };
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::AsRawFd;
 use std::sync::atomic::Ordering::SeqCst;
 use std::time::{Duration, Instant};
 
@@ -56,14 +58,6 @@ pub struct Outcome {
 /// Why notification probing could not run at all.
 #[derive(Debug)]
 pub struct Unavailable(pub String);
-
-/// Slot kinds that only whatami writes, once the child is gone.
-mod kind {
-    pub const KILL_PROCESS: u32 = 10;
-    pub const TIMED_OUT: u32 = 11;
-    pub const DIED: u32 = 12;
-    pub const ENTRY_UNAVAILABLE: u32 = 13;
-}
 
 pub fn run(probes: &[RawProbe]) -> Result<Outcome, Unavailable> {
     run_plan(probes, false, MAX_WORKERS)
@@ -109,7 +103,8 @@ fn run_plan(
     let n = cpus.len().clamp(1, max_workers).min(probes.len().max(1));
     let mut workers = Vec::with_capacity(n);
     for (k, indices) in deal(probes.len(), n).into_iter().enumerate() {
-        let shared = Shared::new(indices.len()).map_err(|e| Unavailable(format!("mmap: {e}")))?;
+        let shared =
+            SharedPage::new(indices.len()).map_err(|e| Unavailable(format!("mmap: {e}")))?;
         workers.push(Worker {
             probes: indices.iter().map(|&i| probes[i]).collect(),
             indices,
@@ -137,16 +132,22 @@ fn run_plan(
                 w.finished = true;
                 continue;
             }
+            w.shared.header().reset(w.next);
             let ctx = ChildCtx {
                 filter: &filter,
-                probes: &w.probes,
-                shared: &w.shared,
-                stack: &stack,
+                probing: Probing {
+                    page: &w.shared,
+                    stack: &stack,
+                    probes: &w.probes,
+                },
                 pin_cpu: w.cpu,
                 start: w.next,
                 let_run,
             };
-            w.child = Some(spawn(&ctx).map_err(|e| Unavailable(format!("fork: {e}")))?);
+            // SAFETY: whatami is single-threaded, and the child runs only
+            // child_main, which uses nothing prepared after this point.
+            let c = unsafe { disposable::spawn(|_| child::child_main(&ctx)) };
+            w.child = Some(c.map_err(|e| Unavailable(format!("fork: {e}")))?);
             w.last_progress = (usize::MAX, Instant::now());
         }
         if workers.iter().all(|w| w.finished) {
@@ -187,15 +188,18 @@ fn run_plan(
                     w.finished = true;
                 }
             }
-            if w.shared.header().stage.load(SeqCst) >= stage::PROBING
-                && w.shared.header().sync_wakeup.load(SeqCst) == 0
+            let h = w.shared.header();
+            if h.stage.load(SeqCst) >= STAGE_PROBING && h.flags.load(SeqCst) & FLAG_SYNC_WAKEUP == 0
             {
                 no_sync_wakeup = true;
             }
         }
     }
     if no_sync_wakeup {
-        notes.push("no SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (kernel before 6.6): probe threads pinned to one CPU each".into());
+        notes.push(
+            "no SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (kernel before 6.6): round trips are slower"
+                .into(),
+        );
     }
     let mismatches: u32 = workers
         .iter()
@@ -251,7 +255,7 @@ fn self_check(filter: &[bpf::Insn]) -> Result<(), String> {
 /// Turns what a worker's shared page holds into one Raw per probe.
 fn collect(
     probes: &[RawProbe],
-    shared: &Shared,
+    shared: &SharedPage,
     reached: usize,
     unavailable: &[Entry],
 ) -> Vec<Raw> {
@@ -265,14 +269,14 @@ fn collect(
                 _ if p.skip => Raw::Skipped,
                 slot_kind::RETURNED => Raw::Returned {
                     value,
-                    notified: slot.notified.load(SeqCst),
+                    notified: slot.aux.load(SeqCst),
                 },
                 slot_kind::TRAP => Raw::Trap(value as u32),
                 slot_kind::KILL_THREAD => Raw::KillThread,
-                kind::KILL_PROCESS => Raw::KillProcess,
-                kind::TIMED_OUT => Raw::TimedOut,
-                kind::DIED => Raw::Died(value as i32),
-                kind::ENTRY_UNAVAILABLE => Raw::EntryUnavailable,
+                slot_kind::KILL_PROCESS => Raw::KillProcess,
+                slot_kind::TIMED_OUT => Raw::TimedOut,
+                slot_kind::DIED => Raw::Died(value as i32),
+                slot_kind::ENTRY_UNAVAILABLE => Raw::EntryUnavailable,
                 _ if unavailable.contains(&p.entry) => Raw::EntryUnavailable,
                 _ if i >= reached => Raw::NotReached,
                 _ => Raw::TimedOut,
@@ -286,7 +290,7 @@ struct Worker {
     /// Indexes into the plan of this worker's probes, in plan order.
     indices: Vec<usize>,
     probes: Vec<RawProbe>,
-    shared: Shared,
+    shared: SharedPage,
     /// Next probe (index within `probes`) a new child starts at.
     next: usize,
     child: Option<Child>,
@@ -310,7 +314,7 @@ impl Worker {
         let h = self.shared.header();
         let cur = h.cur.load(SeqCst);
         let in_probe = h.state.load(SeqCst) == state::IN_PROBE;
-        let probing = h.stage.load(SeqCst) >= stage::PROBING;
+        let probing = h.stage.load(SeqCst) >= STAGE_PROBING;
         let slot = self.shared.slots().get(cur);
         let mark = |k: u32, v: i64| {
             if let Some(s) = slot {
@@ -325,12 +329,12 @@ impl Worker {
                 Ok(None)
             }
             WaitStatus::Exited(EXIT_STALLED) | WaitStatus::Killed if probing && in_probe => {
-                mark(kind::TIMED_OUT, 0);
+                mark(slot_kind::TIMED_OUT, 0);
                 self.next = cur + 1;
                 Ok(None)
             }
             WaitStatus::Signaled(libc::SIGSYS) if probing && in_probe => {
-                mark(kind::KILL_PROCESS, 0);
+                mark(slot_kind::KILL_PROCESS, 0);
                 self.next = cur + 1;
                 Ok(None)
             }
@@ -342,7 +346,7 @@ impl Worker {
             {
                 // No i386 entry point (ia32 emulation disabled or not built):
                 // int $0x80 faults. Skip the rest of that block.
-                mark(kind::ENTRY_UNAVAILABLE, 0);
+                mark(slot_kind::ENTRY_UNAVAILABLE, 0);
                 let first_time = !unavailable.contains(&Entry::Int80);
                 if first_time {
                     unavailable.push(Entry::Int80);
@@ -358,7 +362,7 @@ impl Worker {
                 }))
             }
             WaitStatus::Signaled(sig) if probing && in_probe => {
-                mark(kind::DIED, sig as i64);
+                mark(slot_kind::DIED, sig as i64);
                 self.next = cur + 1;
                 Ok(None)
             }
@@ -455,107 +459,6 @@ fn wait_for_any(workers: &mut [Worker], deadline: Instant) -> Vec<usize> {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum WaitStatus {
-    Exited(i32),
-    Signaled(i32),
-    /// Killed by whatami's own watchdog.
-    Killed,
-    Unknown,
-}
-
-/// A forked probe child. `done` reports POLLHUP when the child has exited:
-/// the child holds the only write end.
-struct Child {
-    pid: libc::pid_t,
-    done: OwnedFd,
-    killed: bool,
-    reaped: bool,
-}
-
-fn spawn(ctx: &ChildCtx) -> std::io::Result<Child> {
-    let mut p = [-1; 2];
-    // SAFETY: p has room for two descriptors.
-    if unsafe { libc::pipe2(p.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    // SAFETY: both descriptors were just created and belong to nobody else.
-    let (r, w) = unsafe { (OwnedFd::from_raw_fd(p[0]), OwnedFd::from_raw_fd(p[1])) };
-    // SAFETY: whatami is single-threaded, and the child runs only
-    // child_main, which uses nothing allocated after this point.
-    let pid = unsafe { libc::fork() };
-    if pid < 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    if pid == 0 {
-        // SAFETY: in the child of the fork above, with ctx prepared before it.
-        unsafe { child::child_main(ctx) }
-    }
-    drop(w);
-    Ok(Child {
-        pid,
-        done: r,
-        killed: false,
-        reaped: false,
-    })
-}
-
-impl Child {
-    fn kill(&mut self) {
-        // SAFETY: signalling our own child by pid; it is not reaped yet, so
-        // the pid cannot have been reused.
-        unsafe {
-            libc::kill(self.pid, libc::SIGKILL);
-        }
-        self.killed = true;
-    }
-
-    fn kill_and_reap(mut self) -> WaitStatus {
-        self.kill();
-        self.wait()
-    }
-
-    fn reap(mut self) -> WaitStatus {
-        self.wait()
-    }
-
-    /// Waits for this child only. Called once its pipe closed or after
-    /// SIGKILL, so it returns promptly.
-    fn wait(&mut self) -> WaitStatus {
-        let mut status = 0;
-        let r = loop {
-            // SAFETY: waiting for our own child by pid.
-            let r = unsafe { libc::waitpid(self.pid, &mut status, libc::__WALL) };
-            if r < 0 && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
-                continue;
-            }
-            break r;
-        };
-        self.reaped = true;
-        if r != self.pid {
-            WaitStatus::Unknown
-        } else if libc::WIFEXITED(status) {
-            WaitStatus::Exited(libc::WEXITSTATUS(status))
-        } else if libc::WIFSIGNALED(status) {
-            match libc::WTERMSIG(status) {
-                libc::SIGKILL if self.killed => WaitStatus::Killed,
-                sig => WaitStatus::Signaled(sig),
-            }
-        } else {
-            WaitStatus::Unknown
-        }
-    }
-}
-
-impl Drop for Child {
-    fn drop(&mut self) {
-        if !self.reaped {
-            self.kill();
-            self.wait();
-        }
-    }
-}
-
 /// The CPUs whatami may run on.
 fn allowed_cpus() -> Vec<usize> {
     // SAFETY: cpu_set_t is plain data; sched_getaffinity fills it.
@@ -567,31 +470,6 @@ fn allowed_cpus() -> Vec<usize> {
         (0..libc::CPU_SETSIZE as usize)
             .filter(|&c| libc::CPU_ISSET(c, &set))
             .collect()
-    }
-}
-
-/// Restores SIGCHLD to its default disposition while probing: an inherited
-/// SIG_IGN would make the kernel reap the children itself and hide how they died.
-struct SigchldDefault {
-    old: libc::sighandler_t,
-}
-
-impl SigchldDefault {
-    fn set() -> Self {
-        // SAFETY: changing our own SIGCHLD disposition; restored in Drop.
-        let old = unsafe { libc::signal(libc::SIGCHLD, libc::SIG_DFL) };
-        SigchldDefault { old }
-    }
-}
-
-impl Drop for SigchldDefault {
-    fn drop(&mut self) {
-        if self.old != libc::SIG_ERR && self.old != libc::SIG_DFL {
-            // SAFETY: restoring the disposition saved in set().
-            unsafe {
-                libc::signal(libc::SIGCHLD, self.old);
-            }
-        }
     }
 }
 
