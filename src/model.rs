@@ -273,6 +273,10 @@ pub struct AbiInfo {
     /// Whether this ABI's probes ran.
     pub probed: bool,
     pub probes: u32,
+    /// Whether its calls were also probed with all-ones arguments, so that a
+    /// result without `all_ones` means no argument rule was seen.
+    #[serde(default)]
+    pub all_ones_swept: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
 }

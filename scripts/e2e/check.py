@@ -418,9 +418,9 @@ def check_probe(res, report, twin, require_probe):
     seen = set()
     # Where the probe swept with all-ones arguments, a result without `all_ones` claims the
     # verdict does not depend on the arguments, and that claim is checked. The prober sweeps
-    # the native entry point; an ABI entry may say so itself with "all_ones": true|false.
-    swept = {a.get("abi") for a in probe.get("abis") or [] if a.get("all_ones") is True}
-    unswept = {a.get("abi") for a in probe.get("abis") or [] if a.get("all_ones") is False}
+    # the native entry point; an ABI entry says so itself with "all_ones_swept": true|false.
+    swept = {a.get("abi") for a in probe.get("abis") or [] if a.get("all_ones_swept") is True}
+    unswept = {a.get("abi") for a in probe.get("abis") or [] if a.get("all_ones_swept") is False}
     swept |= set(ALL_ONES_ABIS) - unswept
     for r in results:
         abi, nr = r.get("abi"), r.get("nr")

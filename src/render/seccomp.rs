@@ -398,8 +398,18 @@ fn argument_dependent<W: Write>(w: &mut Writer<'_, W>, p: &Probe) -> io::Result<
             ))
         })
         .collect();
-    if items.is_empty() {
+    let swept: Vec<&str> = p
+        .abis
+        .iter()
+        .filter(|a| a.all_ones_swept)
+        .map(|a| a.abi.as_str())
+        .collect();
+    if swept.is_empty() {
         return Ok(());
+    }
+    let scope = format!("(all-ones sweep of {})", swept.join(", "));
+    if items.is_empty() {
+        return w.row("reads arguments", &w.p.dim(&format!("none seen {scope}")));
     }
     for (i, item) in items.iter().enumerate() {
         if i == 0 {
@@ -408,7 +418,7 @@ fn argument_dependent<W: Write>(w: &mut Writer<'_, W>, p: &Probe) -> io::Result<
             w.cont(item)?;
         }
     }
-    Ok(())
+    w.cont(&w.p.dim(&scope))
 }
 
 #[cfg(test)]

@@ -446,6 +446,9 @@ pub fn probe(kernel: Option<(u32, u32)>, why: Option<String>, started: Instant) 
                 abi: a.name.to_string(),
                 probed: native_one,
                 probes: if native_one { results.len() as u32 } else { 0 },
+                // Direct probing never calls with all-ones arguments: they
+                // are not provably harmless.
+                all_ones_swept: false,
                 note: (!native_one).then(|| other_abi_note(a)),
             }
         })

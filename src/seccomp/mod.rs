@@ -267,6 +267,10 @@ fn assemble(
                 abi: a.name.to_string(),
                 probed: note.is_none(),
                 probes,
+                all_ones_swept: note.is_none()
+                    && plan
+                        .iter()
+                        .any(|p| p.kind == plan::Kind::AllOnes && std::ptr::eq(p.abi, a)),
                 note,
             }
         })
