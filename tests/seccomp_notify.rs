@@ -63,6 +63,8 @@ fn check(policies: &[Policy]) -> Value {
             abi["probed"] == true || skipped_x32,
             "entry point not probed: {abi}"
         );
+        // The all-ones sweep covers the native entry point, and says so.
+        assert_eq!(abi["all_ones_swept"], abi["abi"] == "x86_64", "{abi}");
     }
 
     let arch_of = |abi: &str| {
