@@ -377,11 +377,16 @@ fn auto_falls_back_to_direct_when_seccomp_is_refused() {
     let s = result(p, "seccomp");
     assert_eq!(errno_of(s), (Verdict::Errno, Some(1)));
 
-    // --probe notify never falls back.
+    // --probe notify never falls back: the probe asked for could not run,
+    // so that section is an error saying why.
     let r = whatami_under(&rules, &["--json", "--probe", "notify"]);
-    let p = r.seccomp.probe.ok().unwrap();
-    assert_eq!(p.method, ProbeMethod::None, "{:?}", p.note);
-    assert!(p.results.is_empty());
+    let err = r
+        .seccomp
+        .probe
+        .error()
+        .expect("the probe section is an error");
+    assert!(err.contains("notification probing unavailable"), "{err}");
+    assert!(r.failed_sections().contains(&"seccomp.probe"));
 }
 
 #[test]

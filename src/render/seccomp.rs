@@ -32,7 +32,7 @@ pub(super) fn write<W: Write>(w: &mut Writer<'_, W>, s: &Seccomp) -> io::Result<
         }
     }
     match &s.probe {
-        Section::Failed { error } => w.row("probe", &w.p.warn(&format!("failed: {error}"))),
+        Section::Failed { error } => text_rows(w, "probe", &format!("failed: {error}")),
         Section::Ok(p) => probe(w, p),
     }
 }

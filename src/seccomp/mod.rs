@@ -26,27 +26,39 @@ use disposable::RawProbe;
 use notify::Raw;
 use std::time::Instant;
 
-/// Runs the probe the user asked for.
+/// Runs the probe the user asked for. A probe that was asked for and could
+/// not run at all is a failed section (the report is then incomplete, exit
+/// status 3), carrying the reason.
 pub fn probe(choice: ProbeChoice) -> Section<Probe> {
     if choice == ProbeChoice::None {
         return Section::Ok(not_run("not requested (--probe none)"));
     }
+    let p = run_probe(choice);
+    match p.method {
+        ProbeMethod::None => {
+            Section::failed(p.note.unwrap_or_else(|| "the probe did not run".into()))
+        }
+        _ => Section::Ok(p),
+    }
+}
+
+fn run_probe(choice: ProbeChoice) -> Probe {
     let kernel = kernel_version();
     let started = Instant::now();
     if choice == ProbeChoice::Direct {
-        return Section::Ok(direct::probe(kernel, None, started));
+        return direct::probe(kernel, None, started);
     }
     let unserved = unserved_entry_points();
     let names: Vec<&str> = unserved.iter().map(|(a, _)| a.name).collect();
     let plan = plan::build(kernel, &names);
     match notify::run(&raw_plan(&plan)) {
-        Ok(outcome) => Section::Ok(assemble(&plan, &outcome, &unserved, started)),
+        Ok(outcome) => assemble(&plan, &outcome, &unserved, started),
         Err(notify::Unavailable(why)) => {
             let why = format!("notification probing unavailable: {why}");
             if choice == ProbeChoice::Auto {
-                Section::Ok(direct::probe(kernel, Some(why), started))
+                direct::probe(kernel, Some(why), started)
             } else {
-                Section::Ok(not_run(&why))
+                not_run(&why)
             }
         }
     }
