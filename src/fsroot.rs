@@ -3,9 +3,15 @@
 //! Every probe that reads /proc, /sys, /run or /etc goes through a [`Root`],
 //! so the same code reads the live system (`/`) or a tree captured from a real
 //! container (tests/fixtures, `--root DIR`). Errors carry the path that failed.
+//!
+//! Only regular files are read. Every path read here is one the container
+//! controls, and a named pipe there would block a plain open() forever, a
+//! device node could act when opened: see [`Root::read`].
 
 use std::fmt;
+use std::fs::{File, FileType, Metadata};
 use std::io;
+use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 /// Files larger than this are cut: nothing whatami reads is legitimately this
@@ -60,9 +66,37 @@ impl Root {
     }
 
     /// Reads a text file; invalid UTF-8 is replaced rather than rejected.
+    ///
+    /// Anything but a regular file is refused, with an error naming the path
+    /// and what it is. A container can put a named pipe at /etc/passwd or
+    /// /run/.containerenv, and open() of a pipe without a writer never
+    /// returns; opening a device node can itself do something (a watchdog
+    /// arms, a tape rewinds). So the type is checked before opening, the
+    /// open is non-blocking and takes no controlling terminal, and the type
+    /// is checked again on the open descriptor, in case the path was swapped
+    /// in between. /proc and /sys files are regular files (of size 0).
     pub fn read(&self, p: &str) -> Result<String, ReadError> {
         use std::io::Read;
-        let f = std::fs::File::open(self.path(p)).map_err(|e| Self::err(p, e))?;
+        let path = self.path(p);
+        let regular = |m: Metadata| match not_regular(m.file_type()) {
+            None => Ok(()),
+            Some(what) => Err(Self::err(
+                p,
+                io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!("not a regular file but {what}"),
+                ),
+            )),
+        };
+        regular(std::fs::metadata(&path).map_err(|e| Self::err(p, e))?)?;
+        let f = File::options()
+            .read(true)
+            // O_CLOEXEC is std's default; it is named to keep the set in one place.
+            .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_CLOEXEC)
+            .open(&path)
+            .map_err(|e| Self::err(p, e))?;
+        regular(f.metadata().map_err(|e| Self::err(p, e))?)?;
+        // O_NONBLOCK stays set: it changes nothing for a regular file.
         let mut buf = Vec::new();
         f.take(MAX_READ)
             .read_to_end(&mut buf)
@@ -95,6 +129,27 @@ impl Root {
     }
 }
 
+/// What a file that is not a regular file is, for the error; `None` for a
+/// regular file.
+fn not_regular(t: FileType) -> Option<&'static str> {
+    let what = if t.is_file() {
+        return None;
+    } else if t.is_fifo() {
+        "a named pipe (FIFO)"
+    } else if t.is_dir() {
+        "a directory"
+    } else if t.is_char_device() {
+        "a character device"
+    } else if t.is_block_device() {
+        "a block device"
+    } else if t.is_socket() {
+        "a socket"
+    } else {
+        "a file of unknown type"
+    };
+    Some(what)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -117,5 +172,63 @@ mod tests {
         assert_eq!(e.path, "/proc/self/status");
         assert!(e.to_string().starts_with("/proc/self/status: "));
         assert!(r.read_optional("/proc/self/status").unwrap().is_none());
+    }
+
+    /// A scratch directory for one test.
+    fn tempdir(tag: &str) -> PathBuf {
+        let d =
+            std::env::temp_dir().join(format!("whatami-test-fsroot-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    /// Reads `p` on another thread and waits at most 10 s for the answer: a
+    /// read that blocks fails the test instead of hanging it (the blocked
+    /// thread ends with the test process).
+    fn read_bounded(root: &Root, p: &str) -> Result<String, ReadError> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (root, path) = (root.clone(), p.to_string());
+        std::thread::spawn(move || {
+            let _ = tx.send(root.read(&path));
+        });
+        rx.recv_timeout(std::time::Duration::from_secs(10))
+            .unwrap_or_else(|_| panic!("reading {p} did not return within 10 s"))
+    }
+
+    #[test]
+    fn anything_but_a_regular_file_is_refused_without_blocking() {
+        let dir = tempdir("types");
+        std::fs::create_dir_all(dir.join("etc")).unwrap();
+        let fifo =
+            std::ffi::CString::new(dir.join("etc/passwd").into_os_string().into_encoded_bytes())
+                .unwrap();
+        // SAFETY: a valid NUL-terminated path; mkfifo only creates the node.
+        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+        std::fs::create_dir_all(dir.join("run/.containerenv")).unwrap();
+        // A character device without needing root to make one.
+        std::os::unix::fs::symlink("/dev/null", dir.join("etc/hostname")).unwrap();
+        std::fs::write(dir.join("etc/group"), "root:x:0:\n").unwrap();
+        let r = Root::new(&dir);
+        for (p, what) in [
+            ("/etc/passwd", "a named pipe (FIFO)"),
+            ("/run/.containerenv", "a directory"),
+            ("/etc/hostname", "a character device"),
+        ] {
+            let e = read_bounded(&r, p).unwrap_err();
+            assert_eq!(e.path, p);
+            assert_eq!(e.to_string(), format!("{p}: not a regular file but {what}"));
+            // Present but refused: an error, not "absent".
+            assert!(r.read_optional(p).is_err(), "{p}");
+        }
+        assert_eq!(read_bounded(&r, "/etc/group").unwrap(), "root:x:0:\n");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn proc_and_sys_files_are_still_read() {
+        let live = Root::live();
+        assert!(live.read("/proc/self/status").unwrap().contains("Pid:"));
+        assert!(!live.read("/proc/sys/kernel/osrelease").unwrap().is_empty());
     }
 }

@@ -11,7 +11,8 @@
 //! and review the diff. A fixture without a snapshot fails until then.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
 use whatami::model::{Report, SeccompMode};
 
 fn manifest_dir() -> PathBuf {
@@ -30,6 +31,37 @@ fn whatami_env(args: &[&str], env: &[(&str, &str)]) -> Output {
         .current_dir(manifest_dir())
         .output()
         .expect("run whatami")
+}
+
+/// Runs whatami and waits at most `limit` for it: on time, its output; past
+/// the deadline it is killed and the test fails, so a whatami that blocks
+/// cannot hang the suite.
+fn whatami_within(args: &[&str], limit: Duration) -> Output {
+    let child = Command::new(env!("CARGO_BIN_EXE_whatami"))
+        .args(args)
+        .env_clear()
+        .current_dir(manifest_dir())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run whatami");
+    let pid = libc::pid_t::try_from(child.id()).expect("pid fits pid_t");
+    let (tx, rx) = std::sync::mpsc::channel();
+    let waiter = std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(limit) {
+        Ok(out) => out.expect("wait for whatami"),
+        Err(_) => {
+            // The child has not been reaped (the waiter still waits on it),
+            // so the pid is still its own.
+            // SAFETY: kill(2) on our own unreaped child.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+            let _ = waiter.join();
+            panic!("whatami {args:?} still running after {limit:?}: killed");
+        }
+    }
 }
 
 fn stdout(o: &Output) -> String {
@@ -82,6 +114,36 @@ fn write(root: &Path, path: &str, text: &str) {
     let p = root.join(path);
     std::fs::create_dir_all(p.parent().unwrap()).unwrap();
     std::fs::write(p, text).unwrap();
+}
+
+/// Copies a fixture tree, keeping its symbolic links (the namespace links) as links.
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let (src, dst) = (e.path(), to.join(e.file_name()));
+        let t = e.file_type().unwrap();
+        if t.is_symlink() {
+            std::os::unix::fs::symlink(std::fs::read_link(&src).unwrap(), &dst).unwrap();
+        } else if t.is_dir() {
+            copy_tree(&src, &dst);
+        } else {
+            std::fs::copy(&src, &dst).unwrap();
+        }
+    }
+}
+
+/// Replaces `path` under `root` by a named pipe with no writer.
+fn fifo(root: &Path, path: &str) {
+    let p = root.join(path);
+    let _ = std::fs::remove_file(&p);
+    let c = std::ffi::CString::new(p.into_os_string().into_encoded_bytes()).unwrap();
+    // SAFETY: a valid NUL-terminated path; mkfifo only creates the node.
+    assert_eq!(
+        unsafe { libc::mkfifo(c.as_ptr(), 0o600) },
+        0,
+        "mkfifo {path}"
+    );
 }
 
 fn link(root: &Path, path: &str, target: &str) {
@@ -427,4 +489,41 @@ fn an_empty_root_is_incomplete_not_a_crash() {
     }
     // System and LSM hold "unknown" values, not errors.
     assert!(r.system.is_ok() && r.lsm.is_ok());
+}
+
+#[test]
+fn named_pipes_in_the_tree_are_refused_not_waited_on() {
+    // Nothing ever writes to these pipes: a plain open() of any of them
+    // would block whatami forever.
+    let root = scratch("fifo");
+    copy_tree(&manifest_dir().join("tests/fixtures/podman-default"), &root);
+    for p in ["etc/passwd", "run/.containerenv"] {
+        fifo(&root, p);
+    }
+    let root_arg = root.to_string_lossy().into_owned();
+    let limit = Duration::from_secs(30);
+    let o = whatami_within(&["--json", "--root", &root_arg], limit);
+    // Each only costs what it would have said: the user name, the
+    // .containerenv content (its presence still says podman).
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let r: Report = serde_json::from_slice(&o.stdout).expect("JSON report");
+    let id = r.identity.ok().expect("identity");
+    assert_eq!((id.uid.effective, id.user_name.as_deref()), (0, None));
+    assert_eq!(r.runtime.ok().unwrap().name, "podman");
+
+    // A section that cannot do without the file fails with the path and
+    // its type, and the report is still printed.
+    fifo(&root, "proc/self/status");
+    let o = whatami_within(&["--json", "--root", &root_arg], limit);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let r: Report = serde_json::from_slice(&o.stdout).expect("JSON report");
+    let e = r.capabilities.error().expect("capabilities fail");
+    assert!(
+        e.contains("/proc/self/status: not a regular file but a named pipe (FIFO)"),
+        "{e}"
+    );
+    assert!(r.namespaces.is_ok());
+    let o = whatami_within(&["--color", "never", "--root", &root_arg], limit);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stdout(&o).contains("named pipe"), "{}", stdout(&o));
 }
