@@ -20,7 +20,6 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 /// Gathers every section. `probe` says whether and how to probe seccomp.
 pub fn gather(root: &Root, probe: ProbeChoice) -> Report {
-    quiet_panics();
     // The probe runs first, so the status read below (Seccomp,
     // Seccomp_filters, NoNewPrivs) shows whatami's state after probing: the
     // report itself shows that probing changed nothing in this process.
@@ -72,8 +71,17 @@ pub fn gather(root: &Root, probe: ProbeChoice) -> Report {
 }
 
 /// Runs one section's gatherer, turning a panic into that section's error.
+///
+/// The default panic hook would also print the panic to stderr, in the
+/// middle of the report, so a quiet hook is installed for the section only
+/// and the previous one put back afterwards: a panic anywhere else (a
+/// renderer, main) still prints its message before whatami exits.
 fn guarded<T>(what: &str, f: impl FnOnce() -> Section<T>) -> Section<T> {
-    match catch_unwind(AssertUnwindSafe(f)) {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let outcome = catch_unwind(AssertUnwindSafe(f));
+    std::panic::set_hook(previous);
+    match outcome {
         Ok(s) => s,
         Err(payload) => {
             let msg = payload
@@ -86,8 +94,28 @@ fn guarded<T>(what: &str, f: impl FnOnce() -> Section<T>) -> Section<T> {
     }
 }
 
-/// A panic inside a section is reported in that section; the default hook
-/// would also print it to stderr, in the middle of the report.
-fn quiet_panics() {
-    std::panic::set_hook(Box::new(|_| {}));
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[test]
+    fn a_section_panics_quietly_and_later_panics_still_reach_the_hook() {
+        static SEEN: AtomicUsize = AtomicUsize::new(0);
+        let original = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|_| {
+            SEEN.fetch_add(1, Ordering::SeqCst);
+        }));
+        let s: Section<()> = guarded("a test section", || panic!("odd input"));
+        let seen_inside = SEEN.load(Ordering::SeqCst);
+        let _ = catch_unwind(|| panic!("outside any section"));
+        let seen_after = SEEN.load(Ordering::SeqCst);
+        std::panic::set_hook(original);
+        assert_eq!(
+            s.error(),
+            Some("internal error while reading a test section: odd input")
+        );
+        assert_eq!(seen_inside, 0, "the section's panic reached the hook");
+        assert_eq!(seen_after, 1, "the hook was not put back after the section");
+    }
 }
