@@ -3,6 +3,11 @@
 //! Sections never depend on each other's success: a failure (or a bug that
 //! panics while parsing odd input) fills that section with an error and the
 //! rest are still gathered.
+//!
+//! What several sections are read against (the status file, the kernel
+//! release, this process's namespace links, whether the kernel is a
+//! sandbox's) is read once, into [`Shared`], and handed to each of them; the
+//! sections' parsers stay pure functions of text.
 
 pub mod caps;
 pub mod identity;
@@ -29,25 +34,19 @@ pub fn gather(root: &Root, probe: ProbeChoice) -> Report {
         // A captured tree has no live policy to ask.
         Section::Ok(crate::seccomp::not_run("reading a captured tree (--root)"))
     };
-    let status = guarded("/proc/self/status", || {
-        root.read("/proc/self/status")
-            .map(|text| status::ProcStatus::parse(&text))
-            .into()
-    });
+    let shared = Shared::read(root);
     let from_status = |name: &str| -> Result<&status::ProcStatus, String> {
-        status.ok().ok_or_else(|| {
-            format!(
-                "{name} needs /proc/self/status: {}",
-                status.error().unwrap_or("")
-            )
-        })
+        shared
+            .status
+            .as_ref()
+            .map_err(|e| format!("{name} needs /proc/self/status: {e}"))
     };
 
     Report {
         schema_version: SCHEMA_VERSION,
         whatami_version: env!("CARGO_PKG_VERSION").to_string(),
-        system: guarded("system", || system::read(root).into()),
-        runtime: guarded("runtime", || runtime::detect(root).into()),
+        system: guarded("system", || system::read(root, &shared).into()),
+        runtime: guarded("runtime", || runtime::detect(root, &shared).into()),
         seccomp: Seccomp {
             status: guarded("seccomp", || {
                 from_status("seccomp").and_then(|s| s.seccomp()).into()
@@ -59,8 +58,8 @@ pub fn gather(root: &Root, probe: ProbeChoice) -> Report {
                 .and_then(caps::from_status)
                 .into()
         }),
-        namespaces: guarded("namespaces", || namespaces::read(root).into()),
-        user_namespace: guarded("user namespace", || userns::read(root).into()),
+        namespaces: guarded("namespaces", || namespaces::read(root, &shared).into()),
+        user_namespace: guarded("user namespace", || userns::read(root, &shared).into()),
         identity: guarded("identity", || {
             from_status("identity")
                 .and_then(|s| identity::read(root, s))
@@ -70,28 +69,91 @@ pub fn gather(root: &Root, probe: ProbeChoice) -> Report {
     }
 }
 
-/// Runs one section's gatherer, turning a panic into that section's error.
+/// What more than one section is read against, each file read once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shared {
+    /// /proc/self/status, parsed, or why it could not be read.
+    pub status: Result<status::ProcStatus, String>,
+    /// /proc/sys/kernel/osrelease, trimmed; `Ok(None)` when absent or empty.
+    /// It is read rather than uname(2) so that a captured tree reports the
+    /// captured kernel.
+    pub release: Result<Option<String>, String>,
+    /// This process's namespace links.
+    pub ns: namespaces::Links,
+    /// Why the kernel is taken for gVisor's sentry rather than Linux (then
+    /// namespace inode numbers are the sandbox's, and prove nothing).
+    pub gvisor: Option<String>,
+}
+
+impl Shared {
+    /// Reads each part through its own guard: a panic on odd input costs
+    /// only the sections that need that part.
+    pub fn read(root: &Root) -> Shared {
+        let status = catch("/proc/self/status", || {
+            root.read("/proc/self/status")
+                .map(|text| status::ProcStatus::parse(&text))
+                .map_err(|e| e.to_string())
+        })
+        .and_then(|r| r);
+        let release = catch("the kernel release", || {
+            root.read_optional("/proc/sys/kernel/osrelease")
+                .map(|r| r.map(|r| r.trim().to_string()).filter(|r| !r.is_empty()))
+                .map_err(|e| e.to_string())
+        })
+        .and_then(|r| r);
+        let ns = catch("the namespace links", || {
+            namespaces::Links::read(root, "self")
+        })
+        .unwrap_or_else(namespaces::Links::failed);
+        // Unreadable files only take a piece of evidence away.
+        let gvisor = catch("the kernel's self-description", || {
+            let text = |p: &str| root.read(p).ok();
+            runtime::gvisor_hint(
+                text("/proc/cmdline").as_deref(),
+                release.as_ref().ok().and_then(|r| r.as_deref()),
+                text("/proc/version").as_deref(),
+            )
+        })
+        .unwrap_or(None);
+        Shared {
+            status,
+            release,
+            ns,
+            gvisor,
+        }
+    }
+
+    /// `(major, minor)` of the kernel release, when it has that shape.
+    pub fn kernel_version(&self) -> Option<(u32, u32)> {
+        let release = self.release.as_ref().ok()?.as_deref()?;
+        crate::seccomp::abi::parse_kernel_version(release)
+    }
+}
+
+/// Runs `f`, turning a panic into an error that says what was being read.
 ///
 /// The default panic hook would also print the panic to stderr, in the
-/// middle of the report, so a quiet hook is installed for the section only
-/// and the previous one put back afterwards: a panic anywhere else (a
-/// renderer, main) still prints its message before whatami exits.
-fn guarded<T>(what: &str, f: impl FnOnce() -> Section<T>) -> Section<T> {
+/// middle of the report, so a quiet hook is installed while `f` runs and the
+/// previous one put back afterwards: a panic anywhere else (a renderer,
+/// main) still prints its message before whatami exits.
+fn catch<T>(what: &str, f: impl FnOnce() -> T) -> Result<T, String> {
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));
     let outcome = catch_unwind(AssertUnwindSafe(f));
     std::panic::set_hook(previous);
-    match outcome {
-        Ok(s) => s,
-        Err(payload) => {
-            let msg = payload
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".into());
-            Section::failed(format!("internal error while reading {what}: {msg}"))
-        }
-    }
+    outcome.map_err(|payload| {
+        let msg = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into());
+        format!("internal error while reading {what}: {msg}")
+    })
+}
+
+/// Runs one section's gatherer, turning a panic into that section's error.
+fn guarded<T>(what: &str, f: impl FnOnce() -> Section<T>) -> Section<T> {
+    catch(what, f).unwrap_or_else(Section::failed)
 }
 
 #[cfg(test)]
@@ -117,5 +179,65 @@ mod tests {
         );
         assert_eq!(seen_inside, 0, "the section's panic reached the hook");
         assert_eq!(seen_after, 1, "the hook was not put back after the section");
+    }
+
+    fn shared_with_release(release: &str) -> Shared {
+        Shared {
+            status: Err("none".into()),
+            release: Ok(Some(release.into())),
+            ns: namespaces::Links::failed("none".into()),
+            gvisor: None,
+        }
+    }
+
+    #[test]
+    fn kernel_versions_from_the_release() {
+        for (release, want) in [
+            ("6.18.44-fc-v595", Some((6, 18))),
+            ("5.10.0-21-amd64", Some((5, 10))),
+            ("6.19-rc1", Some((6, 19))),
+            ("4.4.0", Some((4, 4))),
+            ("6", None),
+            ("x.y", None),
+            ("99999999999.1", None),
+        ] {
+            assert_eq!(
+                shared_with_release(release).kernel_version(),
+                want,
+                "{release}"
+            );
+        }
+        let mut s = shared_with_release("6.18");
+        s.release = Ok(None);
+        assert_eq!(s.kernel_version(), None);
+    }
+
+    #[test]
+    fn a_tree_is_read_once_into_the_shared_part() {
+        let s = Shared::read(&Root::new("tests/fixtures/podman-default"));
+        assert!(s.status.is_ok());
+        assert!(
+            s.release
+                .as_ref()
+                .unwrap()
+                .as_ref()
+                .unwrap()
+                .starts_with("6.18")
+        );
+        assert!(
+            !s.release
+                .as_ref()
+                .unwrap()
+                .as_ref()
+                .unwrap()
+                .ends_with('\n')
+        );
+        assert_eq!(s.kernel_version().map(|v| v.0), Some(6));
+        assert!(s.ns.get(namespaces::Kind::Pid).is_ok());
+        assert_eq!(s.gvisor, None);
+        let s = Shared::read(&Root::new("/nonexistent-whatami-root"));
+        assert!(s.status.unwrap_err().contains("/proc/self/status"));
+        assert_eq!(s.release, Ok(None));
+        assert!(s.ns.get(namespaces::Kind::User).is_err());
     }
 }

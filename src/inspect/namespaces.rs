@@ -12,6 +12,7 @@
 //! Under gVisor the inode numbers are the sandbox kernel's, so no verdict is
 //! given there.
 
+use super::Shared;
 use crate::fsroot::Root;
 use crate::model::{NamespaceInfo, Namespaces, Section};
 use std::io;
@@ -117,6 +118,27 @@ pub fn read_inode(root: &Root, pid: &str, kind: Kind) -> Result<u64, String> {
     }
 }
 
+/// The eight links of one process, each an inode or why it cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Links([Result<u64, String>; 8]);
+
+impl Links {
+    /// Reads `/proc/<pid>/ns/*` through the root.
+    pub fn read(root: &Root, pid: &str) -> Links {
+        Links(ALL.map(|k| read_inode(root, pid, k)))
+    }
+
+    /// Every link failed for the same reason.
+    pub fn failed(error: String) -> Links {
+        Links(ALL.map(|_| Err(error.clone())))
+    }
+
+    pub fn get(&self, kind: Kind) -> &Result<u64, String> {
+        // ALL lists the kinds in declaration order (a test checks it).
+        &self.0[kind as usize]
+    }
+}
+
 /// What, besides the inode itself, can decide whether a namespace is the host's.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Context {
@@ -174,42 +196,26 @@ pub fn classify(kind: Kind, inode: u64, ctx: &Context) -> (Option<bool>, String)
     }
 }
 
-/// `major.minor` of a kernel release such as `6.18.44-fc-v595`.
-pub fn kernel_version(release: &str) -> Option<(u32, u32)> {
-    let mut parts = release.trim().split(['.', '-', '+', '_']);
-    let major = parts.next()?.parse().ok()?;
-    let minor = parts.next()?.parse().ok()?;
-    Some((major, minor))
-}
-
-/// Reads the eight links and decides each one. Only when none of them can be
-/// read does the section fail; a single missing link is that entry's error.
-pub fn read(root: &Root) -> Result<Namespaces, String> {
-    let inodes: Vec<Result<u64, String>> =
-        ALL.iter().map(|&k| read_inode(root, "self", k)).collect();
-    if inodes.iter().all(|r| r.is_err()) {
-        let first = inodes
-            .first()
-            .and_then(|r| r.clone().err())
-            .unwrap_or_default();
+/// Decides each of the eight links read into `shared`. Only when none of
+/// them could be read does the section fail; a single missing link is that
+/// entry's error.
+pub fn read(root: &Root, shared: &Shared) -> Result<Namespaces, String> {
+    let links = &shared.ns;
+    if ALL.iter().all(|&k| links.get(k).is_err()) {
+        let first = links.get(ALL[0]).clone().err().unwrap_or_default();
         return Err(format!("no namespace link could be read: {first}"));
     }
 
-    let sandbox = super::runtime::sandbox_kernel(root);
-    let fixed_mnt_net = root
-        .read("/proc/sys/kernel/osrelease")
-        .ok()
-        .and_then(|r| kernel_version(&r))
+    let sandbox = shared.gvisor.as_ref().map(|_| "gVisor".to_string());
+    let fixed_mnt_net = shared
+        .kernel_version()
         .is_some_and(|v| v >= FIXED_MNT_NET_SINCE);
-    let pid_index = ALL.iter().position(|&k| k == Kind::Pid);
-    let host_pid_ns = pid_index
-        .and_then(|i| inodes.get(i))
-        .is_some_and(|r| r.as_ref().ok() == Some(&PID_INIT_INO));
+    let host_pid_ns = links.get(Kind::Pid) == &Ok(PID_INIT_INO);
 
     let mut out: Vec<Section<NamespaceInfo>> = Vec::with_capacity(ALL.len());
-    for (&kind, inode) in ALL.iter().zip(inodes) {
-        out.push(match inode {
-            Err(e) => Section::failed(e),
+    for kind in ALL {
+        out.push(match links.get(kind) {
+            Err(e) => Section::failed(e.clone()),
             Ok(inode) => {
                 let ctx = Context {
                     sandbox: sandbox.clone(),
@@ -221,9 +227,9 @@ pub fn read(root: &Root) -> Result<Namespaces, String> {
                         None
                     },
                 };
-                let (host, evidence) = classify(kind, inode, &ctx);
+                let (host, evidence) = classify(kind, *inode, &ctx);
                 Section::Ok(NamespaceInfo {
-                    inode,
+                    inode: *inode,
                     host,
                     evidence,
                 })
@@ -250,6 +256,13 @@ pub fn read(root: &Root) -> Result<Namespaces, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn all_is_in_declaration_order() {
+        for (i, k) in ALL.into_iter().enumerate() {
+            assert_eq!(k as usize, i, "{}", k.name());
+        }
+    }
 
     #[test]
     fn parses_real_link_targets() {
@@ -343,18 +356,6 @@ mod tests {
     }
 
     #[test]
-    fn kernel_versions() {
-        assert_eq!(kernel_version("6.18.44-fc-v595\n"), Some((6, 18)));
-        assert_eq!(kernel_version("5.10.0-21-amd64"), Some((5, 10)));
-        assert_eq!(kernel_version("4.4.0"), Some((4, 4)));
-        assert_eq!(kernel_version("6.19-rc1"), Some((6, 19)));
-        assert_eq!(kernel_version("6"), None);
-        assert_eq!(kernel_version(""), None);
-        assert_eq!(kernel_version("x.y"), None);
-        assert_eq!(kernel_version("99999999999.1"), None);
-    }
-
-    #[test]
     fn missing_links_are_per_namespace_errors() {
         let dir = tempdir("ns-partial");
         let ns = dir.join("proc/self/ns");
@@ -362,7 +363,8 @@ mod tests {
         for (k, t) in [("pid", "pid:[4026532181]"), ("user", "user:[4026531837]")] {
             std::os::unix::fs::symlink(t, ns.join(k)).unwrap();
         }
-        let n = read(&Root::new(&dir)).unwrap();
+        let root = Root::new(&dir);
+        let n = read(&root, &Shared::read(&root)).unwrap();
         assert_eq!(n.pid.ok().unwrap().host, Some(false));
         assert_eq!(n.user.ok().unwrap().host, Some(true));
         let e = n.time.error().unwrap();
@@ -373,7 +375,8 @@ mod tests {
 
     #[test]
     fn no_links_at_all_fails_the_section() {
-        let e = read(&Root::new("/nonexistent-whatami-root")).unwrap_err();
+        let root = Root::new("/nonexistent-whatami-root");
+        let e = read(&root, &Shared::read(&root)).unwrap_err();
         assert!(e.contains("no namespace link"), "{e}");
     }
 

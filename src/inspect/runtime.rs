@@ -12,10 +12,11 @@
 //!
 //! Everything is read through the [`Root`] (no process environment, no
 //! absolute path outside it) and nothing walks the file system: every file
-//! read is named here. [`gather`] does the reads; [`decide`] is pure.
+//! read is named here or in [`Shared`]. [`gather`] does the reads; [`decide`]
+//! is pure.
 
-use super::namespaces::{self, Kind, PID_INIT_INO, USER_INIT_INO};
-use super::status::ProcStatus;
+use super::Shared;
+use super::namespaces::{Kind, PID_INIT_INO, USER_INIT_INO};
 use crate::fsroot::Root;
 use crate::model::Runtime;
 
@@ -25,8 +26,8 @@ pub struct Facts {
     /// /proc/vz exists and /proc/bc does not (an OpenVZ container, not its host).
     pub openvz: bool,
     pub osrelease: Option<String>,
-    pub cmdline: Option<String>,
-    pub version: Option<String>,
+    /// Why the kernel is taken for gVisor's ([`gvisor_hint`]).
+    pub gvisor: Option<String>,
     /// TracerPid and the tracer's /proc/<pid>/comm.
     pub tracer: Option<(u32, String)>,
     pub container_manager: Option<String>,
@@ -53,12 +54,16 @@ const SERVICEACCOUNT_DIRS: [&str; 2] = [
     "/run/secrets/kubernetes.io/serviceaccount",
 ];
 
-/// Reads every file [`decide`] looks at. Unreadable files count as absent:
-/// each is only one piece of evidence among many.
-pub fn gather(root: &Root) -> Facts {
+/// Reads every file [`decide`] looks at that `shared` does not hold.
+/// Unreadable files count as absent: each is only one piece of evidence
+/// among many.
+pub fn gather(root: &Root, shared: &Shared) -> Facts {
     let text = |p: &str| root.read(p).ok();
-    let tracer = text("/proc/self/status")
-        .and_then(|s| ProcStatus::parse(&s).tracer_pid().ok())
+    let tracer = shared
+        .status
+        .as_ref()
+        .ok()
+        .and_then(|s| s.tracer_pid().ok())
         .filter(|&pid| pid != 0)
         .map(|pid| {
             let comm = text(&format!("/proc/{pid}/comm")).unwrap_or_default();
@@ -66,9 +71,8 @@ pub fn gather(root: &Root) -> Facts {
         });
     Facts {
         openvz: root.exists("/proc/vz") && !root.exists("/proc/bc"),
-        osrelease: text("/proc/sys/kernel/osrelease"),
-        cmdline: text("/proc/cmdline"),
-        version: text("/proc/version"),
+        osrelease: shared.release.clone().ok().flatten(),
+        gvisor: shared.gvisor.clone(),
         tracer,
         container_manager: text("/run/host/container-manager"),
         systemd_container: text("/run/systemd/container"),
@@ -89,31 +93,20 @@ pub fn gather(root: &Root) -> Facts {
         self_cgroup: text("/proc/self/cgroup"),
         init_cgroup: text("/proc/1/cgroup"),
         mountinfo: text("/proc/self/mountinfo"),
-        pid_ns: namespaces::read_inode(root, "self", Kind::Pid).ok(),
-        user_ns: namespaces::read_inode(root, "self", Kind::User).ok(),
+        pid_ns: shared.ns.get(Kind::Pid).clone().ok(),
+        user_ns: shared.ns.get(Kind::User).clone().ok(),
     }
 }
 
 /// Detects the runtime of the tree under `root`.
-pub fn detect(root: &Root) -> Result<Runtime, String> {
-    decide(&gather(root))
+pub fn detect(root: &Root, shared: &Shared) -> Result<Runtime, String> {
+    decide(&gather(root, shared))
 }
 
-/// "gVisor" when the kernel is gVisor's sentry rather than Linux: it boots
-/// with `BOOT_IMAGE=/vmlinuz-<version>-gvisor` and some releases say so in
-/// /proc/version or the release string.
-pub fn sandbox_kernel(root: &Root) -> Option<String> {
-    let text = |p: &str| root.read(p).ok();
-    gvisor_hint(
-        text("/proc/cmdline").as_deref(),
-        text("/proc/sys/kernel/osrelease").as_deref(),
-        text("/proc/version").as_deref(),
-    )
-    .map(|_| "gVisor".to_string())
-}
-
-/// Which of the kernel's self-descriptions mentions gVisor, as evidence.
-fn gvisor_hint(
+/// Which of the kernel's self-descriptions mentions gVisor, as evidence:
+/// gVisor's sentry boots with `BOOT_IMAGE=/vmlinuz-<version>-gvisor`, and
+/// some releases say so in /proc/version or the release string.
+pub fn gvisor_hint(
     cmdline: Option<&str>,
     osrelease: Option<&str>,
     version: Option<&str>,
@@ -175,12 +168,8 @@ pub fn decide(f: &Facts) -> Result<Runtime, String> {
             format!("kernel release {:?} is WSL's", rel.trim()),
         ));
     }
-    if let Some(hint) = gvisor_hint(
-        f.cmdline.as_deref(),
-        f.osrelease.as_deref(),
-        f.version.as_deref(),
-    ) {
-        found.push(named("gvisor", hint));
+    if let Some(hint) = &f.gvisor {
+        found.push(named("gvisor", hint.clone()));
     }
     if let Some((pid, comm)) = f.tracer.as_ref().filter(|(_, c)| c.starts_with("proot")) {
         found.push(named("proot", format!("traced by PID {pid} ({comm})")));
@@ -804,7 +793,7 @@ mod tests {
     #[test]
     fn sandboxes_come_first() {
         let f = Facts {
-            cmdline: Some("BOOT_IMAGE=/vmlinuz-4.4.0-gvisor quiet\n".into()),
+            gvisor: gvisor_hint(Some("BOOT_IMAGE=/vmlinuz-4.4.0-gvisor quiet\n"), None, None),
             dockerenv: true,
             ..facts()
         };
@@ -833,6 +822,27 @@ mod tests {
             ..facts()
         };
         assert_eq!(decide(&f).unwrap().name, "openvz");
+    }
+
+    #[test]
+    fn gvisor_names_itself_in_one_of_three_places() {
+        let boot = "BOOT_IMAGE=/vmlinuz-4.4.0-gVisor quiet";
+        assert_eq!(
+            gvisor_hint(Some(boot), Some("4.4.0"), None).as_deref(),
+            Some("/proc/cmdline names a gVisor boot image")
+        );
+        assert_eq!(
+            gvisor_hint(None, Some("4.4.0-gvisor"), Some("Linux")).as_deref(),
+            Some("the kernel release names gVisor")
+        );
+        assert_eq!(
+            gvisor_hint(None, None, Some("Linux version 4.4.0 #1 gVisor")).as_deref(),
+            Some("/proc/version names gVisor")
+        );
+        assert_eq!(
+            gvisor_hint(Some("quiet"), Some("6.18.44"), Some("Linux")),
+            None
+        );
     }
 
     #[test]

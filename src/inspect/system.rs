@@ -6,18 +6,14 @@
 //! The release is read from /proc/sys/kernel/osrelease rather than uname(2)
 //! so that a captured tree reports the captured kernel.
 
+use super::Shared;
 use super::identity::read_hostname;
 use crate::fsroot::Root;
 use crate::model::System;
 
-pub fn read(root: &Root) -> Result<System, String> {
-    let kernel_release = root
-        .read_optional("/proc/sys/kernel/osrelease")
-        .map_err(|e| e.to_string())?
-        .map(|r| r.trim().to_string())
-        .filter(|r| !r.is_empty());
+pub fn read(root: &Root, shared: &Shared) -> Result<System, String> {
     Ok(System {
-        kernel_release,
+        kernel_release: shared.release.clone()?,
         arch: std::env::consts::ARCH.to_string(),
         hostname: read_hostname(root)?,
     })
@@ -29,7 +25,8 @@ mod tests {
 
     #[test]
     fn absent_files_are_unknown_values_not_errors() {
-        let s = read(&Root::new("/nonexistent-whatami-root")).unwrap();
+        let root = Root::new("/nonexistent-whatami-root");
+        let s = read(&root, &Shared::read(&root)).unwrap();
         assert_eq!(s.kernel_release, None);
         assert_eq!(s.hostname, None);
         assert_eq!(s.arch, std::env::consts::ARCH);
@@ -37,7 +34,7 @@ mod tests {
 
     #[test]
     fn live_system_has_a_release() {
-        let s = read(&Root::live()).unwrap();
+        let s = read(&Root::live(), &Shared::read(&Root::live())).unwrap();
         let rel = s.kernel_release.unwrap();
         assert!(
             rel.chars().next().is_some_and(|c| c.is_ascii_digit()),

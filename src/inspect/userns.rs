@@ -11,7 +11,8 @@
 //! uid 0, i.e. the host's root, or 4294967295 when it is not mapped here.
 //! Everything else is reported as unknown, with the first hop stated.
 
-use super::namespaces::{self, Kind, PID_INIT_INO, USER_INIT_INO};
+use super::Shared;
+use super::namespaces::{Kind, PID_INIT_INO, USER_INIT_INO};
 use crate::fsroot::Root;
 use crate::model::{IdMapEntry, UserNamespace};
 
@@ -149,8 +150,8 @@ pub fn build(
     }
 }
 
-/// Reads the maps and the context through the root.
-pub fn read(root: &Root) -> Result<UserNamespace, String> {
+/// Reads the maps through the root; the rest of the context is in `shared`.
+pub fn read(root: &Root, shared: &Shared) -> Result<UserNamespace, String> {
     let uid_map = parse_map(&root.read("/proc/self/uid_map").map_err(|e| e.to_string())?)
         .map_err(|e| format!("/proc/self/uid_map: {e}"))?;
     let gid_map = parse_map(&root.read("/proc/self/gid_map").map_err(|e| e.to_string())?)
@@ -159,13 +160,11 @@ pub fn read(root: &Root) -> Result<UserNamespace, String> {
         .read_optional("/proc/self/setgroups")
         .map_err(|e| e.to_string())?
         .map(|s| s.trim().to_string());
-    let sandbox = super::runtime::sandbox_kernel(root).is_some();
-    let host_pid_ns = namespaces::read_inode(root, "self", Kind::Pid).ok() == Some(PID_INIT_INO);
+    let sandbox = shared.gvisor.is_some();
+    let host_pid_ns = shared.ns.get(Kind::Pid) == &Ok(PID_INIT_INO);
     let ctx = Context {
         // gVisor numbers its namespaces its own way: no inode is proof there.
-        user_ns: namespaces::read_inode(root, "self", Kind::User)
-            .ok()
-            .filter(|_| !sandbox),
+        user_ns: shared.ns.get(Kind::User).clone().ok().filter(|_| !sandbox),
         host_init_uid_map: if host_pid_ns && !sandbox {
             root.read("/proc/1/uid_map")
                 .ok()
