@@ -196,6 +196,15 @@ pub fn classify(kind: Kind, inode: u64, ctx: &Context) -> (Option<bool>, String)
     }
 }
 
+/// Whether the host init's inode of this kind could decide what `ctx`
+/// alone leaves open: mnt and net on kernels that do not number their
+/// initial namespaces, outside a sandbox, with an inode that is not the
+/// fixed one.
+pub fn wants_host_init(kind: Kind, inode: u64, ctx: &Context) -> bool {
+    let (initial, late) = kind.initial_inode();
+    late && ctx.sandbox.is_none() && !ctx.fixed_mnt_net && inode != initial
+}
+
 /// Decides each of the eight links read into `shared`. Only when none of
 /// them could be read does the section fail; a single missing link is that
 /// entry's error.
@@ -217,16 +226,17 @@ pub fn read(root: &Root, shared: &Shared) -> Result<Namespaces, String> {
         out.push(match links.get(kind) {
             Err(e) => Section::failed(e.clone()),
             Ok(inode) => {
-                let ctx = Context {
+                let mut ctx = Context {
                     sandbox: sandbox.clone(),
                     fixed_mnt_net,
-                    // With the host's pid namespace, PID 1 is the host's init.
-                    host_init: if host_pid_ns {
-                        read_inode(root, "1", kind).ok()
-                    } else {
-                        None
-                    },
+                    host_init: None,
                 };
+                // PID 1's link is read only when it can decide (mnt and net
+                // before Linux 6.18) and only when PID 1 is the host's init
+                // (this is the host's pid namespace).
+                if host_pid_ns && wants_host_init(kind, *inode, &ctx) {
+                    ctx.host_init = read_inode(root, "1", kind).ok();
+                }
                 let (host, evidence) = classify(kind, *inode, &ctx);
                 Section::Ok(NamespaceInfo {
                     inode: *inode,
@@ -339,6 +349,71 @@ mod tests {
         };
         assert_eq!(classify(Kind::Mnt, 4026531992, &c).0, Some(true));
         assert_eq!(classify(Kind::Mnt, 4026532178, &c).0, Some(false));
+    }
+
+    #[test]
+    fn pid_1_is_asked_only_when_it_can_decide() {
+        let old = ctx();
+        let new = Context {
+            fixed_mnt_net: true,
+            ..ctx()
+        };
+        let gvisor = Context {
+            sandbox: Some("gVisor".into()),
+            ..ctx()
+        };
+        for k in ALL {
+            let late = matches!(k, Kind::Mnt | Kind::Net);
+            assert_eq!(wants_host_init(k, 4026532180, &old), late, "{}", k.name());
+            assert!(!wants_host_init(k, 4026532180, &new), "{}", k.name());
+            assert!(!wants_host_init(k, 4026532180, &gvisor), "{}", k.name());
+            // The fixed number decides on any kernel.
+            let initial = k.initial_inode().0;
+            assert!(!wants_host_init(k, initial, &old), "{}", k.name());
+            // Whenever it is not asked, the verdict does not depend on it.
+            for c in [&old, &new, &gvisor] {
+                if !wants_host_init(k, 4026532180, c) {
+                    let with = Context {
+                        host_init: Some(4026532180),
+                        ..c.clone()
+                    };
+                    assert_eq!(
+                        classify(k, 4026532180, c),
+                        classify(k, 4026532180, &with),
+                        "{}",
+                        k.name()
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_host_init_decides_mnt_and_net_on_older_kernels() {
+        let dir = tempdir("ns-host-init");
+        for (pid, k, t) in [
+            ("self", "pid", "pid:[4026531836]"),
+            ("self", "mnt", "mnt:[4026531841]"),
+            ("self", "net", "net:[4026532300]"),
+            ("1", "mnt", "mnt:[4026531841]"),
+            ("1", "net", "net:[4026531840]"),
+        ] {
+            let ns = dir.join(format!("proc/{pid}/ns"));
+            std::fs::create_dir_all(&ns).unwrap();
+            std::os::unix::fs::symlink(t, ns.join(k)).unwrap();
+        }
+        let kernel = dir.join("proc/sys/kernel");
+        std::fs::create_dir_all(&kernel).unwrap();
+        std::fs::write(kernel.join("osrelease"), "6.1.0-18-amd64\n").unwrap();
+        let root = Root::new(&dir);
+        let n = read(&root, &Shared::read(&root)).unwrap();
+        assert_eq!(n.mnt.ok().unwrap().host, Some(true));
+        assert_eq!(n.net.ok().unwrap().host, Some(false));
+        // From 6.18 the inode alone decides, whatever PID 1 shows.
+        std::fs::write(kernel.join("osrelease"), "6.18.44\n").unwrap();
+        let n = read(&root, &Shared::read(&root)).unwrap();
+        assert_eq!(n.mnt.ok().unwrap().host, Some(false));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
