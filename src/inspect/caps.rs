@@ -9,6 +9,7 @@ use super::status::ProcStatus;
 use crate::model::{CapDiff, Capabilities};
 use caps::Capability;
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 /// Docker's default capability set (moby `oci/caps/defaults.go`), which is
 /// also containerd's and CRI-O's historical default. The yardstick users know.
@@ -69,13 +70,28 @@ pub const DANGEROUS: [Capability; 14] = [
     Capability::CAP_AUDIT_CONTROL,
 ];
 
+/// The capability the crate knows at each of the 64 bits, built on first use:
+/// `caps::all()` builds a hash set, too much to do again for every bit of
+/// every set.
+fn known() -> &'static [Option<Capability>; 64] {
+    static KNOWN: OnceLock<[Option<Capability>; 64]> = OnceLock::new();
+    KNOWN.get_or_init(|| {
+        let mut table = [None; 64];
+        for c in caps::all() {
+            if let Some(slot) = table.get_mut(usize::from(c.index())) {
+                *slot = Some(c);
+            }
+        }
+        table
+    })
+}
+
 /// The capabilities(7) name of bit `bit`, or `CAP_<bit>` when unknown.
 pub fn name(bit: u8) -> String {
-    caps::all()
-        .into_iter()
-        .find(|c| c.index() == bit)
-        .map(|c| c.to_string())
-        .unwrap_or_else(|| format!("CAP_{bit}"))
+    match known().get(usize::from(bit)) {
+        Some(Some(c)) => c.to_string(),
+        _ => format!("CAP_{bit}"),
+    }
 }
 
 /// The names of the bits set in `mask`, lowest bit first.
@@ -153,6 +169,12 @@ mod tests {
         assert_eq!(names(0), Vec::<String>::new());
         assert_eq!(names(u64::MAX).len(), 64);
         assert_eq!(names(1 << 63), v(&["CAP_63"]));
+        // Past the mask's width: a number, never a panic.
+        assert_eq!(name(200), "CAP_200");
+        // Every capability the crate knows is in the table under its bit.
+        for c in caps::all() {
+            assert_eq!(name(c.index()), c.to_string());
+        }
     }
 
     #[test]
