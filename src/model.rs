@@ -102,7 +102,6 @@ pub struct System {
     pub kernel_release: Option<String>,
     /// The architecture whatami was built for (the native syscall ABI).
     pub arch: String,
-    pub hostname: Option<String>,
 }
 
 // ---------------------------------------------------------------- runtime
@@ -395,6 +394,7 @@ pub struct Identity {
     pub groups: Vec<u32>,
     /// Name of the effective uid in the container's /etc/passwd, when listed.
     pub user_name: Option<String>,
+    /// The hostname of this uts namespace (/proc/sys/kernel/hostname).
     pub hostname: Option<String>,
     /// The file mode creation mask in octal, e.g. "0022" (Linux 4.7+).
     #[serde(default)]

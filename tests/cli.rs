@@ -198,9 +198,15 @@ fn json_has_the_contract_paths() {
         "/capabilities/ambient",
         "/runtime/name",
         "/runtime/evidence",
+        "/identity/hostname",
+        "/system/kernel_release",
+        "/system/arch",
     ] {
         assert!(v.pointer(p).is_some(), "{p} missing");
     }
+    // The hostname is in one place only.
+    assert!(v.pointer("/system/hostname").is_none());
+    assert_eq!(v.pointer("/identity/hostname").unwrap(), "whatami-podman");
     for ns in ["cgroup", "ipc", "mnt", "net", "pid", "time", "user", "uts"] {
         assert!(
             v.pointer(&format!("/namespaces/{ns}/inode"))

@@ -51,6 +51,7 @@ pub fn read(root: &Root, s: &ProcStatus) -> Result<Identity, String> {
         gid,
         groups,
         user_name,
+        // Like the name, an unreadable hostname costs only itself.
         hostname: read_hostname(root).ok().flatten(),
         // An odd Umask line costs only the umask.
         umask: s.umask().ok().flatten().map(|m| format!("{m:04o}")),

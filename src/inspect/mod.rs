@@ -45,7 +45,7 @@ pub fn gather(root: &Root, probe: ProbeChoice) -> Report {
     Report {
         schema_version: SCHEMA_VERSION,
         whatami_version: env!("CARGO_PKG_VERSION").to_string(),
-        system: guarded("system", || system::read(root, &shared).into()),
+        system: guarded("system", || system::read(&shared).into()),
         runtime: guarded("runtime", || runtime::detect(root, &shared).into()),
         seccomp: Seccomp {
             status: guarded("seccomp", || {

@@ -141,16 +141,8 @@ impl<W: Write> Writer<'_, W> {
             Section::Ok(sys) => sys,
             Section::Failed { error } => return self.failed(error),
         };
-        let unknown = || "unknown".to_string();
-        self.row(
-            "kernel",
-            &format!(
-                "{} ({})",
-                sys.kernel_release.clone().unwrap_or_else(unknown),
-                sys.arch
-            ),
-        )?;
-        self.row("hostname", &sys.hostname.clone().unwrap_or_else(unknown))
+        let release = sys.kernel_release.as_deref().unwrap_or("unknown");
+        self.row("kernel", &format!("{release} ({})", sys.arch))
     }
 
     fn identity(&mut self, s: &Section<Identity>) -> io::Result<()> {
@@ -178,7 +170,7 @@ impl<W: Write> Writer<'_, W> {
         if let Some(m) = &id.umask {
             self.row("umask", m)?;
         }
-        Ok(())
+        self.row("hostname", id.hostname.as_deref().unwrap_or("unknown"))
     }
 
     fn capabilities(
