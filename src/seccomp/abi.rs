@@ -46,6 +46,10 @@ impl Abi {
     }
 }
 
+/// x32's __X32_SYSCALL_BIT: or'ed into the number of every x32 call. An x86
+/// fact, defined for every architecture so reports can be read anywhere.
+pub const X32_SYSCALL_BIT: u32 = 0x4000_0000;
+
 /// Numbers probed past the highest known syscall: runtimes answer unknown
 /// numbers differently (runc: ENOSYS above the highest number the profile
 /// names), and newer kernels add calls this build does not know.
@@ -58,7 +62,6 @@ mod imp {
 
     pub const AUDIT_ARCH_X86_64: u32 = 0xC000_003E;
     pub const AUDIT_ARCH_I386: u32 = 0x4000_0003;
-    pub const X32_SYSCALL_BIT: u32 = 0x4000_0000;
 
     fn name64(nr: u32) -> Option<&'static str> {
         x86_64::Sysno::new(nr as usize).map(|s| s.name())
@@ -301,8 +304,11 @@ mod imp {
     /// Issues one probe from the dedicated instruction of its entry point.
     ///
     /// # Safety
-    /// Must only run in a probe child whose filter turns calls from the marker
-    /// addresses into notifications: anywhere else the syscall really runs.
+    /// The syscall really runs unless something stops it, so this must only
+    /// be called in a disposable probe child, and either under that child's
+    /// own filter, which turns calls from the marker addresses into
+    /// notifications (notification probing), or with a number and arguments
+    /// the kernel rejects before acting (direct probing, harmless.rs).
     pub unsafe fn issue(entry: Entry, nr: u32, a: &[u64; 6]) -> i64 {
         // SAFETY: forwarded from the caller's contract.
         unsafe {
@@ -429,8 +435,11 @@ mod imp {
     }
 
     /// # Safety
-    /// Must only run in a probe child whose filter turns calls from the marker
-    /// addresses into notifications: anywhere else the syscall really runs.
+    /// The syscall really runs unless something stops it, so this must only
+    /// be called in a disposable probe child, and either under that child's
+    /// own filter, which turns calls from the marker addresses into
+    /// notifications (notification probing), or with a number and arguments
+    /// the kernel rejects before acting (direct probing, harmless.rs).
     pub unsafe fn issue(_entry: Entry, nr: u32, a: &[u64; 6]) -> i64 {
         // SAFETY: forwarded from the caller's contract.
         unsafe { whatami_probe_syscall(nr as u64, a[0], a[1], a[2], a[3], a[4], a[5]) }
@@ -472,6 +481,14 @@ pub fn max_nr(abi: &Abi) -> u32 {
         (Entry::Int80, _) => imp::max_i386(),
         (Entry::Native, _) => imp::max_native(),
     }
+}
+
+/// The position of `abi` in [`abis`] (0 is the native one).
+pub fn index_of(abi: &Abi) -> u8 {
+    imp::ABIS
+        .iter()
+        .position(|a| std::ptr::eq(a, abi))
+        .unwrap_or(0) as u8
 }
 
 /// The native ABI (the one whatami itself uses).

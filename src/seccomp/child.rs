@@ -64,9 +64,6 @@ pub struct ChildCtx<'a> {
     /// CPU to keep both threads on.
     pub pin_cpu: Option<usize>,
     pub start: usize,
-    /// Let allowed calls really run (SECCOMP_USER_NOTIF_FLAG_CONTINUE)
-    /// instead of faking their result. Only for plans of harmless calls.
-    pub let_run: bool,
 }
 
 /// Runs in the forked child; never returns.
@@ -80,17 +77,14 @@ pub unsafe fn child_main(ctx: &ChildCtx) -> ! {
     if !unsafe { disposable::install_sigsys_handler(ctx.probing.page) } {
         setup_failed(h);
     }
-    // SAFETY: plain libc calls in the forked child, each checked; nothing here
-    // allocates or takes a lock.
+    // SAFETY: plain libc calls in the forked child; nothing here allocates or
+    // takes a lock. Those whose failure would change what the child may do
+    // are checked; the safety nets below are best effort.
     unsafe {
-        // A KILL_PROCESS verdict must not leave a core file behind.
-        let no_core = libc::rlimit {
-            rlim_cur: 0,
-            rlim_max: 0,
-        };
-        libc::setrlimit(libc::RLIMIT_CORE, &no_core);
-        // Die with whatami.
-        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0);
+        // A KILL_PROCESS verdict must not leave a core behind, and the child
+        // must not outlive whatami.
+        disposable::no_core_dumps();
+        disposable::die_with_parent();
 
         h.stage.store(stage::NO_NEW_PRIVS, SeqCst);
         // Needed to install a filter without CAP_SYS_ADMIN. Only this child is affected.
@@ -244,7 +238,8 @@ impl Supervisor<'_> {
         // SAFETY: resp is large enough for a seccomp_notif_resp and aligned.
         let resp = unsafe { &mut *(self.resp.as_mut_ptr() as *mut libc::seccomp_notif_resp) };
         resp.id = notif.id;
-        if self.ctx.let_run {
+        // Only a probe marked let_run (a harmless getpid) really runs.
+        if matches && self.ctx.probing.probes.get(i).is_some_and(|p| p.let_run) {
             resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
         } else {
             resp.val = MAGIC;

@@ -24,8 +24,8 @@ mod child;
 
 use super::abi::{self, Entry};
 use super::disposable::{
-    self, EXIT_DONE, EXIT_STALLED, Header, Probing, RawProbe, STAGE_PROBING, SharedPage,
-    SigchldDefault, ThreadStack, WaitStatus, slot_kind, state,
+    self, Header, Prober, Probing, Raw, RawProbe, STAGE_PROBING, SetupFailure, Unavailable,
+    WaitStatus, describe_failure,
 };
 use super::harmless::{self, Expect, Harmless};
 use super::plan;
@@ -33,9 +33,8 @@ use crate::model::{
     AbiInfo, ArgProbe, Confidence, DirectCall, Probe, ProbeMethod, SyscallResult, Verdict,
 };
 use child::{Ctx, feature, net, stage};
-use std::os::fd::AsRawFd;
 use std::sync::atomic::Ordering::SeqCst;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// One call as a child issues it, prepared before the fork.
 #[derive(Debug, Clone, Copy)]
@@ -53,37 +52,13 @@ impl Call {
     fn raw(&self) -> RawProbe {
         RawProbe {
             entry: Entry::Native,
+            abi: 0,
             nr: self.nr,
             args: self.args,
             skip: !self.issue,
+            let_run: false,
         }
     }
-}
-/// The whole probe, however many children it takes.
-const TOTAL_LIMIT: Duration = Duration::from_secs(20);
-/// A child that makes no progress for this long is killed by whatami (the
-/// child's own main thread gives up on a stalled call well before).
-const CHILD_STALL_LIMIT: Duration = Duration::from_secs(2);
-
-/// What happened to one call, before classification.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Raw {
-    /// The syscall returned this raw value.
-    Returned(i64),
-    /// SIGSYS with si_code SYS_SECCOMP at the probe instruction; SECCOMP_RET_DATA.
-    Trap(u32),
-    /// The probe thread died and the child lived on.
-    KillThread,
-    /// The child died with SIGSYS inside the call.
-    KillProcess,
-    /// The child died with another signal (or exited) inside the call.
-    Died(i32),
-    /// The call did not return in time; the child was killed.
-    TimedOut,
-    /// Never issued.
-    NotIssued,
-    /// The overall time limit ran out first.
-    NotReached,
 }
 
 /// The result of a run, one [`Raw`] per call.
@@ -348,8 +323,12 @@ fn other_abi_note(a: &abi::Abi) -> String {
 
 /// Runs direct probing and builds the report's probe section. `why` says
 /// why notification probing was not used, when it was tried first.
-pub fn probe(kernel: Option<(u32, u32)>, why: Option<String>, started: Instant) -> Probe {
-    let plan = plan::build(kernel, &[]);
+pub fn probe(
+    kernel: Option<(u32, u32)>,
+    why: Option<String>,
+    started: Instant,
+) -> Result<Probe, String> {
+    let plan = plan::build(kernel);
     let native = abi::native();
     let unnamed_ok = harmless::unnamed_numbers_unimplemented(kernel);
     let items: Vec<Item> = plan
@@ -369,7 +348,7 @@ pub fn probe(kernel: Option<(u32, u32)>, why: Option<String>, started: Instant) 
         Ok(o) => o,
         Err(Unavailable(e)) => {
             notes.push(format!("direct probing unavailable: {e}"));
-            return super::not_run(&notes.join("; "));
+            return Err(notes.join("; "));
         }
     };
     // With no filter attached, every answer is the kernel's own.
@@ -378,7 +357,7 @@ pub fn probe(kernel: Option<(u32, u32)>, why: Option<String>, started: Instant) 
     let mut arg_probes = Vec::new();
     for (item, raw) in items.iter().zip(&outcome.raw) {
         let c = match &item.fixed {
-            None if unfiltered && matches!(raw, Raw::Returned(_)) => {
+            None if unfiltered && matches!(raw, Raw::Returned { .. }) => {
                 verdict(Verdict::Allowed, None, Confidence::Exact, None)
             }
             Some((v, conf, note)) => Classified {
@@ -398,7 +377,7 @@ pub fn probe(kernel: Option<(u32, u32)>, why: Option<String>, started: Instant) 
                 .unwrap_or_default(),
             may_succeed: item.expectation.is_some_and(|e| e.expect.succeeds),
             returned: match raw {
-                Raw::Returned(v) => Some(*v),
+                Raw::Returned { value, .. } => Some(*value),
                 _ => None,
             },
         });
@@ -467,14 +446,14 @@ pub fn probe(kernel: Option<(u32, u32)>, why: Option<String>, started: Instant) 
     }
     notes.push("no all-ones sweep: all-ones arguments are not provably harmless".into());
     notes.extend(outcome.notes);
-    Probe {
+    Ok(Probe {
         method: ProbeMethod::Direct,
         note: Some(notes.join("; ")),
         abis,
         results,
         arg_probes,
         elapsed_us: started.elapsed().as_micros() as u64,
-    }
+    })
 }
 
 // ------------------------------------------------------------ classification
@@ -534,15 +513,12 @@ fn verdict(
     }
 }
 
-fn errno_name(e: i32) -> String {
-    syscalls::Errno::new(e)
-        .name()
-        .map(str::to_string)
-        .unwrap_or_else(|| format!("errno {e}"))
-}
-
 fn expected_words(exp: &Expect) -> String {
-    let mut parts: Vec<String> = exp.errnos.iter().map(|&e| errno_name(e)).collect();
+    let mut parts: Vec<String> = exp
+        .errnos
+        .iter()
+        .map(|&e| super::errno_name(e as u32))
+        .collect();
     if exp.succeeds {
         parts.push("success".into());
     }
@@ -560,15 +536,14 @@ fn expected_words(exp: &Expect) -> String {
 pub fn classify(raw: Raw, exp: Option<Expectation>, threaded: bool) -> Classified {
     use Confidence::*;
     use Verdict::*;
-    const MAX_ERRNO: i64 = 4095;
     let Some(exp) = exp else {
         return verdict(Unknown, None, Uncertain, None);
     };
     match raw {
-        Raw::Returned(v) if (-MAX_ERRNO..0).contains(&v) => {
+        Raw::Returned { value: v, .. } if (-super::MAX_ERRNO..0).contains(&v) => {
             let e = (-v) as i32;
             let eu = Some(e as u32);
-            let name = errno_name(e);
+            let name = super::errno_name(e as u32);
             if exp.expect.errnos.contains(&e) {
                 if harmless::is_credential_errno(e) {
                     verdict(
@@ -632,7 +607,7 @@ pub fn classify(raw: Raw, exp: Option<Expectation>, threaded: bool) -> Classifie
                 )
             }
         }
-        Raw::Returned(v) if v >= 0 => {
+        Raw::Returned { value: v, .. } if v >= 0 => {
             if exp.expect.succeeds {
                 verdict(Allowed, None, Likely, None)
             } else if v == 0 {
@@ -657,7 +632,7 @@ pub fn classify(raw: Raw, exp: Option<Expectation>, threaded: bool) -> Classifie
                 )
             }
         }
-        Raw::Returned(v) => verdict(
+        Raw::Returned { value: v, .. } => verdict(
             Unknown,
             None,
             Uncertain,
@@ -684,13 +659,23 @@ pub fn classify(raw: Raw, exp: Option<Expectation>, threaded: bool) -> Classifie
             Uncertain,
             Some(format!("the probe child died with signal {sig}")),
         ),
+        Raw::Exited(code) => verdict(
+            Unknown,
+            None,
+            Uncertain,
+            Some(format!(
+                "the probe child exited with code {code} inside the call"
+            )),
+        ),
         Raw::TimedOut => verdict(
             Unknown,
             None,
             Uncertain,
             Some("no answer in time; the probe child was killed".into()),
         ),
-        Raw::NotIssued => verdict(Unknown, None, Uncertain, None),
+        Raw::Skipped | Raw::EntryUnavailable | Raw::Unserved => {
+            verdict(Unknown, None, Uncertain, None)
+        }
         Raw::NotReached => verdict(
             Unknown,
             None,
@@ -702,122 +687,104 @@ pub fn classify(raw: Raw, exp: Option<Expectation>, threaded: bool) -> Classifie
 
 // ------------------------------------------------------------ whatami's side
 
-/// Why direct probing could not run at all.
-#[derive(Debug)]
-pub struct Unavailable(pub String);
-
 /// Runs `calls` in as many children as it takes.
 pub fn run(calls: &[Call]) -> Result<Outcome, Unavailable> {
-    let page = SharedPage::new(calls.len()).map_err(|e| Unavailable(format!("mmap: {e}")))?;
-    let stack = ThreadStack::new().map_err(|e| Unavailable(format!("mmap: {e}")))?;
     let probes: Vec<RawProbe> = calls.iter().map(Call::raw).collect();
-    let probing = Probing {
-        page: &page,
-        stack: &stack,
-        probes: &probes,
+    let mut prober = DirectProber {
+        features: feature::ALL,
+        close_fds: open_fds(),
+        nets: None,
     };
-    let _sigchld = SigchldDefault::set();
-    let deadline = Instant::now() + TOTAL_LIMIT;
-    let mut features = feature::ALL;
-    let mut notes = Vec::new();
-    let mut next = 0usize;
-    let mut nets = u32::MAX;
-    let mut probing_started = false;
-    let mut children = 0u32;
-
-    while next < calls.len() && calls[next..].iter().any(|c| c.issue) {
-        if Instant::now() >= deadline {
-            notes.push(format!("time limit of {}s reached", TOTAL_LIMIT.as_secs()));
-            break;
-        }
-        let h = page.header();
-        h.reset(usize::MAX);
-        let status = spawn_and_wait(&probing, next, features, deadline)
-            .map_err(|e| Unavailable(format!("fork: {e}")))?;
-        children += 1;
-        let st = h.stage.load(SeqCst);
-        if st < STAGE_PROBING {
-            // The child ended during its setup.
-            let optional = match st {
-                stage::NAMESPACES => Some(feature::UNSHARE),
-                stage::CAPS => Some(feature::DROP_CAPS),
-                stage::THREAD => Some(feature::THREAD),
-                _ => None,
-            };
-            match optional {
-                Some(f) if features & f != 0 && died(status) => {
-                    // The policy kills a call of an optional step: go without it.
-                    features &= !f;
-                    notes.push(format!(
-                        "{} killed the probe child: left out",
-                        stage::describe(st)
-                    ));
-                    continue;
-                }
-                _ => return Err(Unavailable(setup_failure(h, st, status))),
-            }
-        }
-        probing_started = true;
-        nets &= h.flags.load(SeqCst);
-        let cur = h.cur.load(SeqCst);
-        let in_call = h.state.load(SeqCst) == state::IN_PROBE;
-        let slot = page.slots().get(cur);
-        let mark = |k: u32, v: i64| {
-            if let Some(s) = slot {
-                s.value.store(v, SeqCst);
-                s.kind.store(k, SeqCst);
-            }
-        };
-        match status {
-            WaitStatus::Exited(EXIT_DONE) if h.state.load(SeqCst) == state::DONE => break,
-            _ if !in_call || cur < next || cur >= calls.len() => {
-                notes.push(format!(
-                    "the probe child ended outside a call ({status:?}); the rest was not probed"
-                ));
-                break;
-            }
-            WaitStatus::Signaled(libc::SIGSYS) => mark(slot_kind::KILL_PROCESS, 0),
-            WaitStatus::Exited(EXIT_STALLED) | WaitStatus::Killed | WaitStatus::Unknown => {
-                mark(slot_kind::TIMED_OUT, 0)
-            }
-            WaitStatus::Signaled(sig) => mark(slot_kind::DIED, sig as i64),
-            WaitStatus::Exited(code) => mark(slot_kind::DIED, -(code as i64)),
-        }
-        next = cur + 1;
-    }
-    if !probing_started && calls.iter().any(|c| c.issue) {
-        return Err(Unavailable("no probe child got as far as probing".into()));
-    }
-    if children > 1 {
-        notes.push(format!("{children} probe children"));
-    }
-    let nets = if nets == u32::MAX { 0 } else { nets };
+    let run = disposable::run_plan(&probes, 0, disposable::MAX_WORKERS, &mut prober)?;
+    let nets = prober.nets.unwrap_or(0);
     let raw = calls
         .iter()
-        .zip(page.slots())
-        .map(|(c, slot)| {
-            if !c.issue {
-                return Raw::NotIssued;
-            }
-            let value = slot.value.load(SeqCst);
-            match slot.kind.load(SeqCst) {
-                slot_kind::RETURNED if c.ret32 => Raw::Returned(value as i32 as i64),
-                slot_kind::RETURNED => Raw::Returned(value),
-                slot_kind::TRAP => Raw::Trap(value as u32),
-                slot_kind::KILL_THREAD => Raw::KillThread,
-                slot_kind::KILL_PROCESS => Raw::KillProcess,
-                slot_kind::TIMED_OUT => Raw::TimedOut,
-                slot_kind::DIED => Raw::Died(value as i32),
-                _ => Raw::NotReached,
-            }
+        .zip(run.raw)
+        .map(|(c, r)| match r {
+            // modify_ldt's int result arrives zero-extended.
+            Raw::Returned { value, notified } if c.ret32 => Raw::Returned {
+                value: value as i32 as i64,
+                notified,
+            },
+            r => r,
         })
         .collect();
     Ok(Outcome {
         raw,
         threaded: nets & net::THREAD != 0,
         nets: describe_nets(nets),
-        notes,
+        notes: run.notes,
     })
+}
+
+/// Direct probing's part of the machinery: its child, and its optional
+/// safety steps, left out when the policy kills the calls they make.
+struct DirectProber {
+    features: u32,
+    /// The fds whatami has open, listed once, for every child to close.
+    close_fds: Vec<libc::c_int>,
+    /// The safety nets every child that probed had in place.
+    nets: Option<u32>,
+}
+
+impl Prober for DirectProber {
+    unsafe fn child_main(
+        &self,
+        probing: &Probing,
+        _worker: usize,
+        start: usize,
+        done: libc::c_int,
+    ) {
+        let ctx = Ctx {
+            probing: Probing {
+                page: probing.page,
+                stack: probing.stack,
+                probes: probing.probes,
+            },
+            start,
+            features: self.features,
+            keep_fd: done,
+            close_fds: &self.close_fds,
+        };
+        // SAFETY: forwarded from the caller's contract.
+        unsafe { child::child_main(&ctx) }
+    }
+
+    fn describe_stage(&self, s: u32) -> &'static str {
+        stage::describe(s)
+    }
+
+    fn on_setup_failure(&mut self, h: &Header, status: WaitStatus) -> SetupFailure {
+        let st = h.stage.load(SeqCst);
+        let optional = match st {
+            stage::NAMESPACES => Some(feature::UNSHARE),
+            stage::CAPS => Some(feature::DROP_CAPS),
+            stage::THREAD => Some(feature::THREAD),
+            _ => None,
+        };
+        match optional {
+            Some(f) if matches!(status, WaitStatus::Signaled(_) | WaitStatus::Killed) => {
+                // The policy kills a call of an optional step: go without it.
+                // Children started before it was left out may fail the same
+                // way; they are retried without a second note.
+                let was_on = self.features & f != 0;
+                self.features &= !f;
+                SetupFailure::Retry(if was_on {
+                    format!("{} killed the probe child: left out", stage::describe(st))
+                } else {
+                    String::new()
+                })
+            }
+            _ => SetupFailure::Fail(describe_failure(h, stage::describe(st), status)),
+        }
+    }
+
+    fn after_child(&mut self, h: &Header) {
+        if h.stage.load(SeqCst) >= STAGE_PROBING {
+            let flags = h.flags.load(SeqCst);
+            self.nets = Some(self.nets.map_or(flags, |n| n & flags));
+        }
+    }
 }
 
 fn describe_nets(nets: u32) -> Vec<&'static str> {
@@ -836,80 +803,6 @@ fn describe_nets(nets: u32) -> Vec<&'static str> {
         v.push("no core dumps");
     }
     v
-}
-
-fn setup_failure(h: &Header, st: u32, status: WaitStatus) -> String {
-    let mut msg = format!("{} failed", stage::describe(st));
-    let e = h.setup_errno.load(SeqCst);
-    match status {
-        WaitStatus::Signaled(sig) => {
-            msg.push_str(&format!(": the probe child was killed by signal {sig}"));
-            if sig == libc::SIGSYS {
-                msg.push_str(" (the policy kills this call)");
-            }
-        }
-        _ if e != 0 => msg.push_str(&format!(": {}", std::io::Error::from_raw_os_error(e))),
-        other => msg.push_str(&format!(": probe child status {other:?}")),
-    }
-    let stray = h.stray_sigsys.load(SeqCst);
-    if stray != 0 {
-        msg.push_str(&format!("; SIGSYS from syscall {stray} outside a call"));
-    }
-    msg
-}
-
-/// Whether the child died (as opposed to exiting).
-fn died(status: WaitStatus) -> bool {
-    matches!(status, WaitStatus::Signaled(_) | WaitStatus::Killed)
-}
-
-/// Forks one child starting at `start` and waits, bounded, until it ends.
-fn spawn_and_wait(
-    probing: &Probing,
-    start: usize,
-    features: u32,
-    deadline: Instant,
-) -> std::io::Result<WaitStatus> {
-    let close_fds = open_fds();
-    // SAFETY: whatami is single-threaded here, and the child runs only
-    // child_main on a context made of what is prepared before the fork.
-    let mut child = unsafe {
-        disposable::spawn(|keep_fd| {
-            let ctx = Ctx {
-                probing: Probing {
-                    page: probing.page,
-                    stack: probing.stack,
-                    probes: probing.probes,
-                },
-                start,
-                features,
-                keep_fd,
-                close_fds: &close_fds,
-            };
-            child::child_main(&ctx)
-        })
-    }?;
-    let h = probing.page.header();
-    let mut progress = (h.stage.load(SeqCst), h.cur.load(SeqCst), Instant::now());
-    loop {
-        let mut pfd = libc::pollfd {
-            fd: child.done.as_raw_fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        };
-        // SAFETY: one valid pollfd.
-        if unsafe { libc::poll(&mut pfd, 1, 100) } > 0 {
-            break;
-        }
-        let now_at = (h.stage.load(SeqCst), h.cur.load(SeqCst));
-        if now_at != (progress.0, progress.1) {
-            progress = (now_at.0, now_at.1, Instant::now());
-        } else if progress.2.elapsed() >= CHILD_STALL_LIMIT || Instant::now() >= deadline {
-            child.kill();
-            break;
-        }
-    }
-    Ok(child.reap())
 }
 
 /// The fds whatami has open, for the child to close. Listed from
@@ -954,7 +847,10 @@ mod tests {
     }
 
     fn errno(e: i32) -> Raw {
-        Raw::Returned(-(e as i64))
+        Raw::Returned {
+            value: -(e as i64),
+            notified: 0,
+        }
     }
 
     #[test]
@@ -1041,9 +937,23 @@ mod tests {
 
     #[test]
     fn an_unexpected_success_is_errno_zero_or_unknown() {
-        let c = classify(Raw::Returned(0), exp(&[libc::EBADF]), true);
+        let c = classify(
+            Raw::Returned {
+                value: 0,
+                notified: 0,
+            },
+            exp(&[libc::EBADF]),
+            true,
+        );
         assert_eq!((c.verdict, c.errno), (Verdict::Errno, Some(0)));
-        let c = classify(Raw::Returned(5), exp(&[libc::EBADF]), true);
+        let c = classify(
+            Raw::Returned {
+                value: 5,
+                notified: 0,
+            },
+            exp(&[libc::EBADF]),
+            true,
+        );
         assert_eq!(c.verdict, Verdict::Unknown);
         let ok = Some(Expectation {
             expect: Expect::SUCCEEDS,
@@ -1051,7 +961,15 @@ mod tests {
             ambiguous: &[],
         });
         assert_eq!(
-            classify(Raw::Returned(1234), ok, true).verdict,
+            classify(
+                Raw::Returned {
+                    value: 1234,
+                    notified: 0
+                },
+                ok,
+                true
+            )
+            .verdict,
             Verdict::Allowed
         );
         // A call expected to succeed that fails is the policy's errno.

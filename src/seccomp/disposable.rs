@@ -33,11 +33,14 @@ pub mod slot_kind {
     pub const KILL_THREAD: u32 = 3;
     /// Not issued (exempt, or not harmless).
     pub const SKIPPED: u32 = 4;
+    /// Not issued: the kernel does not serve its entry point.
+    pub const UNSERVED: u32 = 5;
     // Written by whatami once the child is gone.
     pub const KILL_PROCESS: u32 = 10;
     pub const TIMED_OUT: u32 = 11;
     pub const DIED: u32 = 12;
     pub const ENTRY_UNAVAILABLE: u32 = 13;
+    pub const EXITED: u32 = 14;
 }
 
 /// The stage a child is in once it probes; each prober numbers its setup
@@ -64,6 +67,9 @@ pub struct Header {
     pub stray_sigsys: AtomicI32,
     pub flags: AtomicU32,
     pub mismatches: AtomicU32,
+    /// Bit `i`: the kernel does not serve the entry point with abi index `i`
+    /// (learned from a `let_run` getpid through it).
+    pub unserved: AtomicU32,
 }
 
 impl Header {
@@ -91,9 +97,15 @@ pub struct Slot {
 #[derive(Debug, Clone, Copy)]
 pub struct RawProbe {
     pub entry: Entry,
+    /// Index of its ABI in `abi::abis()`.
+    pub abi: u8,
     pub nr: u32,
     pub args: [u64; 6],
     pub skip: bool,
+    /// A harmless call (getpid) that the notification prober lets really
+    /// run when the policy allows it, to learn whether the kernel serves
+    /// the entry point: ENOSYS then means it does not.
+    pub let_run: bool,
 }
 
 /// The MAP_SHARED mapping that outlives the children: a header and one slot per probe.
@@ -273,6 +285,38 @@ extern "C" fn on_sigsys(_sig: libc::c_int, info: *mut libc::siginfo_t, _ctx: *mu
     // Returning resumes after the syscall, which did not run.
 }
 
+/// Keeps a KILL verdict from leaving a core behind: RLIMIT_CORE 0 stops core
+/// files, and a non-dumpable process also stops a piped core_pattern helper
+/// (which ignores RLIMIT_CORE) from running on the host. Returns whether each
+/// of the two took.
+///
+/// # Safety
+/// Only in a probe child.
+pub unsafe fn no_core_dumps() -> (bool, bool) {
+    let no_core = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: plain calls on this process's own limits and flags.
+    unsafe {
+        (
+            libc::setrlimit(libc::RLIMIT_CORE, &no_core) == 0,
+            libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) == 0,
+        )
+    }
+}
+
+/// Makes the child die with whatami. A whatami that died before this point
+/// is noticed by its closed pipe, not by getppid(), which a policy could hold
+/// in a notification.
+///
+/// # Safety
+/// Only in a probe child.
+pub unsafe fn die_with_parent() -> bool {
+    // SAFETY: sets this process's own parent-death signal.
+    unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0) == 0 }
+}
+
 /// Installs the SIGSYS handler that records a TRAP verdict in the slot of
 /// the probe in flight, and unblocks SIGSYS (a blocked SIGSYS would turn a
 /// TRAP into a kill). False if the policy refused either call.
@@ -316,6 +360,11 @@ pub fn run_probes(p: &Probing, start: usize) {
             slot.kind.store(slot_kind::SKIPPED, SeqCst);
             continue;
         }
+        let abi_bit = 1u32.checked_shl(probe.abi as u32).unwrap_or(0);
+        if h.unserved.load(SeqCst) & abi_bit != 0 {
+            slot.kind.store(slot_kind::UNSERVED, SeqCst);
+            continue;
+        }
         h.cur.store(i, SeqCst);
         slot.kind.store(slot_kind::PENDING, SeqCst);
         h.state.store(state::IN_PROBE, SeqCst);
@@ -329,6 +378,11 @@ pub fn run_probes(p: &Probing, start: usize) {
         if slot.kind.load(SeqCst) != slot_kind::TRAP {
             slot.value.store(r, SeqCst);
             slot.kind.store(slot_kind::RETURNED, SeqCst);
+        }
+        // Let through by the policy (a notification was answered) and run
+        // for real: ENOSYS is then the kernel's own answer.
+        if probe.let_run && slot.aux.load(SeqCst) > 0 && r == -(libc::ENOSYS as i64) {
+            h.unserved.fetch_or(abi_bit, SeqCst);
         }
     }
     h.state.store(state::DONE, SeqCst);
@@ -494,6 +548,470 @@ impl StallClock {
 
 // ------------------------------------------------------------ whatami's side
 
+/// Why a prober could not run at all.
+#[derive(Debug)]
+pub struct Unavailable(pub String);
+
+/// The whole probe, however many children it takes.
+const TOTAL_LIMIT: Duration = Duration::from_secs(20);
+/// A child that makes no progress for this long is killed by whatami (its
+/// own main thread gives up on a stalled probe well before).
+const CHILD_STALL_LIMIT: Duration = Duration::from_secs(3);
+/// Children probing at once: one per CPU, at most this many.
+pub const MAX_WORKERS: usize = 4;
+
+/// What happened to one probe, before a prober classifies it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Raw {
+    /// The call returned `value`; `notified`: notifications answered for it.
+    Returned {
+        value: i64,
+        notified: u32,
+    },
+    /// SIGSYS from a TRAP rule, with SECCOMP_RET_DATA.
+    Trap(u32),
+    KillThread,
+    /// The child died with SIGSYS inside this probe.
+    KillProcess,
+    /// The child died with another signal inside this probe.
+    Died(i32),
+    /// The child exited with this code inside this probe.
+    Exited(i32),
+    /// No answer in time; the child was killed.
+    TimedOut,
+    /// Not issued (exempt, or not harmless).
+    Skipped,
+    /// The entry point faulted on an earlier probe; this one was not issued.
+    EntryUnavailable,
+    /// The kernel does not serve this probe's entry point; not issued.
+    Unserved,
+    /// The overall time limit ran out first.
+    NotReached,
+}
+
+/// A child that ended during its setup: what to do next.
+pub enum SetupFailure {
+    /// Start a new child at the same probe (the prober left out the step
+    /// that failed); the note says what was left out.
+    Retry(String),
+    /// Give up, saying why.
+    Fail(String),
+}
+
+/// What a prober adds to the shared machinery: the child itself, and how
+/// to read its setup.
+pub trait Prober {
+    /// Runs in the forked child of worker `worker`, from probe `start`,
+    /// with the write end of the pipe whatami watches. Must not return.
+    ///
+    /// # Safety
+    /// Only in a child of a fork of a single-threaded whatami, using only
+    /// what was prepared before the fork.
+    unsafe fn child_main(
+        &self,
+        probing: &Probing,
+        worker: usize,
+        start: usize,
+        done_fd: libc::c_int,
+    );
+
+    /// What the child was doing at setup stage `stage`.
+    fn describe_stage(&self, stage: u32) -> &'static str;
+
+    /// A child ended during its setup. By default: give up, saying where.
+    fn on_setup_failure(&mut self, h: &Header, status: WaitStatus) -> SetupFailure {
+        SetupFailure::Fail(describe_failure(
+            h,
+            self.describe_stage(h.stage.load(SeqCst)),
+            status,
+        ))
+    }
+
+    /// Called with each child's header once it is reaped.
+    fn after_child(&mut self, _h: &Header) {}
+}
+
+/// The result of running a plan.
+pub struct Run {
+    pub raw: Vec<Raw>,
+    pub notes: Vec<String>,
+    /// Bit `i` set: the kernel does not serve the entry point with `abi` index `i`.
+    pub unserved: u32,
+    /// The i386 entry point faulted (no ia32 emulation).
+    pub int80_faulted: bool,
+}
+
+/// "`stage` failed: why", from what a child left in its header.
+pub fn describe_failure(h: &Header, stage: &str, status: WaitStatus) -> String {
+    let mut msg = format!("{stage} failed");
+    let errno = h.setup_errno.load(SeqCst);
+    match status {
+        WaitStatus::Signaled(sig) => {
+            msg.push_str(&format!(": the probe child was killed by signal {sig}"));
+            if sig == libc::SIGSYS {
+                msg.push_str(" (the policy kills this call)");
+            }
+        }
+        _ if errno != 0 => msg.push_str(&format!(": {}", std::io::Error::from_raw_os_error(errno))),
+        other => msg.push_str(&format!(": probe child status {other:?}")),
+    }
+    let nnp = h.nnp_errno.load(SeqCst);
+    if nnp != 0 {
+        msg.push_str(&format!(
+            "; prctl(PR_SET_NO_NEW_PRIVS): {}",
+            std::io::Error::from_raw_os_error(nnp)
+        ));
+    }
+    let stray = h.stray_sigsys.load(SeqCst);
+    if stray != 0 {
+        msg.push_str(&format!("; SIGSYS from syscall {stray} outside a probe"));
+    }
+    msg
+}
+
+/// Runs `probes` in disposable children: one per CPU (at most
+/// `max_workers`), each given every `n`-th probe so that each gets an equal
+/// share of every kind. The first `leading` probes are given to every child,
+/// first (their results are reported once). A child that dies inside a
+/// probe is replaced by one that starts after it; every wait is bounded.
+pub fn run_plan(
+    probes: &[RawProbe],
+    leading: usize,
+    max_workers: usize,
+    prober: &mut impl Prober,
+) -> Result<Run, Unavailable> {
+    let stack = ThreadStack::new().map_err(|e| Unavailable(format!("mmap: {e}")))?;
+    let _sigchld = SigchldDefault::set();
+    let leading = leading.min(probes.len());
+    let n = max_workers
+        .min(allowed_cpus())
+        .min((probes.len() - leading).max(1))
+        .max(1);
+    let mut workers = Vec::with_capacity(n);
+    for hand in deal(leading, probes.len(), n) {
+        let page = SharedPage::new(hand.len()).map_err(|e| Unavailable(format!("mmap: {e}")))?;
+        workers.push(Worker {
+            probes: hand.iter().map(|&i| probes[i]).collect(),
+            indices: hand,
+            page,
+            next: 0,
+            child: None,
+            finished: false,
+            progress: (0, usize::MAX, Instant::now()),
+        });
+    }
+    let deadline = Instant::now() + TOTAL_LIMIT;
+    let mut notes = Vec::new();
+    let mut int80_faulted = false;
+    let mut any_probing = false;
+
+    loop {
+        if Instant::now() >= deadline {
+            notes.push(format!("time limit of {}s reached", TOTAL_LIMIT.as_secs()));
+            break;
+        }
+        for (k, w) in workers.iter_mut().enumerate() {
+            if w.finished || w.child.is_some() {
+                continue;
+            }
+            if w.next >= w.probes.len() {
+                w.finished = true;
+                continue;
+            }
+            w.page.header().reset(w.next);
+            let probing = Probing {
+                page: &w.page,
+                stack: &stack,
+                probes: &w.probes,
+            };
+            let start = w.next;
+            let p: &dyn ProberMain = &*prober;
+            // SAFETY: whatami is single-threaded, and the child runs only the
+            // prober's child_main on what is prepared before this point.
+            let child = unsafe { spawn(|done| p.main(&probing, k, start, done)) };
+            w.child = Some(child.map_err(|e| Unavailable(format!("fork: {e}")))?);
+            w.progress = (0, usize::MAX, Instant::now());
+        }
+        if workers.iter().all(|w| w.finished) {
+            break;
+        }
+        for k in wait_for_any(&mut workers, deadline) {
+            let w = &mut workers[k];
+            let Some(mut child) = w.child.take() else {
+                continue;
+            };
+            if Instant::now() >= deadline {
+                child.kill();
+            }
+            let status = child.reap();
+            prober.after_child(w.page.header());
+            let probing = w.page.header().stage.load(SeqCst) >= STAGE_PROBING;
+            any_probing |= probing;
+            match w.after_child(status, &mut int80_faulted) {
+                Ok(Some(note)) => notes.push(note),
+                Ok(None) => {}
+                Err(()) if !probing => match prober.on_setup_failure(w.page.header(), status) {
+                    SetupFailure::Retry(note) => {
+                        if !note.is_empty() {
+                            notes.push(note);
+                        }
+                    }
+                    SetupFailure::Fail(why) if !any_probing => {
+                        for w in &mut workers {
+                            if let Some(c) = w.child.take() {
+                                c.kill_and_reap();
+                            }
+                        }
+                        return Err(Unavailable(why));
+                    }
+                    SetupFailure::Fail(why) => {
+                        notes.push(why);
+                        w.finished = true;
+                    }
+                },
+                Err(()) => {
+                    notes.push(format!(
+                        "a probe child ended outside a probe ({status:?}); the rest of its share was not probed"
+                    ));
+                    w.finished = true;
+                }
+            }
+        }
+    }
+    for w in &mut workers {
+        if let Some(c) = w.child.take() {
+            c.kill_and_reap();
+        }
+    }
+    let mismatches: u32 = workers
+        .iter()
+        .map(|w| w.page.header().mismatches.load(SeqCst))
+        .sum();
+    if mismatches > 0 {
+        notes.push(format!(
+            "{mismatches} notifications did not match the probe in flight"
+        ));
+    }
+    let mut raw = vec![Raw::NotReached; probes.len()];
+    let mut unserved = 0;
+    for (k, w) in workers.iter().enumerate() {
+        unserved |= w.page.header().unserved.load(SeqCst);
+        for (slot_i, (&i, r)) in w.indices.iter().zip(w.collect(int80_faulted)).enumerate() {
+            // The leading probes ran in every child; report the first one's.
+            if slot_i >= leading || k == 0 {
+                raw[i] = r;
+            }
+        }
+    }
+    Ok(Run {
+        raw,
+        notes,
+        unserved,
+        int80_faulted,
+    })
+}
+
+/// `child_main` through a trait object, so that spawn's closure does not
+/// borrow the prober mutably.
+trait ProberMain {
+    fn main(&self, probing: &Probing, worker: usize, start: usize, done: libc::c_int);
+}
+
+impl<P: Prober> ProberMain for P {
+    fn main(&self, probing: &Probing, worker: usize, start: usize, done: libc::c_int) {
+        // SAFETY: called only by spawn, in the child of its fork.
+        unsafe { self.child_main(probing, worker, start, done) }
+    }
+}
+
+/// Deals the probes after the `leading` ones to `n` hands like cards; every
+/// hand starts with the leading ones.
+fn deal(leading: usize, len: usize, n: usize) -> Vec<Vec<usize>> {
+    let n = n.max(1);
+    (0..n)
+        .map(|k| (0..leading).chain((leading + k..len).step_by(n)).collect())
+        .collect()
+}
+
+/// How many CPUs whatami may run on.
+fn allowed_cpus() -> usize {
+    // SAFETY: cpu_set_t is plain data that sched_getaffinity fills.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) != 0 {
+            return 1;
+        }
+        libc::CPU_COUNT(&set).max(1) as usize
+    }
+}
+
+/// The nth CPU whatami may run on, to pin worker n's child to.
+pub fn nth_allowed_cpu(n: usize) -> Option<usize> {
+    // SAFETY: cpu_set_t is plain data that sched_getaffinity fills.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) != 0 {
+            return None;
+        }
+        (0..libc::CPU_SETSIZE as usize)
+            .filter(|&c| libc::CPU_ISSET(c, &set))
+            .nth(n)
+    }
+}
+
+/// A share of the plan and the child currently probing it.
+struct Worker {
+    /// Indexes into the plan of this worker's probes, in order.
+    indices: Vec<usize>,
+    probes: Vec<RawProbe>,
+    page: SharedPage,
+    /// Next probe (index within `probes`) a new child starts at.
+    next: usize,
+    child: Option<Child>,
+    finished: bool,
+    /// (stage, probe in flight, when they were first seen).
+    progress: (u32, usize, Instant),
+}
+
+impl Worker {
+    /// Reads how the child ended, records the verdict of a probe it died in,
+    /// and says where the next child starts. `Err`: it ended outside a probe.
+    fn after_child(
+        &mut self,
+        status: WaitStatus,
+        int80_faulted: &mut bool,
+    ) -> Result<Option<String>, ()> {
+        let h = self.page.header();
+        let cur = h.cur.load(SeqCst);
+        let in_probe =
+            h.stage.load(SeqCst) >= STAGE_PROBING && h.state.load(SeqCst) == state::IN_PROBE;
+        if status == WaitStatus::Exited(EXIT_DONE) && h.state.load(SeqCst) == state::DONE {
+            self.next = self.probes.len();
+            self.finished = true;
+            return Ok(None);
+        }
+        let Some(slot) = self.page.slots().get(cur).filter(|_| in_probe) else {
+            return Err(());
+        };
+        let mark = |kind: u32, value: i64| {
+            slot.value.store(value, SeqCst);
+            slot.kind.store(kind, SeqCst);
+        };
+        self.next = cur + 1;
+        match status {
+            WaitStatus::Signaled(libc::SIGSYS) => mark(slot_kind::KILL_PROCESS, 0),
+            WaitStatus::Signaled(sig @ (libc::SIGSEGV | libc::SIGILL | libc::SIGBUS))
+                if self.probes[cur].entry == Entry::Int80 =>
+            {
+                // No i386 entry point (ia32 emulation disabled or not built):
+                // int $0x80 faults. Skip the rest of that block.
+                mark(slot_kind::ENTRY_UNAVAILABLE, 0);
+                self.next = (cur..self.probes.len())
+                    .find(|&i| self.probes[i].entry != Entry::Int80)
+                    .unwrap_or(self.probes.len());
+                let first = !*int80_faulted;
+                *int80_faulted = true;
+                return Ok(first.then(|| {
+                    format!("i386 entry point unavailable: int $0x80 raised signal {sig} (ia32 emulation disabled?)")
+                }));
+            }
+            WaitStatus::Exited(EXIT_STALLED) | WaitStatus::Killed | WaitStatus::Unknown => {
+                mark(slot_kind::TIMED_OUT, 0)
+            }
+            WaitStatus::Signaled(sig) => mark(slot_kind::DIED, sig as i64),
+            WaitStatus::Exited(code) => mark(slot_kind::EXITED, code as i64),
+        }
+        Ok(None)
+    }
+
+    /// One Raw per probe of this worker.
+    fn collect(&self, int80_faulted: bool) -> Vec<Raw> {
+        let reached = self.next;
+        self.probes
+            .iter()
+            .zip(self.page.slots())
+            .enumerate()
+            .map(|(i, (p, slot))| {
+                let value = slot.value.load(SeqCst);
+                match slot.kind.load(SeqCst) {
+                    _ if p.skip => Raw::Skipped,
+                    slot_kind::RETURNED => Raw::Returned {
+                        value,
+                        notified: slot.aux.load(SeqCst),
+                    },
+                    slot_kind::TRAP => Raw::Trap(value as u32),
+                    slot_kind::KILL_THREAD => Raw::KillThread,
+                    slot_kind::UNSERVED => Raw::Unserved,
+                    slot_kind::KILL_PROCESS => Raw::KillProcess,
+                    slot_kind::TIMED_OUT => Raw::TimedOut,
+                    slot_kind::DIED => Raw::Died(value as i32),
+                    slot_kind::EXITED => Raw::Exited(value as i32),
+                    slot_kind::ENTRY_UNAVAILABLE => Raw::EntryUnavailable,
+                    _ if int80_faulted && p.entry == Entry::Int80 => Raw::EntryUnavailable,
+                    _ if i >= reached => Raw::NotReached,
+                    _ => Raw::TimedOut,
+                }
+            })
+            .collect()
+    }
+}
+
+/// Waits until at least one child ends (its pipe closes), killing children
+/// that stopped making progress. Returns the indexes of the workers whose
+/// child ended (at the deadline: of every worker with a child).
+fn wait_for_any(workers: &mut [Worker], deadline: Instant) -> Vec<usize> {
+    loop {
+        let mut fds = Vec::new();
+        let mut who = Vec::new();
+        for (i, w) in workers.iter().enumerate() {
+            if let Some(c) = &w.child {
+                fds.push(libc::pollfd {
+                    fd: c.done.as_raw_fd(),
+                    events: libc::POLLIN,
+                    revents: 0,
+                });
+                who.push(i);
+            }
+        }
+        if fds.is_empty() {
+            return Vec::new();
+        }
+        let wait =
+            Duration::from_millis(200).min(deadline.saturating_duration_since(Instant::now()));
+        // SAFETY: fds is a valid array of fds.len() pollfd.
+        let n = unsafe {
+            libc::poll(
+                fds.as_mut_ptr(),
+                fds.len() as libc::nfds_t,
+                wait.as_millis() as i32,
+            )
+        };
+        if n > 0 {
+            return fds
+                .iter()
+                .zip(who)
+                .filter(|(f, _)| f.revents != 0)
+                .map(|(_, i)| i)
+                .collect();
+        }
+        if Instant::now() >= deadline {
+            return who;
+        }
+        // Nothing ended: kill any child stuck in one place for too long.
+        for w in workers.iter_mut() {
+            let h = w.page.header();
+            let at = (h.stage.load(SeqCst), h.cur.load(SeqCst));
+            if at != (w.progress.0, w.progress.1) {
+                w.progress = (at.0, at.1, Instant::now());
+            } else if w.progress.2.elapsed() >= CHILD_STALL_LIMIT
+                && let Some(c) = &mut w.child
+            {
+                c.kill();
+            }
+        }
+    }
+}
+
 /// How a child ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WaitStatus {
@@ -537,7 +1055,10 @@ pub unsafe fn spawn(main: impl FnOnce(libc::c_int)) -> std::io::Result<Child> {
         return Err(std::io::Error::last_os_error());
     }
     if pid == 0 {
-        main(w.as_raw_fd());
+        // A panic must not unwind into whatami's code in the child (which
+        // would go on to print a second report): end the child instead.
+        let fd = w.as_raw_fd();
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| main(fd)));
         // SAFETY: _exit ends this child only.
         unsafe { libc::_exit(EXIT_CONFUSED) }
     }
@@ -576,41 +1097,39 @@ impl Child {
     /// waitpid, which returns promptly for a child that has closed its pipe.
     fn wait(&mut self) -> WaitStatus {
         self.reaped = true;
-        // SAFETY: pidfd_open on our own child; the fd is closed below.
+        // SAFETY: pidfd_open on our own child; the fd is owned below.
         let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, self.pid, 0) } as libc::c_int;
-        if pidfd >= 0 {
-            let pidfd = {
-                // SAFETY: a descriptor just created and owned by nobody else.
-                unsafe { OwnedFd::from_raw_fd(pidfd) }
-            };
+        // SAFETY: a descriptor just created and owned by nobody else.
+        let pidfd = (pidfd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(pidfd) });
+        let started = Instant::now();
+        let mut status = 0;
+        loop {
+            // SAFETY: waiting for our own child by pid, without blocking.
+            let r = unsafe { libc::waitpid(self.pid, &mut status, libc::__WALL | libc::WNOHANG) };
+            if r == self.pid {
+                break;
+            }
+            if r < 0 && std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
+                return WaitStatus::Unknown;
+            }
+            if started.elapsed() >= REAP_LIMIT {
+                return WaitStatus::Unknown;
+            }
+            if !self.killed && started.elapsed() >= Duration::from_millis(500) {
+                self.kill();
+            }
+            // Wait for the exit on the pidfd (Linux 5.3); without one, poll
+            // nothing for a millisecond before asking again.
             let mut pfd = libc::pollfd {
-                fd: pidfd.as_raw_fd(),
+                fd: pidfd.as_ref().map_or(-1, |f| f.as_raw_fd()),
                 events: libc::POLLIN,
                 revents: 0,
             };
-            let started = Instant::now();
-            // SAFETY: one valid pollfd.
-            while unsafe { libc::poll(&mut pfd, 1, 500) } == 0 {
-                if started.elapsed() >= REAP_LIMIT {
-                    return WaitStatus::Unknown;
-                }
-                if !self.killed {
-                    self.kill();
-                }
-            }
+            let ms = if pidfd.is_some() { 100 } else { 1 };
+            // SAFETY: one pollfd (fd -1 is ignored by poll).
+            unsafe { libc::poll(&mut pfd, 1, ms) };
         }
-        let mut status = 0;
-        let r = loop {
-            // SAFETY: waiting for our own child by pid.
-            let r = unsafe { libc::waitpid(self.pid, &mut status, libc::__WALL) };
-            if r < 0 && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
-                continue;
-            }
-            break r;
-        };
-        if r != self.pid {
-            WaitStatus::Unknown
-        } else if libc::WIFEXITED(status) {
+        if libc::WIFEXITED(status) {
             WaitStatus::Exited(libc::WEXITSTATUS(status))
         } else {
             match libc::WTERMSIG(status) {
@@ -651,6 +1170,31 @@ impl Drop for SigchldDefault {
             unsafe {
                 libc::signal(libc::SIGCHLD, self.old);
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dealing_covers_every_probe_once_in_order_after_the_leading_ones() {
+        for (leading, len, n) in [(0, 0, 1), (0, 1, 2), (2, 10, 3), (2, 2082, 2), (0, 2082, 4)] {
+            let hands = deal(leading, len, n);
+            assert_eq!(hands.len(), n);
+            for h in &hands {
+                assert_eq!(&h[..leading], &(0..leading).collect::<Vec<_>>()[..]);
+                assert!(h.windows(2).all(|w| w[0] < w[1]));
+            }
+            let mut rest: Vec<usize> = hands
+                .iter()
+                .flat_map(|h| h[leading..].iter().copied())
+                .collect();
+            rest.sort();
+            assert_eq!(rest, (leading..len).collect::<Vec<_>>());
+            let sizes: Vec<usize> = hands.iter().map(Vec::len).collect();
+            assert!(sizes.iter().max().unwrap() - sizes.iter().min().unwrap() <= 1);
         }
     }
 }

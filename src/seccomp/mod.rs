@@ -22,8 +22,8 @@ use crate::cli::ProbeChoice;
 use crate::model::{
     AbiInfo, ArgProbe, Confidence, Outcome, Probe, ProbeMethod, Section, SyscallResult, Verdict,
 };
+use disposable::Raw;
 use disposable::RawProbe;
-use notify::Raw;
 use std::time::Instant;
 
 /// Runs the probe the user asked for. A probe that was asked for and could
@@ -33,35 +33,43 @@ pub fn probe(choice: ProbeChoice) -> Section<Probe> {
     if choice == ProbeChoice::None {
         return Section::Ok(not_run("not requested (--probe none)"));
     }
-    let p = run_probe(choice);
-    match p.method {
-        ProbeMethod::None => {
-            Section::failed(p.note.unwrap_or_else(|| "the probe did not run".into()))
-        }
-        _ => Section::Ok(p),
-    }
+    run_probe(choice).into()
 }
 
-fn run_probe(choice: ProbeChoice) -> Probe {
+fn run_probe(choice: ProbeChoice) -> Result<Probe, String> {
     let kernel = kernel_version();
     let started = Instant::now();
     if choice == ProbeChoice::Direct {
         return direct::probe(kernel, None, started);
     }
-    let unserved = unserved_entry_points();
-    let names: Vec<&str> = unserved.iter().map(|(a, _)| a.name).collect();
-    let plan = plan::build(kernel, &names);
-    match notify::run(&raw_plan(&plan)) {
-        Ok(outcome) => assemble(&plan, &outcome, &unserved, started),
-        Err(notify::Unavailable(why)) => {
+    let plan = plan::build(kernel);
+    let leading = plan
+        .iter()
+        .take_while(|p| p.kind == plan::Kind::EntryCheck)
+        .count();
+    match notify::run(&raw_plan(&plan), leading) {
+        Ok(run) => Ok(assemble(&plan, &run, started)),
+        Err(disposable::Unavailable(why)) => {
             let why = format!("notification probing unavailable: {why}");
             if choice == ProbeChoice::Auto {
                 direct::probe(kernel, Some(why), started)
             } else {
-                not_run(&why)
+                Err(why)
             }
         }
     }
+}
+
+/// The largest errno a syscall returns as -errno (and the largest
+/// SECCOMP_RET_ERRNO data the kernel passes on).
+pub const MAX_ERRNO: i64 = 4095;
+
+/// "EPERM" for 1; "errno N" for a number without a name.
+pub fn errno_name(e: u32) -> String {
+    syscalls::Errno::new(e as i32)
+        .name()
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("errno {e}"))
 }
 
 /// A probe section that says why no probe ran.
@@ -76,62 +84,32 @@ pub fn not_run(why: &str) -> Probe {
     }
 }
 
+/// The running kernel's (major, minor), from uname(2): it works where /proc
+/// is missing.
 fn kernel_version() -> Option<(u32, u32)> {
-    let uts = nix::sys::utsname::uname().ok()?;
-    abi::parse_kernel_version(&uts.release().to_string_lossy())
-}
-
-/// The non-native entry points this kernel does not serve (x32 when not
-/// built or disabled at boot, i386 without ia32 emulation), with why. Their
-/// verdicts cannot matter, so they are not swept.
-fn unserved_entry_points() -> Vec<(&'static abi::Abi, String)> {
-    let others: Vec<&'static abi::Abi> = abi::abis()
-        .into_iter()
-        .filter(|a| !std::ptr::eq(*a, abi::native()))
-        .collect();
-    let calls: Vec<(&'static abi::Abi, RawProbe)> = others
-        .iter()
-        .filter_map(|a| {
-            let nr = a.getpid_nr()?;
-            Some((
-                *a,
-                RawProbe {
-                    entry: a.entry,
-                    nr,
-                    args: [0; 6],
-                    skip: false,
-                },
-            ))
-        })
-        .collect();
-    if calls.is_empty() {
-        return Vec::new();
-    }
-    let raw: Vec<RawProbe> = calls.iter().map(|(_, p)| *p).collect();
-    calls
-        .iter()
-        .zip(notify::entry_points_served(&raw))
-        .filter(|(_, served)| *served == Some(false))
-        .map(|((a, _), _)| {
-            let why = match a.entry {
-                abi::Entry::Int80 => "int $0x80 faults (no ia32 emulation)",
-                abi::Entry::Native => "getpid through it gives ENOSYS",
-            };
-            (
-                *a,
-                format!("not served by this kernel ({why}): no call through it can run"),
-            )
-        })
-        .collect()
+    // SAFETY: utsname is plain data that uname fills; release is then a
+    // NUL-terminated string inside it.
+    let release = unsafe {
+        let mut uts: libc::utsname = std::mem::zeroed();
+        if libc::uname(&mut uts) != 0 {
+            return None;
+        }
+        std::ffi::CStr::from_ptr(uts.release.as_ptr())
+            .to_string_lossy()
+            .into_owned()
+    };
+    abi::parse_kernel_version(&release)
 }
 
 fn raw_plan(plan: &[plan::Probe]) -> Vec<RawProbe> {
     plan.iter()
         .map(|p| RawProbe {
             entry: p.abi.entry,
+            abi: abi::index_of(p.abi),
             nr: p.nr,
             args: p.args,
             skip: p.skip.is_some(),
+            let_run: p.kind == plan::Kind::EntryCheck,
         })
         .collect()
 }
@@ -175,7 +153,6 @@ fn unknown(note: String) -> Classified {
 /// USER_NOTIF); an error without a notification is the policy's ERRNO; a
 /// signal is its TRAP or KILL.
 fn classify(raw: Raw, skip_reason: Option<&str>) -> Classified {
-    const MAX_ERRNO: i64 = 4095;
     match raw {
         Raw::Returned { value, notified } => match (value, notified) {
             (child::MAGIC, n) if n > 0 => exact(Verdict::Allowed, None, None),
@@ -190,6 +167,8 @@ fn classify(raw: Raw, skip_reason: Option<&str>) -> Classified {
         Raw::KillThread => exact(Verdict::KillThread, None, None),
         Raw::KillProcess => exact(Verdict::KillProcess, None, None),
         Raw::Died(sig) => unknown(format!("the probe child died with signal {sig}")),
+        Raw::Exited(code) => unknown(format!("the probe child exited with code {code}")),
+        Raw::Unserved => unknown("the kernel does not serve this entry point".into()),
         Raw::TimedOut => unknown("no answer in time; the probe child was killed".into()),
         Raw::Skipped => Classified {
             note: skip_reason.map(str::to_string),
@@ -200,19 +179,22 @@ fn classify(raw: Raw, skip_reason: Option<&str>) -> Classified {
     }
 }
 
-fn assemble(
-    plan: &[plan::Probe],
-    outcome: &notify::Outcome,
-    unserved: &[(&'static abi::Abi, String)],
-    started: Instant,
-) -> Probe {
+fn assemble(plan: &[plan::Probe], run: &disposable::Run, started: Instant) -> Probe {
+    let unserved = |a: &abi::Abi| run.unserved & (1u32 << abi::index_of(a)) != 0;
     let mut results: Vec<SyscallResult> = Vec::new();
     let mut arg_probes = Vec::new();
     // Index of each (abi, nr) sweep result, to attach the all-ones verdict.
     let mut native_index: Vec<Option<usize>> = Vec::new();
-    for (p, raw) in plan.iter().zip(&outcome.raw) {
+    for (p, raw) in plan.iter().zip(&run.raw) {
+        // An entry point the kernel does not serve has no results: the
+        // policy's verdict for it cannot matter, and it was not swept.
+        if unserved(p.abi) {
+            continue;
+        }
         let c = classify(*raw, p.skip);
         match &p.kind {
+            // Internal: its answer decides whether the entry point is served.
+            plan::Kind::EntryCheck => {}
             plan::Kind::Sweep => {
                 if std::ptr::eq(p.abi, abi::native()) {
                     let n = p.base_nr() as usize;
@@ -269,11 +251,16 @@ fn assemble(
         .into_iter()
         .map(|a| {
             let probes = results.iter().filter(|r| r.abi == a.name).count() as u32;
-            let faulted =
-                a.entry != abi::Entry::Native && outcome.unavailable_entries.contains(&a.entry);
-            let note = match unserved.iter().find(|(u, _)| std::ptr::eq(*u, a)) {
-                Some((_, why)) => Some(why.clone()),
-                None => faulted.then(|| "int $0x80 faulted: not served by this kernel".to_string()),
+            let note = if unserved(a) {
+                Some(
+                    "not served by this kernel (getpid through it gives ENOSYS): no call \
+                     through it can run"
+                        .to_string(),
+                )
+            } else if a.entry == abi::Entry::Int80 && run.int80_faulted {
+                Some("not served by this kernel (int $0x80 faults: no ia32 emulation)".to_string())
+            } else {
+                None
             };
             AbiInfo {
                 abi: a.name.to_string(),
@@ -289,7 +276,7 @@ fn assemble(
         .collect();
     Probe {
         method: ProbeMethod::Notify,
-        note: (!outcome.notes.is_empty()).then(|| outcome.notes.join("; ")),
+        note: (!run.notes.is_empty()).then(|| run.notes.join("; ")),
         abis,
         results,
         arg_probes,

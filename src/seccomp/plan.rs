@@ -10,6 +10,11 @@ use super::abi::{self, Abi};
 /// Why a probe is in the plan.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Kind {
+    /// getpid through a non-native entry point, let run for real where the
+    /// policy allows it, to learn whether the kernel serves that entry point
+    /// at all (ENOSYS: it does not, and its sweep is skipped). First in the
+    /// plan; every probe child makes it.
+    EntryCheck,
     /// Every number of an ABI, with all arguments zero.
     Sweep,
     /// Every native number again, with all arguments set to all ones: a verdict
@@ -110,13 +115,22 @@ fn arg_probe_specs() -> Vec<(String, &'static str, [u64; 6])> {
     v
 }
 
-/// Everything to probe, for the kernel `kernel` (major, minor) when known,
-/// leaving out the entry points in `unserved` (which the kernel does not
-/// serve, so the policy's verdict for them cannot matter).
-pub fn build(kernel: Option<(u32, u32)>, unserved: &[&str]) -> Vec<Probe> {
+/// Everything to probe, for the kernel `kernel` (major, minor) when known.
+pub fn build(kernel: Option<(u32, u32)>) -> Vec<Probe> {
     let abis = abi::abis();
     let native = abi::native();
     let mut plan = Vec::new();
+    for a in abis.iter().filter(|a| !std::ptr::eq(**a, native)) {
+        if let Some(nr) = a.getpid_nr() {
+            plan.push(Probe {
+                abi: a,
+                nr,
+                args: [0; 6],
+                kind: Kind::EntryCheck,
+                skip: None,
+            });
+        }
+    }
     // `every`: all numbers up to the margin, gaps included; otherwise only
     // numbers that are syscalls of that ABI.
     let sweep = |plan: &mut Vec<Probe>, abi: &'static Abi, fill: u64, kind: Kind, every: bool| {
@@ -148,10 +162,7 @@ pub fn build(kernel: Option<(u32, u32)>, unserved: &[&str]) -> Vec<Probe> {
     // x32 numbers that are not x32 syscalls fail in the kernel whatever the
     // policy says; i386 is swept whole (its table has few gaps, and the
     // margin shows how the policy treats numbers it does not know).
-    for abi in abis
-        .into_iter()
-        .filter(|a| !std::ptr::eq(*a, native) && !unserved.contains(&a.name))
-    {
+    for abi in abis.into_iter().filter(|a| !std::ptr::eq(*a, native)) {
         let every = abi.nr_bit == 0;
         sweep(&mut plan, abi, 0, Kind::Sweep, every);
     }
@@ -164,7 +175,7 @@ mod tests {
 
     #[test]
     fn plan_covers_every_number_of_every_abi() {
-        let plan = build(Some((6, 18)), &[]);
+        let plan = build(Some((6, 18)));
         for a in abi::abis() {
             let swept: Vec<u32> = plan
                 .iter()
@@ -189,19 +200,27 @@ mod tests {
     }
 
     #[test]
-    fn unserved_entry_points_are_left_out() {
-        let all = build(Some((6, 18)), &[]);
-        let some = build(Some((6, 18)), &["x32"]);
-        assert!(some.iter().all(|p| p.abi.name != "x32"));
-        assert_eq!(
-            all.len() - some.len(),
-            all.iter().filter(|p| p.abi.name == "x32").count()
+    fn entry_checks_come_first_one_per_other_entry_point() {
+        let plan = build(Some((6, 18)));
+        let checks: Vec<&Probe> = plan
+            .iter()
+            .take_while(|p| p.kind == Kind::EntryCheck)
+            .collect();
+        assert_eq!(checks.len(), abi::abis().len() - 1);
+        for c in checks {
+            assert!(!std::ptr::eq(c.abi, abi::native()));
+            assert_eq!(c.abi.name(c.base_nr()), Some("getpid"));
+        }
+        assert!(
+            plan.iter()
+                .skip(abi::abis().len() - 1)
+                .all(|p| p.kind != Kind::EntryCheck)
         );
     }
 
     #[test]
     fn argument_probes_name_real_syscalls() {
-        let plan = build(Some((6, 18)), &[]);
+        let plan = build(Some((6, 18)));
         let args: Vec<&Probe> = plan
             .iter()
             .filter(|p| matches!(p.kind, Kind::Arg { .. }))
@@ -225,7 +244,7 @@ mod tests {
     #[cfg(target_arch = "x86_64")]
     #[test]
     fn exempt_calls_are_never_issued_on_kernels_that_exempt_them() {
-        let plan = build(Some((6, 18)), &[]);
+        let plan = build(Some((6, 18)));
         let skipped: Vec<(&str, u32)> = plan
             .iter()
             .filter(|p| p.skip.is_some())
@@ -241,7 +260,7 @@ mod tests {
                 ("x86_64", 336)
             ]
         );
-        let old = build(Some((5, 10)), &[]);
+        let old = build(Some((5, 10)));
         assert!(old.iter().all(|p| p.skip.is_none()));
     }
 }

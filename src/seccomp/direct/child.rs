@@ -74,38 +74,30 @@ pub struct Ctx<'a> {
 pub unsafe fn child_main(ctx: &Ctx) -> ! {
     let h = ctx.probing.page.header();
     h.stage.store(stage::FORKED, SeqCst);
-    // SAFETY: plain libc calls in the forked child, each checked; nothing here
-    // allocates, locks or unwinds.
+    // SAFETY: plain libc calls in the forked child; nothing here allocates,
+    // locks or unwinds. A required step that fails ends the child; the
+    // optional ones (namespaces, capabilities) are recorded as they went.
     unsafe {
         h.stage.store(stage::SIGNALS, SeqCst);
         if !disposable::install_sigsys_handler(ctx.probing.page) {
             setup_failed(h);
         }
 
-        // A KILL verdict must leave no core behind: RLIMIT_CORE 0 stops core
-        // files, a non-dumpable process also stops piped core handlers.
+        // Calls really run here, so a KILL verdict must leave no core behind
+        // and at least one of the two measures must hold.
         h.stage.store(stage::LIMITS, SeqCst);
-        let no_core = libc::rlimit {
-            rlim_cur: 0,
-            rlim_max: 0,
-        };
-        let core0 = libc::setrlimit(libc::RLIMIT_CORE, &no_core) == 0;
-        let undumpable = libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) == 0;
-        if !(core0 || undumpable) {
-            setup_failed(h);
-        }
-        if core0 && undumpable {
-            h.flags.fetch_or(net::NO_CORE, SeqCst);
+        match disposable::no_core_dumps() {
+            (false, false) => setup_failed(h),
+            (true, true) => {
+                h.flags.fetch_or(net::NO_CORE, SeqCst);
+            }
+            _ => {}
         }
 
         h.stage.store(stage::PARENT, SeqCst);
-        if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0) != 0 {
+        if !disposable::die_with_parent() {
             setup_failed(h);
         }
-        // No getppid() check for a whatami that died before this point:
-        // such an orphan only finishes its harmless calls and exits, while
-        // a policy that holds getppid in a notification would stall every
-        // child here.
 
         // Nothing whatami has open stays reachable: not stdin, not the terminal.
         h.stage.store(stage::FDS, SeqCst);
