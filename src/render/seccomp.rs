@@ -95,14 +95,12 @@ fn direct_certainty<W: Write>(w: &mut Writer<'_, W>, p: &Probe) -> io::Result<()
     };
     let blocked = uncertain(&|v| !matches!(v, Verdict::Allowed | Verdict::Unknown));
     let allowed = uncertain(&|v| v == Verdict::Allowed);
+    // Calls the direct method chose not to make have no `direct` record;
+    // exempt ones are the kernel's, counted elsewhere.
     let not_probed = p
         .results
         .iter()
-        .filter(|r| {
-            r.note
-                .as_deref()
-                .is_some_and(|n| n.starts_with("not probed"))
-        })
+        .filter(|r| r.verdict == Verdict::Unknown && r.direct.is_none())
         .count();
     let text = format!(
         "{blocked} blocked verdicts uncertain (marked ?: the kernel itself may give that \
@@ -118,7 +116,7 @@ fn outcome_label(verdict: Verdict, errno: Option<u32>, trap: Option<u32>) -> Str
         Verdict::Allowed => "allowed".into(),
         Verdict::Errno => match errno {
             Some(0) => "faked success (errno 0)".into(),
-            Some(e) => errno_name(e),
+            Some(e) => crate::seccomp::errno_name(e),
             None => "errno".into(),
         },
         Verdict::KillProcess => "kill process".into(),
@@ -130,13 +128,6 @@ fn outcome_label(verdict: Verdict, errno: Option<u32>, trap: Option<u32>) -> Str
         Verdict::Exempt => "exempt".into(),
         Verdict::Unknown => "unknown".into(),
     }
-}
-
-fn errno_name(e: u32) -> String {
-    syscalls::Errno::new(e as i32)
-        .name()
-        .map(str::to_string)
-        .unwrap_or_else(|| format!("errno {e}"))
 }
 
 /// Sort key so groups print in a stable, meaningful order: errnos by
@@ -170,6 +161,8 @@ fn abi_verdicts<W: Write>(w: &mut Writer<'_, W>, p: &Probe, abi: &str) -> io::Re
         let text = format!("all {} calls: {label}", results.len());
         let painted = match first.verdict {
             Verdict::Allowed => text,
+            Verdict::Unknown => w.p.warn(&text),
+            Verdict::Exempt => w.p.dim(&text),
             _ => w.p.good(&text),
         };
         return w.row(abi, &painted);
@@ -249,7 +242,7 @@ fn abi_verdicts<W: Write>(w: &mut Writer<'_, W>, p: &Probe, abi: &str) -> io::Re
         let unnamed: Vec<u32> = members
             .iter()
             .filter(|r| r.name.is_none())
-            .map(|r| r.nr & !X32_BIT)
+            .map(|r| r.nr & !crate::seccomp::abi::X32_SYSCALL_BIT)
             .collect();
         items.extend(ranges(&unnamed).into_iter().map(|r| format!("#{r}")));
         let head = format!("  {label} ({})", members.len());
@@ -262,8 +255,6 @@ fn abi_verdicts<W: Write>(w: &mut Writer<'_, W>, p: &Probe, abi: &str) -> io::Re
     }
     Ok(())
 }
-
-const X32_BIT: u32 = 0x4000_0000;
 
 fn outcome_of(r: &SyscallResult) -> (Verdict, Option<u32>, Option<u32>) {
     (r.verdict, r.errno, r.trap_data)
