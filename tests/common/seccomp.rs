@@ -24,15 +24,8 @@ pub const TRACE: u32 = 0x7ff0_0000;
 pub const LOG: u32 = 0x7ffc_0000;
 pub const ALLOW: u32 = 0x7fff_0000;
 
-/// A filter instruction, laid out as `struct sock_filter`.
-#[repr(C)]
-#[derive(Clone, Copy, Debug)]
-pub struct Ins {
-    pub code: u16,
-    pub jt: u8,
-    pub jf: u8,
-    pub k: u32,
-}
+/// A filter instruction (`struct sock_filter`).
+pub type Ins = libc::sock_filter;
 
 const LD_ABS_W: u16 = 0x20;
 const JEQ_K: u16 = 0x15;
@@ -363,10 +356,27 @@ pub fn reported(v: &serde_json::Value) -> Expect {
     }
 }
 
+/// Whether this kernel runs x32 calls: getpid through the x32 entry point,
+/// issued here (the test process has no filter), returns the pid, or fails
+/// with ENOSYS when x32 is not built or disabled at boot.
+#[cfg(target_arch = "x86_64")]
+pub fn kernel_serves_x32() -> bool {
+    // SAFETY: getpid changes nothing, whichever entry point it comes through.
+    unsafe { libc::syscall((X32_BIT | 39) as libc::c_long) == libc::getpid() as libc::c_long }
+}
+
 /// Runs whatami with `args` under `stack`, installed (after
 /// PR_SET_NO_NEW_PRIVS, so no privilege is needed) in the child just before
 /// it executes whatami.
 pub fn run_under(stack: &[Vec<Ins>], args: &[&str]) -> Output {
+    run_under_opts(stack, args, false)
+}
+
+/// As [`run_under`]; with `keep_listener`, the last filter is installed with
+/// a user-notification listener that whatami inherits and never reads: a
+/// USER_NOTIF rule then holds its call forever, and no other listener can be
+/// attached (EBUSY).
+pub fn run_under_opts(stack: &[Vec<Ins>], args: &[&str], keep_listener: bool) -> Output {
     let progs: Vec<Vec<Ins>> = stack.to_vec();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_whatami"));
     cmd.args(args).env_clear();
@@ -377,18 +387,28 @@ pub fn run_under(stack: &[Vec<Ins>], args: &[&str]) -> Output {
             if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 {
                 return Err(std::io::Error::last_os_error());
             }
-            for prog in &progs {
+            for (i, prog) in progs.iter().enumerate() {
                 let fprog = libc::sock_fprog {
                     len: prog.len() as u16,
                     filter: prog.as_ptr() as *mut libc::sock_filter,
                 };
-                let r = libc::syscall(
+                let listen = keep_listener && i + 1 == progs.len();
+                let flags = if listen {
+                    libc::SECCOMP_FILTER_FLAG_NEW_LISTENER
+                } else {
+                    0
+                };
+                let fd = libc::syscall(
                     libc::SYS_seccomp,
                     libc::SECCOMP_SET_MODE_FILTER,
-                    0,
+                    flags,
                     &fprog as *const libc::sock_fprog,
                 );
-                if r != 0 {
+                if fd < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                // The listener is made close-on-exec; keep it across the exec.
+                if listen && libc::fcntl(fd as i32, libc::F_SETFD, 0) != 0 {
                     return Err(std::io::Error::last_os_error());
                 }
             }
