@@ -75,6 +75,20 @@ impl<W: Write> Writer<'_, W> {
         writeln!(self.out, "{}{}", " ".repeat(VALUE_COL), value)
     }
 
+    /// Several lines under one label: the first as a [`row`](Self::row), the
+    /// others as [`cont`](Self::cont) lines under it. No lines, no output.
+    pub(super) fn rows<S: AsRef<str>>(
+        &mut self,
+        label: &str,
+        lines: impl IntoIterator<Item = S>,
+    ) -> io::Result<()> {
+        let mut lines = lines.into_iter();
+        if let Some(first) = lines.next() {
+            self.row(label, first.as_ref())?;
+        }
+        lines.try_for_each(|l| self.cont(l.as_ref()))
+    }
+
     /// A row whose value is a list, wrapped at WIDTH. `paint` styles each item.
     pub fn list_row(
         &mut self,
@@ -85,20 +99,16 @@ impl<W: Write> Writer<'_, W> {
         if items.is_empty() {
             return self.row(label, &self.p.dim("none"));
         }
-        let lines = wrap(items, WIDTH - VALUE_COL);
-        for (i, line) in lines.iter().enumerate() {
-            let text = line
-                .iter()
-                .map(|s| paint(&self.p, s))
-                .collect::<Vec<_>>()
-                .join(" ");
-            if i == 0 {
-                self.row(label, &text)?;
-            } else {
-                self.cont(&text)?;
-            }
-        }
-        Ok(())
+        let lines: Vec<String> = wrap(items, WIDTH - VALUE_COL)
+            .iter()
+            .map(|line| {
+                line.iter()
+                    .map(|s| paint(&self.p, s))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect();
+        self.rows(label, lines)
     }
 
     /// Prints a failed section's error as its only row.
@@ -124,15 +134,8 @@ impl<W: Write> Writer<'_, W> {
         if let Some((_, rest)) = rt.detected.split_first().filter(|(_, r)| !r.is_empty()) {
             self.row("also", &rest.join(", "))?;
         }
-        for (i, e) in rt.evidence.iter().enumerate() {
-            let line = self.p.dim(e);
-            if i == 0 {
-                self.row("evidence", &line)?;
-            } else {
-                self.cont(&line)?;
-            }
-        }
-        Ok(())
+        let evidence: Vec<String> = rt.evidence.iter().map(|e| self.p.dim(e)).collect();
+        self.rows("evidence", evidence)
     }
 
     fn system(&mut self, s: &Section<System>) -> io::Result<()> {
@@ -302,23 +305,15 @@ impl<W: Write> Writer<'_, W> {
             let value = match info {
                 Section::Failed { error } => self.p.warn(&format!("unreadable: {error}")),
                 Section::Ok(i) => {
-                    let verdict = match i.host {
-                        Some(true) => self.p.bad("host"),
-                        Some(false) => self.p.good("private"),
-                        None => self.p.warn("unknown"),
+                    let (word, paint): (&str, fn(&Paint, &str) -> String) = match i.host {
+                        Some(true) => ("host", Paint::bad),
+                        Some(false) => ("private", Paint::good),
+                        None => ("unknown", Paint::warn),
                     };
-                    // Pad the plain word so the evidence column lines up.
-                    let plain_len = match i.host {
-                        Some(true) => 4,
-                        Some(false) => 7,
-                        None => 7,
-                    };
-                    format!(
-                        "{verdict}{}{:<12} {}",
-                        " ".repeat(9 - plain_len),
-                        i.inode,
-                        self.p.dim(&i.evidence)
-                    )
+                    // Padded before painting, so that color codes do not
+                    // count in the width and the inode column lines up.
+                    let verdict = paint(&self.p, &format!("{word:<9}"));
+                    format!("{verdict}{:<12} {}", i.inode, self.p.dim(&i.evidence))
                 }
             };
             self.row(name, &value)?;
@@ -356,15 +351,10 @@ impl<W: Write> Writer<'_, W> {
         if map.is_empty() {
             return self.row(label, &self.p.dim("empty (nothing mapped)"));
         }
-        for (i, m) in map.iter().enumerate() {
-            let text = format!("{} -> {} (count {})", m.inside, m.outside, m.count);
-            if i == 0 {
-                self.row(label, &text)?;
-            } else {
-                self.cont(&text)?;
-            }
-        }
-        Ok(())
+        let lines = map
+            .iter()
+            .map(|m| format!("{} -> {} (count {})", m.inside, m.outside, m.count));
+        self.rows(label, lines)
     }
 
     fn lsm(&mut self, s: &Section<Lsm>) -> io::Result<()> {
@@ -416,19 +406,14 @@ pub(super) fn wrap(items: &[String], width: usize) -> Vec<Vec<&str>> {
     let mut cur: Vec<&str> = Vec::new();
     let mut len = 0;
     for it in items {
-        let add = if cur.is_empty() {
-            it.len()
-        } else {
-            it.len() + 1
-        };
-        if !cur.is_empty() && len + add > width {
+        // Joined to the current line, an item also takes a space.
+        if !cur.is_empty() && len + 1 + it.len() > width {
             lines.push(std::mem::take(&mut cur));
-            len = 0;
         }
-        len += if cur.is_empty() {
+        len = if cur.is_empty() {
             it.len()
         } else {
-            it.len() + 1
+            len + 1 + it.len()
         };
         cur.push(it);
     }
@@ -455,5 +440,31 @@ mod tests {
         assert_eq!(wrap(&items, 100), vec![vec!["aaa", "bbb", "cc", "dddd"]]);
         // An item longer than the width still gets a line of its own.
         assert_eq!(wrap(&items, 2).len(), 4);
+        // Exactly the width fits; one more does not.
+        assert_eq!(
+            wrap(&items, 11),
+            vec![vec!["aaa", "bbb", "cc"], vec!["dddd"]]
+        );
+        assert_eq!(wrap(&items, 10).len(), 2);
+        assert_eq!(wrap(&[], 10), Vec::<Vec<&str>>::new());
+    }
+
+    fn render(f: impl FnOnce(&mut Writer<'_, Vec<u8>>) -> io::Result<()>) -> String {
+        let mut out = Vec::new();
+        let mut w = Writer {
+            out: &mut out,
+            p: Paint::new(false),
+        };
+        f(&mut w).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn rows_label_the_first_line_only() {
+        assert_eq!(
+            render(|w| w.rows("label", ["one", "two"])),
+            "  label           one\n                  two\n"
+        );
+        assert_eq!(render(|w| w.rows("label", Vec::<String>::new())), "");
     }
 }
