@@ -40,18 +40,14 @@ pub fn parse_apparmor(label: &str) -> Option<AppArmor> {
 /// Parses an SELinux context: at least `user:role:type`, usually with a level.
 pub fn parse_selinux(label: &str) -> Option<SeLinux> {
     let label = clean(label);
-    let fields: Vec<&str> = label.split(':').collect();
-    if fields.len() < 3
-        || fields
-            .iter()
-            .take(3)
-            .any(|f| f.is_empty() || f.contains(char::is_whitespace))
-    {
-        return None;
-    }
-    Some(SeLinux {
+    let mut fields = label.split(':');
+    let (user, role, domain) = (fields.next()?, fields.next()?, fields.next()?);
+    let plain = |f: &str| !f.is_empty() && !f.contains(char::is_whitespace);
+    (plain(user) && plain(role) && plain(domain)).then(|| SeLinux {
         context: label.to_string(),
-        domain: fields.get(2).map(|t| t.to_string()),
+        // A context that parses always has its type; the model keeps the
+        // field optional as the JSON contract has it.
+        domain: Some(domain.to_string()),
     })
 }
 
@@ -149,7 +145,7 @@ pub fn read(root: &Root) -> Result<Lsm, String> {
         .ok()
         .map(|t| parse_active(&t));
     let mut lsm = Lsm {
-        active,
+        active: None,
         apparmor: None,
         selinux: None,
         other_label: None,
@@ -158,10 +154,10 @@ pub fn read(root: &Root) -> Result<Lsm, String> {
         lsm.apparmor = parse_apparmor(&t);
     }
     if let Some(t) = read_attr(root, "/proc/self/attr/current")? {
-        let active = lsm.active.clone();
         classify_current(&t, active.as_deref(), &mut lsm);
     }
-    Ok(lsm)
+    // Moved in last: classify_current reads the list while it fills `lsm`.
+    Ok(Lsm { active, ..lsm })
 }
 
 #[cfg(test)]

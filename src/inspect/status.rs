@@ -86,15 +86,6 @@ impl ProcStatus {
             .map(|(_, v)| v.as_str())
     }
 
-    /// Number of fields parsed (for tests and diagnostics).
-    pub fn len(&self) -> usize {
-        self.fields.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.fields.is_empty()
-    }
-
     fn required(&self, field: &'static str) -> Result<&str, FieldError> {
         self.get(field).ok_or_else(|| FieldError {
             field,
