@@ -26,27 +26,13 @@ import os
 import socket
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [HERE, os.path.join(HERE, "..", "lab")]
+# Importing must not leave __pycache__ directories in the source tree.
+sys.dont_write_bytecode = True
 import seccomp_truth  # noqa: E402
+from capsets import ALL_CAPS, DOCKER_CAPS, PODMAN_CAPS  # noqa: E402
 
-CAPS = [
-    "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
-    "CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE",
-    "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW",
-    "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT",
-    "CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE",
-    "CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE",
-    "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE",
-    "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ",
-    "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
-]
-DOCKER_CAPS = ["CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD",
-               "CAP_NET_RAW", "CAP_SETGID", "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP",
-               "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE"]
-# containers.conf default_capabilities (scripts/lab/setup.sh)
-PODMAN_CAPS = ["CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL",
-               "CAP_NET_BIND_SERVICE", "CAP_SETFCAP", "CAP_SETGID", "CAP_SETPCAP",
-               "CAP_SETUID", "CAP_SYS_CHROOT"]
 # systemd-nspawn's default retained set (nspawn.c, DEFAULT_CAPABILITIES), intersected with
 # the bounding set it starts from.
 NSPAWN_CAPS = ["CAP_AUDIT_CONTROL", "CAP_AUDIT_WRITE", "CAP_CHOWN", "CAP_DAC_OVERRIDE",
@@ -193,7 +179,7 @@ def host_facts():
 
 def cap_names(hexmask):
     v = int(hexmask, 16)
-    return sorted(CAPS[i] if i < len(CAPS) else "CAP_%d" % i for i in range(64) if v >> i & 1)
+    return sorted(ALL_CAPS[i] if i < len(ALL_CAPS) else "CAP_%d" % i for i in range(64) if v >> i & 1)
 
 
 # ------------------------------------------------------------------ checking
@@ -238,7 +224,7 @@ def expected_caps(exp, host, twin):
     if c == "host":
         return cap_names(host["status"]["CapBnd"])
     if c == "full":
-        return sorted(CAPS[: host["cap_last_cap"] + 1])
+        return sorted(ALL_CAPS[: host["cap_last_cap"] + 1])
     if c == "nspawn":
         hb = set(cap_names(host["status"]["CapBnd"]))
         return sorted(x for x in NSPAWN_CAPS if x in hb)
