@@ -69,13 +69,6 @@ pub struct Harmless {
     pub may_lack: bool,
 }
 
-impl Harmless {
-    /// Whether `errno` is one of the answers of a kernel that lets the call through.
-    pub fn expects_errno(&self, errno: i32) -> bool {
-        self.expect.errnos.contains(&errno)
-    }
-}
-
 /// fd -1 (as `int`; 0xffffffff as `unsigned int`, which no fd table reaches).
 const FD: u64 = u64::MAX;
 /// A user address that is never mapped.
