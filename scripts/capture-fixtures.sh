@@ -13,7 +13,8 @@
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-export WHATAMI_LAB=${WHATAMI_LAB:-/tmp/whatami-lab}
+# shellcheck source=lab/labdir.sh
+. "$(dirname "$0")/lab/labdir.sh"
 "$top/scripts/lab/install-deps.sh"
 "$top/scripts/lab/setup.sh"
 # shellcheck source=lab/lib.sh

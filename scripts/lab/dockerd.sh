@@ -6,7 +6,9 @@
 # the lab's containers run with --network none, and this way dockerd does not depend on
 # iptables being usable on the machine.
 set -euo pipefail
-LAB=${WHATAMI_LAB:-/tmp/whatami-lab}
+# shellcheck source=labdir.sh
+. "$(dirname "${BASH_SOURCE[0]}")/labdir.sh"
+LAB=$WHATAMI_LAB
 D=$LAB/docker
 SOCK=unix://$D/docker.sock
 DOCKER=/usr/bin/docker

@@ -15,7 +15,9 @@
 # The command runs with a minimal environment (env -i), so nothing from the caller's
 # environment reaches the container. Every runtime call is bounded by LAB_TIMEOUT seconds.
 
-LAB=${WHATAMI_LAB:-/tmp/whatami-lab}
+# shellcheck source=labdir.sh
+. "$(dirname "${BASH_SOURCE[0]}")/labdir.sh"
+LAB=$WHATAMI_LAB
 LAB_TIMEOUT=${LAB_TIMEOUT:-120}
 LAB_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 LAB_DOCKER=/usr/bin/docker
@@ -95,7 +97,7 @@ lab_prepare() { # CONFIG RUNDIR
 }
 
 # A name for the container, unique per run directory.
-lab_name() { echo "whatami-$(basename "$1")-$$"; }
+lab_name() { echo "whatami-$LAB_TAG-$(basename "$1")-$$"; }
 
 # Builds the runtime command line for CONFIG into the array LAB_ARGV. Hostnames are set
 # where the runtime offers it, so the report's hostname can be checked.
@@ -265,26 +267,26 @@ lab_twin_stop() { # CONFIG RUNDIR
   return 0
 }
 
-# Removes every container the lab may have left behind (an interrupted run): all of them
-# are named whatami-<run>-<pid>.
+# Removes every container this lab may have left behind (an interrupted run): all of them
+# are named whatami-<lab tag>-<run>-<pid>.
 lab_cleanup() {
   local podman_env=(env -i "PATH=$LAB_PATH" "CONTAINERS_CONF=$LAB/containers.conf"
     "CONTAINERS_STORAGE_CONF=$LAB/storage.conf")
   local id
-  for id in $(timeout 30 "${podman_env[@]}" podman ps -a --format '{{.Names}}' 2>/dev/null | grep '^whatami-'); do
+  for id in $(timeout 30 "${podman_env[@]}" podman ps -a --format '{{.Names}}' 2>/dev/null | grep "^whatami-$LAB_TAG-"); do
     timeout 30 "${podman_env[@]}" podman rm -f -t 0 "$id" >/dev/null 2>&1 || true
   done
-  for id in $(timeout 30 runc list -q 2>/dev/null | grep '^whatami-'); do
+  for id in $(timeout 30 runc list -q 2>/dev/null | grep "^whatami-$LAB_TAG-"); do
     timeout 30 runc delete -f "$id" >/dev/null 2>&1 || true
   done
-  for id in $(timeout 30 crun list -q 2>/dev/null | grep '^whatami-'); do
+  for id in $(timeout 30 crun list -q 2>/dev/null | grep "^whatami-$LAB_TAG-"); do
     timeout 30 "$LAB/bin/crun" delete -f "$id" >/dev/null 2>&1 || true
   done
   if id "$LAB_ROOTLESS_USER" >/dev/null 2>&1; then
     local home
     home=$(getent passwd "$LAB_ROOTLESS_USER" | cut -d: -f6)
     for id in $(runuser -u "$LAB_ROOTLESS_USER" -- env -i "PATH=$LAB_PATH" "HOME=$home" \
-      "CONTAINERS_CONF=$LAB/containers-rootless.conf" timeout 30 podman ps -a --format '{{.Names}}' 2>/dev/null | grep '^whatami-'); do
+      "CONTAINERS_CONF=$LAB/containers-rootless.conf" timeout 30 podman ps -a --format '{{.Names}}' 2>/dev/null | grep "^whatami-$LAB_TAG-"); do
       runuser -u "$LAB_ROOTLESS_USER" -- env -i "PATH=$LAB_PATH" "HOME=$home" \
         "CONTAINERS_CONF=$LAB/containers-rootless.conf" timeout 30 podman rm -f -t 0 "$id" >/dev/null 2>&1 || true
     done

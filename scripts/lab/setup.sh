@@ -2,7 +2,7 @@
 # Prepares the runtime lab: everything scripts/capture-fixtures.sh and scripts/e2e/run need
 # to start real containers on this machine without an image registry.
 #
-#   scripts/lab/setup.sh            (root; WHATAMI_LAB=/tmp/whatami-lab by default)
+#   scripts/lab/setup.sh            (root; the lab is /tmp/whatami-lab-<checkout> unless WHATAMI_LAB says)
 #
 # Idempotent: a second run only redoes what is missing or out of date. Installs nothing by
 # itself unless WHATAMI_LAB_INSTALL=1 (scripts/lab/install-deps.sh does the installing).
@@ -21,7 +21,9 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-LAB=${WHATAMI_LAB:-/tmp/whatami-lab}
+# shellcheck source=labdir.sh
+. "$(dirname "${BASH_SOURCE[0]}")/labdir.sh"
+LAB=$WHATAMI_LAB
 PY=/usr/bin/python3
 log() { printf 'lab: %s\n' "$*" >&2; }
 
