@@ -4,6 +4,7 @@
 //! [`Options`] value; nothing else in whatami looks at clap types.
 
 use clap::{Parser, ValueEnum};
+use std::ffi::OsString;
 use std::path::PathBuf;
 
 pub const EXIT_HELP: &str = "\
@@ -21,7 +22,12 @@ Exit codes:
 /// user-namespace maps, identity, LSMs and the container runtime, from inside
 /// a container, without privileges.
 #[derive(Debug, Parser)]
-#[command(name = "whatami", version, after_help = EXIT_HELP)]
+#[command(
+    name = "whatami",
+    version,
+    after_help = EXIT_HELP,
+    args_conflicts_with_subcommands = true
+)]
 pub struct Cli {
     /// Print the report as one JSON object (schema: docs/json.md).
     #[arg(long)]
@@ -42,6 +48,9 @@ pub struct Cli {
     /// container). No syscall probe is run for a captured tree.
     #[arg(long, value_name = "DIR")]
     pub root: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -57,4 +66,53 @@ pub enum ProbeChoice {
     Notify,
     Direct,
     None,
+}
+
+// ------------------------------------------------------------- whatami why
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Run a command and explain every "Operation not permitted" it hits.
+    ///
+    /// Runs CMD under ptrace (following forks, threads and execs), with its stdin, stdout
+    /// and stderr untouched, and records every syscall that fails with EPERM, EACCES,
+    /// EROFS, ENOSYS or EAFNOSUPPORT, or with an errno a seccomp filter produced. Then
+    /// explains each: the seccomp policy (asked about the exact call), a missing
+    /// capability, no_new_privs, a read-only mount, file permissions, sysctl limits, an
+    /// LSM. The explanation goes to stderr (or --output) once CMD has ended.
+    #[command(after_help = WHY_EXIT_HELP)]
+    Why(WhyArgs),
+}
+
+pub const WHY_EXIT_HELP: &str = "\
+Exit status: the command's own (128+N when signal N ended it), or
+  125  the command could not be traced (ptrace is not available here: the
+       explanation says why, and what the static report tells); it did not run
+  126  the command was found but could not be executed
+  127  the command was not found
+    2  bad command-line usage";
+
+#[derive(Debug, clap::Args)]
+pub struct WhyArgs {
+    /// Print the explanation as one JSON object (schema: docs/json.md).
+    #[arg(long)]
+    pub json: bool,
+
+    /// When to color the explanation. NO_COLOR in the environment means never, unless
+    /// --color=always is given.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+
+    /// Write the explanation to FILE instead of stderr.
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// The command to run, and its arguments.
+    #[arg(
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "CMD"
+    )]
+    pub command: Vec<OsString>,
 }

@@ -10,3 +10,4 @@ pub mod inspect;
 pub mod model;
 pub mod render;
 pub mod seccomp;
+pub mod why;

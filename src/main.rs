@@ -13,6 +13,9 @@ const EXIT_INCOMPLETE: u8 = 3;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
+    if let Some(cli::Command::Why(args)) = &cli.command {
+        return whatami::why::main(args);
+    }
     match run(&cli) {
         Ok(code) => code,
         Err(e) => {

@@ -13,7 +13,7 @@ pub mod abi;
 pub mod bpf;
 mod child;
 mod direct;
-mod disposable;
+pub(crate) mod disposable;
 pub mod harmless;
 mod notify;
 pub mod plan;
@@ -58,6 +58,68 @@ fn run_probe(choice: ProbeChoice) -> Result<Probe, String> {
             }
         }
     }
+}
+
+// ------------------------------------------- the verdict for exact calls
+
+/// One call to ask the policy about, exactly as a program made it.
+#[derive(Debug, Clone, Copy)]
+pub struct ExactCall {
+    pub abi: &'static abi::Abi,
+    /// The number, with the entry point's bit (x32).
+    pub nr: u32,
+    pub args: [u64; 6],
+}
+
+// Entry points are statics: the same one is the same address.
+impl PartialEq for ExactCall {
+    fn eq(&self, o: &Self) -> bool {
+        std::ptr::eq(self.abi, o.abi) && self.nr == o.nr && self.args == o.args
+    }
+}
+
+impl Eq for ExactCall {}
+
+impl std::hash::Hash for ExactCall {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        (self.abi as *const abi::Abi as usize, self.nr, self.args).hash(h);
+    }
+}
+
+/// The policy's verdict for each call with exactly its arguments, learned
+/// by notification probing in disposable children: nothing runs, whatever
+/// the call. A verdict that could not be learned is `unknown`, with the
+/// reason. `Err`: notification probing is unavailable here (the reason);
+/// direct probing is no substitute, since it could only make these calls
+/// for real.
+pub fn verdicts(calls: &[ExactCall]) -> Result<Vec<(Outcome, Option<String>)>, String> {
+    if calls.is_empty() {
+        return Ok(Vec::new());
+    }
+    let kernel = kernel_version();
+    let plan: Vec<RawProbe> = calls
+        .iter()
+        .map(|c| RawProbe {
+            entry: c.abi.entry,
+            abi: abi::index_of(c.abi),
+            nr: c.nr,
+            args: c.args,
+            skip: abi::exempt(c.abi, c.nr & !c.abi.nr_bit, kernel).is_some(),
+            let_run: false,
+        })
+        .collect();
+    let run = notify::run(&plan, 0).map_err(|disposable::Unavailable(why)| why)?;
+    Ok(run
+        .raw
+        .iter()
+        .map(|r| {
+            let c = classify(
+                *r,
+                Some("the kernel runs this call without consulting seccomp"),
+            );
+            (c.outcome, c.note)
+        })
+        .collect())
 }
 
 /// The largest errno a syscall returns as -errno (and the largest

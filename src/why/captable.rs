@@ -1,0 +1,300 @@
+//! Which capability the kernel checks for a call with given arguments, and
+//! in which user namespace it must be held.
+//!
+//! The table follows the kernel's checks (capable() for the initial user
+//! namespace, ns_capable() for the namespace that owns the resource), for
+//! the calls whose EPERM or EACCES usually means a missing capability. It
+//! says "the kernel checks CAP_X here", not "CAP_X is the reason": the
+//! causes weigh it against the process's sets.
+
+use super::decode::{self, Decoded};
+
+/// Capability numbers (include/uapi/linux/capability.h).
+pub mod cap {
+    pub const CHOWN: u8 = 0;
+    pub const DAC_OVERRIDE: u8 = 1;
+    pub const DAC_READ_SEARCH: u8 = 2;
+    pub const FOWNER: u8 = 3;
+    pub const KILL: u8 = 5;
+    pub const SETGID: u8 = 6;
+    pub const SETUID: u8 = 7;
+    pub const SETPCAP: u8 = 8;
+    pub const NET_BIND_SERVICE: u8 = 10;
+    pub const NET_ADMIN: u8 = 12;
+    pub const NET_RAW: u8 = 13;
+    pub const IPC_LOCK: u8 = 14;
+    pub const SYS_MODULE: u8 = 16;
+    pub const SYS_RAWIO: u8 = 17;
+    pub const SYS_CHROOT: u8 = 18;
+    pub const SYS_PTRACE: u8 = 19;
+    pub const SYS_PACCT: u8 = 20;
+    pub const SYS_ADMIN: u8 = 21;
+    pub const SYS_BOOT: u8 = 22;
+    pub const SYS_NICE: u8 = 23;
+    pub const SYS_RESOURCE: u8 = 24;
+    pub const SYS_TIME: u8 = 25;
+    pub const SYS_TTY_CONFIG: u8 = 26;
+    pub const MKNOD: u8 = 27;
+    pub const SYSLOG: u8 = 34;
+    pub const PERFMON: u8 = 38;
+    pub const BPF: u8 = 39;
+}
+
+/// Where the capability must be held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// In the initial (host's) user namespace: capable(). A process in a
+    /// private user namespace can never pass it.
+    Initial,
+    /// In the user namespace that owns the resource (the process's own for
+    /// its mount, network, uts... namespaces when it created them).
+    Namespace,
+}
+
+/// What the kernel checks for a call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Need {
+    pub cap: u8,
+    pub scope: Scope,
+    /// What the capability allows here, in a few words ("set the system clock").
+    pub what: &'static str,
+    /// Whether the check is conditional on something whatami cannot see
+    /// (e.g. "when the file belongs to someone else").
+    pub when: Option<&'static str>,
+}
+
+fn need(cap: u8, scope: Scope, what: &'static str) -> Option<Need> {
+    Some(Need {
+        cap,
+        scope,
+        what,
+        when: None,
+    })
+}
+
+fn need_when(cap: u8, scope: Scope, what: &'static str, when: &'static str) -> Option<Need> {
+    Some(Need {
+        cap,
+        scope,
+        what,
+        when: Some(when),
+    })
+}
+
+/// The namespace flags that need CAP_SYS_ADMIN unless CLONE_NEWUSER comes along.
+const NEW_NS_BUT_USER: u64 = 0x0000_0080 // CLONE_NEWTIME
+    | 0x0002_0000 // CLONE_NEWNS
+    | 0x0200_0000 // CLONE_NEWCGROUP
+    | 0x0400_0000 // CLONE_NEWUTS
+    | 0x0800_0000 // CLONE_NEWIPC
+    | 0x2000_0000 // CLONE_NEWPID
+    | 0x4000_0000; // CLONE_NEWNET
+pub const CLONE_NEWUSER: u64 = 0x1000_0000;
+
+/// The capability the kernel checks for `name` with these arguments, if any.
+pub fn needed(name: &str, args: &[u64; 6], d: &Decoded, errno: u32) -> Option<Need> {
+    use Scope::*;
+    use cap::*;
+    let ns_flags = |flags: u64| flags & NEW_NS_BUT_USER != 0 && flags & CLONE_NEWUSER == 0;
+    match name {
+        "clock_settime" | "clock_settime64" | "settimeofday" | "stime" => {
+            need(SYS_TIME, Initial, "set the system clock")
+        }
+        "adjtimex" | "clock_adjtime" | "clock_adjtime64" if d.timex_modes != Some(0) => {
+            need(SYS_TIME, Initial, "adjust the system clock")
+        }
+        "mount" | "umount" | "umount2" | "pivot_root" | "move_mount" | "fsopen" | "fsmount"
+        | "fsconfig" | "fspick" | "open_tree" | "mount_setattr" => {
+            need(SYS_ADMIN, Namespace, "mount and unmount file systems")
+        }
+        "sethostname" | "setdomainname" => need(SYS_ADMIN, Namespace, "set the host name"),
+        "swapon" | "swapoff" => need(SYS_ADMIN, Initial, "manage swap"),
+        "quotactl" => need(SYS_ADMIN, Namespace, "manage disk quotas"),
+        "setns" => need(SYS_ADMIN, Namespace, "join namespaces"),
+        "unshare" if ns_flags(args[0]) => need(SYS_ADMIN, Namespace, "create namespaces"),
+        "clone" if ns_flags(args[0]) => need(SYS_ADMIN, Namespace, "create namespaces"),
+        "clone3" if d.clone3_flags.is_some_and(ns_flags) => {
+            need(SYS_ADMIN, Namespace, "create namespaces")
+        }
+        "socket" => {
+            let (dom, ty) = (args[0] & 0xffff, args[1] & 0xf);
+            let inet = dom == decode::AF_INET || dom == decode::AF_INET6;
+            if (inet && ty == decode::SOCK_RAW) || dom == decode::AF_PACKET || ty == 10 {
+                need(NET_RAW, Namespace, "open raw and packet sockets")
+            } else {
+                None
+            }
+        }
+        "bind" if errno == 13 => match d.sockaddr {
+            Some((f, Some(port)))
+                if (u64::from(f) == decode::AF_INET || u64::from(f) == decode::AF_INET6)
+                    && port != 0 =>
+            {
+                need(
+                    NET_BIND_SERVICE,
+                    Namespace,
+                    "bind to ports below the unprivileged start",
+                )
+            }
+            _ => None,
+        },
+        "chown" | "fchown" | "lchown" | "fchownat" | "chown32" | "fchown32" | "lchown32" => {
+            need_when(
+                CHOWN,
+                Namespace,
+                "change a file's owner or group",
+                "to another user, or to a group it is not in",
+            )
+        }
+        "chmod" | "fchmod" | "fchmodat" | "fchmodat2" | "utime" | "utimes" | "utimensat"
+        | "futimesat" => need_when(
+            FOWNER,
+            Namespace,
+            "change the mode or times of a file",
+            "when the file belongs to someone else",
+        ),
+        "mknod" | "mknodat" => {
+            let kind = args[if name == "mknod" { 1 } else { 2 }] & 0o170000;
+            if kind == 0o020000 || kind == 0o060000 {
+                need(MKNOD, Initial, "create device nodes")
+            } else {
+                None
+            }
+        }
+        "setuid" | "setuid32" | "setreuid" | "setreuid32" | "setresuid" | "setresuid32"
+        | "setfsuid" | "setfsuid32" => need(SETUID, Namespace, "change its user ids"),
+        "setgid" | "setgid32" | "setregid" | "setregid32" | "setresgid" | "setresgid32"
+        | "setfsgid" | "setfsgid32" | "setgroups" | "setgroups32" => {
+            need(SETGID, Namespace, "change its group ids")
+        }
+        "kill" | "tkill" | "tgkill" | "rt_sigqueueinfo" | "rt_tgsigqueueinfo"
+        | "pidfd_send_signal" => need_when(
+            KILL,
+            Namespace,
+            "signal processes of other users",
+            "when the target runs as another user",
+        ),
+        "ptrace" if args[0] != 0 => need_when(
+            SYS_PTRACE,
+            Namespace,
+            "trace processes",
+            "when the target is another user's, or not traceable by its own",
+        ),
+        "process_vm_readv" | "process_vm_writev" | "kcmp" | "pidfd_getfd" => need_when(
+            SYS_PTRACE,
+            Namespace,
+            "read or compare other processes",
+            "when the target is another user's",
+        ),
+        "reboot" => need(SYS_BOOT, Namespace, "reboot"),
+        "kexec_load" | "kexec_file_load" => need(SYS_BOOT, Initial, "load a new kernel"),
+        "init_module" | "finit_module" | "delete_module" => {
+            need(SYS_MODULE, Initial, "load and unload kernel modules")
+        }
+        "acct" => need(SYS_PACCT, Initial, "switch process accounting"),
+        "chroot" => need(SYS_CHROOT, Namespace, "change its root directory"),
+        "iopl" | "ioperm" => need(SYS_RAWIO, Initial, "access I/O ports"),
+        "syslog" => need(SYSLOG, Initial, "read or control the kernel log"),
+        "setrlimit" | "prlimit64" => need_when(
+            SYS_RESOURCE,
+            Namespace,
+            "raise resource limits",
+            "when it raises a hard limit",
+        ),
+        "setpriority" | "nice" | "sched_setscheduler" | "sched_setattr" | "sched_setparam" => {
+            need_when(
+                SYS_NICE,
+                Namespace,
+                "raise priorities or use real-time scheduling",
+                "when it raises a priority or asks for a real-time policy",
+            )
+        }
+        "mlock" | "mlock2" | "mlockall" => {
+            need_when(IPC_LOCK, Namespace, "lock memory", "beyond RLIMIT_MEMLOCK")
+        }
+        "capset" => need(SETPCAP, Namespace, "change capability sets beyond its own"),
+        "prctl" if args[0] == 24 => need(SETPCAP, Namespace, "drop from the bounding set"),
+        "prctl" if args[0] == 35 => need(SYS_RESOURCE, Namespace, "change its memory map fields"),
+        "setxattr" | "lsetxattr" | "fsetxattr" | "removexattr" | "lremovexattr"
+        | "fremovexattr"
+            if d.xattr
+                .as_deref()
+                .is_some_and(|n| n.starts_with("trusted.") || n.starts_with("security.")) =>
+        {
+            need(SYS_ADMIN, Namespace, "set trusted and security attributes")
+        }
+        "open_by_handle_at" => need(DAC_READ_SEARCH, Initial, "open files by handle"),
+        "bpf" => need(BPF, Initial, "load BPF programs"),
+        "perf_event_open" => need(PERFMON, Initial, "monitor performance events"),
+        "vhangup" => need(SYS_TTY_CONFIG, Namespace, "hang up the terminal"),
+        "ioctl" if args[1] == 0x5412 => need(SYS_ADMIN, Namespace, "push input into a terminal"),
+        "seccomp" if args[0] == 1 && errno == 13 => need(
+            SYS_ADMIN,
+            Namespace,
+            "install a seccomp filter without no_new_privs",
+        ),
+        "userfaultfd" => need(SYS_PTRACE, Initial, "handle kernel page faults"),
+        "setsockopt" => need_when(
+            NET_ADMIN,
+            Namespace,
+            "set privileged socket options",
+            "for privileged options (SO_MARK, IP_TRANSPARENT...)",
+        ),
+        _ => None,
+    }
+}
+
+/// The capability's name without `CAP_`, as `--cap-add` takes it.
+pub fn short(cap: u8) -> String {
+    let n = crate::inspect::caps::name(cap);
+    n.strip_prefix("CAP_").unwrap_or(&n).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn n(name: &str, args: [u64; 6]) -> Option<(u8, Scope)> {
+        needed(name, &args, &Decoded::default(), 1).map(|n| (n.cap, n.scope))
+    }
+
+    #[test]
+    fn the_kernels_checks() {
+        assert_eq!(
+            n("clock_settime", [0; 6]),
+            Some((cap::SYS_TIME, Scope::Initial))
+        );
+        assert_eq!(n("mount", [0; 6]), Some((cap::SYS_ADMIN, Scope::Namespace)));
+        assert_eq!(
+            n("socket", [2, 3, 1, 0, 0, 0]),
+            Some((cap::NET_RAW, Scope::Namespace))
+        );
+        assert_eq!(n("socket", [2, 1, 0, 0, 0, 0]), None);
+        assert_eq!(
+            n("socket", [17, 2, 0, 0, 0, 0]).map(|x| x.0),
+            Some(cap::NET_RAW)
+        );
+        // A new user namespace brings the capabilities for the others.
+        assert_eq!(n("unshare", [CLONE_NEWUSER, 0, 0, 0, 0, 0]), None);
+        assert_eq!(
+            n("unshare", [0x2_0000, 0, 0, 0, 0, 0]).map(|x| x.0),
+            Some(cap::SYS_ADMIN)
+        );
+        assert_eq!(
+            n("unshare", [0x2_0000 | CLONE_NEWUSER, 0, 0, 0, 0, 0]),
+            None
+        );
+        assert_eq!(
+            n("mknod", [0, 0o020666, 0, 0, 0, 0]).map(|x| x.1),
+            Some(Scope::Initial)
+        );
+        assert_eq!(n("mknod", [0, 0o010666, 0, 0, 0, 0]), None);
+        assert_eq!(n("ptrace", [0; 6]), None);
+        assert_eq!(short(cap::SYS_TIME), "SYS_TIME");
+        let adj = Decoded {
+            timex_modes: Some(0),
+            ..Decoded::default()
+        };
+        assert!(needed("adjtimex", &[0; 6], &adj, 1).is_none());
+    }
+}

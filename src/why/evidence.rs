@@ -1,0 +1,595 @@
+//! What is true at the moment a call fails, read while the tracee is still
+//! stopped in that call: its credentials and capabilities, its user
+//! namespace, its LSM label, and for each path argument the owner and mode
+//! of every directory on the way, whether the target exists, the mount it
+//! lies on, and an executable's file capabilities.
+//!
+//! Only ordinary reads are made here (open/read of /proc files, stat,
+//! readlink) plus getxattr for file capabilities, which the rehearsal made
+//! first in a disposable child. Everything that cannot be read is left out,
+//! never guessed: the causes then say less.
+
+use super::decode::{PathArg, Role};
+use crate::inspect::status::ProcStatus;
+use crate::model::Ids;
+use std::os::unix::fs::MetadataExt;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Set once the rehearsal has made getxattr in a disposable child and it
+/// came back: only then does whatami read file capabilities itself.
+pub static XATTR_ALLOWED: AtomicBool = AtomicBool::new(false);
+
+/// The credentials of a tracee, from /proc/TID/status.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Creds {
+    pub uid: Ids,
+    pub gid: Ids,
+    pub groups: Vec<u32>,
+    pub effective: u64,
+    pub permitted: u64,
+    pub inheritable: u64,
+    pub bounding: u64,
+    pub ambient: Option<u64>,
+    pub no_new_privs: bool,
+    /// `Seccomp_filters`, when the kernel prints it.
+    pub seccomp_filters: Option<u32>,
+    pub seccomp_mode: Option<String>,
+}
+
+impl Creds {
+    pub fn parse(text: &str) -> Option<Creds> {
+        let s = ProcStatus::parse(text);
+        Some(Creds {
+            uid: s.uids().ok()?,
+            gid: s.gids().ok()?,
+            groups: s.groups().unwrap_or_default(),
+            effective: s.cap_mask("CapEff").ok()?,
+            permitted: s.cap_mask("CapPrm").ok()?,
+            inheritable: s.cap_mask("CapInh").unwrap_or(0),
+            bounding: s.cap_mask("CapBnd").ok()?,
+            ambient: s.cap_ambient().ok().flatten(),
+            no_new_privs: s.no_new_privs().unwrap_or(false),
+            seccomp_filters: s.seccomp_filters().ok().flatten(),
+            seccomp_mode: s.get("Seccomp").map(str::to_string),
+        })
+    }
+
+    pub fn read(tid: libc::pid_t) -> Option<Creds> {
+        std::fs::read_to_string(format!("/proc/{tid}/status"))
+            .ok()
+            .and_then(|t| Creds::parse(&t))
+    }
+
+    pub fn has(&self, cap: u8) -> bool {
+        self.effective & (1u64 << cap) != 0
+    }
+
+    pub fn in_bounding(&self, cap: u8) -> bool {
+        self.bounding & (1u64 << cap) != 0
+    }
+}
+
+/// The owner, group, mode and device of a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileStat {
+    pub uid: u32,
+    pub gid: u32,
+    /// Full st_mode (type and permission bits).
+    pub mode: u32,
+    pub dev_major: u32,
+    pub dev_minor: u32,
+}
+
+impl FileStat {
+    pub fn of(path: &str) -> Option<FileStat> {
+        let m = std::fs::metadata(path).ok()?;
+        let dev = m.dev();
+        Some(FileStat {
+            uid: m.uid(),
+            gid: m.gid(),
+            mode: m.mode(),
+            dev_major: libc::major(dev),
+            dev_minor: libc::minor(dev),
+        })
+    }
+
+    pub fn is_dir(&self) -> bool {
+        self.mode & libc::S_IFMT == libc::S_IFDIR
+    }
+}
+
+/// One mountinfo line: the fields the causes use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mount {
+    pub dev_major: u32,
+    pub dev_minor: u32,
+    /// The directory of its file system that is mounted.
+    pub root: String,
+    pub mount_point: String,
+    /// Per-mount options (`ro`, `nosuid`, `noexec`...).
+    pub options: String,
+    pub fs_type: String,
+    pub source: String,
+    /// The file system's own options (`ro` here: read-only for every mount of it).
+    pub super_options: String,
+}
+
+impl Mount {
+    pub fn has(&self, opt: &str) -> bool {
+        self.options.split(',').any(|o| o == opt)
+    }
+
+    pub fn super_has(&self, opt: &str) -> bool {
+        self.super_options.split(',').any(|o| o == opt)
+    }
+}
+
+/// Parses /proc/PID/mountinfo, skipping lines without its shape.
+pub fn parse_mountinfo(text: &str) -> Vec<Mount> {
+    text.lines()
+        .filter_map(|line| {
+            let f: Vec<&str> = line.split(' ').collect();
+            let sep = f.iter().skip(6).position(|x| *x == "-")? + 6;
+            let (major, minor) = f.get(2)?.split_once(':')?;
+            Some(Mount {
+                dev_major: major.parse().ok()?,
+                dev_minor: minor.parse().ok()?,
+                root: unescape(f.get(3)?),
+                mount_point: unescape(f.get(4)?),
+                options: (*f.get(5)?).to_string(),
+                fs_type: (*f.get(sep + 1)?).to_string(),
+                source: unescape(f.get(sep + 2).copied().unwrap_or("")),
+                super_options: f.get(sep + 3).copied().unwrap_or("").to_string(),
+            })
+        })
+        .collect()
+}
+
+/// Undoes the kernel's octal escapes in mountinfo (`\040` for a space).
+fn unescape(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let oct = b
+            .get(i + 1..i + 4)
+            .filter(|d| b[i] == b'\\' && d.iter().all(|c| (b'0'..=b'7').contains(c)));
+        if let Some(d) = oct {
+            let v = (u32::from(d[0] - b'0') << 6)
+                | (u32::from(d[1] - b'0') << 3)
+                | u32::from(d[2] - b'0');
+            out.push(u8::try_from(v).unwrap_or(b'?'));
+            i += 4;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Whether `path` is `dir` or lies under it (both absolute, normalized).
+fn under(path: &str, dir: &str) -> bool {
+    dir == "/"
+        || path == dir
+        || path
+            .strip_prefix(dir)
+            .is_some_and(|rest| rest.starts_with('/'))
+}
+
+/// The mount `path` lies on: among the mounts of the device the file (or its
+/// nearest existing ancestor) is on, the deepest mount point above it; by
+/// mount point alone when no device matches (btrfs subvolumes report
+/// another device than mountinfo).
+pub fn mount_of<'a>(mounts: &'a [Mount], path: &str, dev: Option<(u32, u32)>) -> Option<&'a Mount> {
+    let deepest = |same_dev: bool| {
+        mounts
+            .iter()
+            .filter(|m| under(path, &m.mount_point))
+            .filter(|m| !same_dev || dev == Some((m.dev_major, m.dev_minor)))
+            // Later lines are mounted on top of earlier ones at the same point.
+            .enumerate()
+            .max_by_key(|(i, m)| (m.mount_point.len(), *i))
+            .map(|(_, m)| m)
+    };
+    deepest(true).or_else(|| deepest(false))
+}
+
+/// File capabilities (security.capability), as the kernel stores them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileCaps {
+    pub permitted: u64,
+    pub inheritable: u64,
+    /// The effective bit: the program is "capability-dumb" and gets its
+    /// permitted set as effective at exec (exec fails if it cannot have all of it).
+    pub effective: bool,
+    /// Version 3: the uid of the namespace root the capabilities belong to.
+    pub rootid: Option<u32>,
+}
+
+impl FileCaps {
+    /// Parses struct vfs_cap_data (revisions 1, 2 and 3).
+    pub fn parse(b: &[u8]) -> Option<FileCaps> {
+        let u = |i: usize| -> Option<u32> {
+            Some(u32::from_le_bytes(
+                b.get(i * 4..i * 4 + 4)?.try_into().ok()?,
+            ))
+        };
+        let magic = u(0)?;
+        let (words, v3) = match magic & 0xFF00_0000 {
+            0x0100_0000 => (1, false),
+            0x0200_0000 => (2, false),
+            0x0300_0000 => (2, true),
+            _ => return None,
+        };
+        let mut permitted = 0u64;
+        let mut inheritable = 0u64;
+        for w in 0..words {
+            permitted |= u64::from(u(1 + 2 * w)?) << (32 * w);
+            inheritable |= u64::from(u(2 + 2 * w)?) << (32 * w);
+        }
+        Some(FileCaps {
+            permitted,
+            inheritable,
+            effective: magic & 1 != 0,
+            rootid: if v3 { u(5) } else { None },
+        })
+    }
+
+    /// Reads a file's capabilities; `None` when it has none (or they cannot be read).
+    pub fn read(path: &str) -> Option<FileCaps> {
+        if !XATTR_ALLOWED.load(Ordering::Relaxed) {
+            return None;
+        }
+        let c = std::ffi::CString::new(path).ok()?;
+        let mut buf = [0u8; 64];
+        // SAFETY: a NUL-terminated path and name, and a buffer of the size
+        // passed; the call only reads the file's attribute.
+        let n = unsafe {
+            libc::getxattr(
+                c.as_ptr(),
+                c"security.capability".as_ptr(),
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+            )
+        };
+        if n <= 0 {
+            return None;
+        }
+        FileCaps::parse(&buf[..n as usize])
+    }
+}
+
+/// One directory or file on the way to a path, with what stat says of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Node {
+    /// The path as the tracee sees it.
+    pub path: String,
+    pub stat: Option<FileStat>,
+}
+
+/// What is known about one path argument when the call failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PathEvidence {
+    pub arg: PathArg,
+    /// The absolute path as the tracee sees it (relative ones resolved
+    /// against its working directory or directory descriptor).
+    pub absolute: Option<String>,
+    /// `/`, each directory, then the target itself while they exist.
+    pub chain: Vec<Node>,
+    /// Whether the target itself exists.
+    pub exists: bool,
+    /// The mount the target (or its nearest existing ancestor) lies on.
+    pub mount: Option<Mount>,
+    /// An executable's file capabilities.
+    pub file_caps: Option<FileCaps>,
+}
+
+impl PathEvidence {
+    /// The target's own stat, when it exists.
+    pub fn target(&self) -> Option<&FileStat> {
+        if self.exists {
+            self.chain.last().and_then(|n| n.stat.as_ref())
+        } else {
+            None
+        }
+    }
+}
+
+/// The LSM label of a tracee.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LsmLabel {
+    pub apparmor: Option<String>,
+    pub selinux: Option<String>,
+}
+
+impl LsmLabel {
+    /// The AppArmor profile or SELinux context that confines the process, if any.
+    pub fn confining(&self) -> Option<String> {
+        if let Some(a) = &self.apparmor
+            && a != "unconfined"
+        {
+            return Some(format!("AppArmor profile {a}"));
+        }
+        self.selinux
+            .as_ref()
+            .map(|s| format!("SELinux context {s}"))
+    }
+}
+
+fn read_label(tid: libc::pid_t) -> LsmLabel {
+    let read = |p: String| {
+        std::fs::read_to_string(p)
+            .ok()
+            .map(|s| {
+                s.trim_matches(|c: char| c == '\0' || c.is_whitespace())
+                    .to_string()
+            })
+            .filter(|s| !s.is_empty())
+    };
+    let mut l = LsmLabel::default();
+    if let Some(a) = read(format!("/proc/{tid}/attr/apparmor/current")) {
+        l.apparmor = Some(a);
+        return l;
+    }
+    if let Some(cur) = read(format!("/proc/{tid}/attr/current")) {
+        if crate::inspect::lsm::parse_selinux(&cur).is_some() {
+            l.selinux = Some(cur);
+        } else if cur == "unconfined" || cur.ends_with(')') {
+            l.apparmor = Some(cur);
+        }
+    }
+    l
+}
+
+/// The initial user namespace's fixed inode (include/linux/proc_ns.h).
+const INIT_USER_NS: u64 = 0xEFFF_FFFD;
+
+/// Whether a tracee is in the initial user namespace (None: cannot tell).
+pub fn in_initial_userns(tid: libc::pid_t) -> Option<bool> {
+    let link = std::fs::read_link(format!("/proc/{tid}/ns/user")).ok()?;
+    let s = link.to_string_lossy();
+    let inode: u64 = s.strip_prefix("user:[")?.strip_suffix(']')?.parse().ok()?;
+    Some(inode == INIT_USER_NS)
+}
+
+/// Everything read when a call failed.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Snapshot {
+    /// The program the process runs.
+    pub exe: Option<String>,
+    pub creds: Option<Creds>,
+    pub initial_userns: Option<bool>,
+    /// The tracee's root directory as whatami sees it ("/" unless it chrooted).
+    pub root: Option<String>,
+    pub lsm: LsmLabel,
+    pub paths: Vec<PathEvidence>,
+}
+
+fn link(p: String) -> Option<String> {
+    std::fs::read_link(p)
+        .ok()
+        .map(|l| l.to_string_lossy().into_owned())
+}
+
+/// Joins and normalizes a path lexically (`.` and `..` resolved by name).
+pub fn normalize(base: &str, path: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    let full = if path.starts_with('/') {
+        path.to_string()
+    } else {
+        format!("{base}/{path}")
+    };
+    for c in full.split('/') {
+        match c {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            c => parts.push(c),
+        }
+    }
+    format!("/{}", parts.join("/"))
+}
+
+impl Snapshot {
+    /// Reads what is needed to explain a failure of `tid` on `paths`.
+    pub fn take(tid: libc::pid_t, paths: &[PathArg]) -> Snapshot {
+        let root = link(format!("/proc/{tid}/root"));
+        let to_host = |p: &str| match root.as_deref() {
+            Some("/") | None => p.to_string(),
+            Some(r) => format!("{r}{p}"),
+        };
+        let mounts = if paths.is_empty() {
+            Vec::new()
+        } else {
+            std::fs::read_to_string(format!("/proc/{tid}/mountinfo"))
+                .map(|t| parse_mountinfo(&t))
+                .unwrap_or_default()
+        };
+        let mut out = Vec::new();
+        for arg in paths {
+            // A relative path is relative to the working directory or the
+            // directory descriptor, both of which the kernel prints as seen
+            // from whatami's root; the tracee's own view drops its root prefix.
+            let base = match arg.dirfd {
+                _ if arg.path.starts_with('/') => Some("/".to_string()),
+                None | Some(-100) => link(format!("/proc/{tid}/cwd")),
+                Some(fd) => link(format!("/proc/{tid}/fd/{fd}")),
+            };
+            let base = base.map(|b| match root.as_deref() {
+                Some(r) if r != "/" => b.strip_prefix(r).unwrap_or(&b).to_string(),
+                _ => b,
+            });
+            let absolute = base.map(|b| normalize(&b, &arg.path));
+            let mut chain = Vec::new();
+            let mut exists = false;
+            if let Some(abs) = &absolute {
+                let parts: Vec<&str> = abs.split('/').filter(|p| !p.is_empty()).collect();
+                let mut cur = String::new();
+                chain.push(Node {
+                    path: "/".into(),
+                    stat: FileStat::of(&to_host("/")),
+                });
+                exists = parts.is_empty();
+                for (i, p) in parts.iter().enumerate() {
+                    cur.push('/');
+                    cur.push_str(p);
+                    let st = FileStat::of(&to_host(&cur));
+                    let found = st.is_some();
+                    chain.push(Node {
+                        path: cur.clone(),
+                        stat: st,
+                    });
+                    if !found {
+                        break;
+                    }
+                    if i + 1 == parts.len() {
+                        exists = true;
+                    }
+                }
+            }
+            let dev = chain
+                .iter()
+                .rev()
+                .find_map(|n| n.stat.map(|s| (s.dev_major, s.dev_minor)));
+            let mount = absolute
+                .as_deref()
+                .and_then(|a| mount_of(&mounts, a, dev))
+                .cloned();
+            let file_caps = match (&absolute, arg.role, exists) {
+                (Some(a), Role::Exec, true) => FileCaps::read(&to_host(a)),
+                _ => None,
+            };
+            out.push(PathEvidence {
+                arg: arg.clone(),
+                absolute,
+                chain,
+                exists,
+                mount,
+                file_caps,
+            });
+        }
+        Snapshot {
+            exe: link(format!("/proc/{tid}/exe")),
+            creds: Creds::read(tid),
+            initial_userns: in_initial_userns(tid),
+            root,
+            lsm: read_label(tid),
+            paths: out,
+        }
+    }
+}
+
+/// A program that would gain privileges at exec: set-user-ID or
+/// set-group-ID, or with file capabilities; and what the process got.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PrivilegedExec {
+    pub exe: String,
+    /// The owner, when the set-user-ID bit is set.
+    pub setuid: Option<u32>,
+    /// The group, when the set-group-ID bit is set.
+    pub setgid: Option<u32>,
+    pub file_caps: Option<FileCaps>,
+    /// The credentials right after the exec.
+    pub after: Option<Creds>,
+    /// The mount of the program (nosuid makes the kernel ignore both).
+    pub mount: Option<Mount>,
+}
+
+impl PrivilegedExec {
+    /// Reads the program `tid` has just executed; `None` when it is an
+    /// ordinary program (the common case: one stat).
+    pub fn after_exec(tid: libc::pid_t) -> Option<PrivilegedExec> {
+        let exe = link(format!("/proc/{tid}/exe"))?;
+        let st = FileStat::of(&format!("/proc/{tid}/exe"))?;
+        let setuid = (st.mode & libc::S_ISUID != 0).then_some(st.uid);
+        let setgid =
+            (st.mode & libc::S_ISGID != 0 && st.mode & libc::S_IXGRP != 0).then_some(st.gid);
+        let file_caps = FileCaps::read(&format!("/proc/{tid}/exe"));
+        if setuid.is_none() && setgid.is_none() && file_caps.is_none() {
+            return None;
+        }
+        let mounts = std::fs::read_to_string(format!("/proc/{tid}/mountinfo"))
+            .map(|t| parse_mountinfo(&t))
+            .unwrap_or_default();
+        Some(PrivilegedExec {
+            mount: mount_of(&mounts, &exe, Some((st.dev_major, st.dev_minor))).cloned(),
+            exe,
+            setuid,
+            setgid,
+            file_caps,
+            after: Creds::read(tid),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MOUNTINFO: &str = "\
+22 1 0:21 / / rw,relatime - overlay overlay rw,lowerdir=/l,upperdir=/u
+23 22 0:22 / /proc rw,nosuid,nodev,noexec - proc proc rw
+30 22 8:1 /srv/data /ro ro,relatime - ext4 /dev/sda1 rw
+31 22 8:1 /srv/x /with\\040space rw - ext4 /dev/sda1 ro
+";
+
+    #[test]
+    fn mountinfo_lines_and_the_mount_of_a_path() {
+        let m = parse_mountinfo(MOUNTINFO);
+        assert_eq!(m.len(), 4);
+        assert_eq!(m[3].mount_point, "/with space");
+        assert!(m[2].has("ro") && !m[2].super_has("ro"));
+        assert!(m[3].super_has("ro"));
+        assert_eq!(
+            mount_of(&m, "/ro/f", Some((8, 1))).unwrap().mount_point,
+            "/ro"
+        );
+        assert_eq!(
+            mount_of(&m, "/rob", Some((0, 21))).unwrap().mount_point,
+            "/"
+        );
+        assert_eq!(mount_of(&m, "/proc/1", None).unwrap().mount_point, "/proc");
+        // A device no line has: by mount point alone.
+        assert_eq!(
+            mount_of(&m, "/ro/x", Some((9, 9))).unwrap().mount_point,
+            "/ro"
+        );
+    }
+
+    #[test]
+    fn file_capabilities_of_each_revision() {
+        // cap_net_raw+ep, revision 2 (setcap's default).
+        let v2 = [
+            0x01, 0, 0, 0x02, 0x00, 0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        ];
+        let c = FileCaps::parse(&v2).unwrap();
+        assert_eq!(c.permitted, 1 << 13);
+        assert!(c.effective && c.rootid.is_none());
+        // Revision 3 adds the namespace root's uid.
+        let mut v3 = v2.to_vec();
+        v3[3] = 0x03;
+        v3.extend_from_slice(&1000u32.to_le_bytes());
+        assert_eq!(FileCaps::parse(&v3).unwrap().rootid, Some(1000));
+        assert!(FileCaps::parse(&[1, 2]).is_none());
+        assert!(FileCaps::parse(&[0, 0, 0, 0x09, 0, 0, 0, 0]).is_none());
+    }
+
+    #[test]
+    fn paths_normalize_lexically() {
+        assert_eq!(normalize("/home/u", "x/../y/./z"), "/home/u/y/z");
+        assert_eq!(normalize("/home", "/etc//passwd"), "/etc/passwd");
+        assert_eq!(normalize("/", ".."), "/");
+    }
+
+    #[test]
+    fn own_credentials_and_namespace_read() {
+        // SAFETY: getpid has no side effect.
+        let pid = unsafe { libc::getpid() };
+        let c = Creds::read(pid).expect("own status");
+        // SAFETY: geteuid has no side effect.
+        assert_eq!(c.uid.effective, unsafe { libc::geteuid() });
+        assert!(in_initial_userns(pid).is_some());
+    }
+}

@@ -1,0 +1,352 @@
+//! `whatami why -- CMD`: runs a command under ptrace and explains every
+//! "Operation not permitted" it hits, with the cause and the fix.
+//!
+//! - rehearse.rs: whether tracing works here, tried in a disposable child
+//! - launch.rs: find the program, fork, seize, let it execute
+//! - tracer.rs (+ ptrace.rs, arch.rs): the syscall-stop loop and what it records
+//! - memory.rs, decode.rs: the failing call as strace shows it
+//! - evidence.rs: what is true when the call fails
+//! - captable.rs, causes.rs, profile.rs: the causes and the fixes
+//! - report.rs, render.rs: the explanation, for people and as JSON
+//! - likely.rs: what the static report says when tracing is impossible
+
+mod arch;
+pub mod captable;
+pub mod causes;
+pub mod decode;
+pub mod evidence;
+mod launch;
+mod likely;
+mod memory;
+pub mod profile;
+mod ptrace;
+mod rehearse;
+mod render;
+pub mod report;
+mod tracer;
+
+use crate::cli::{ColorChoice, WhyArgs};
+use causes::{Context, SeccompAnswer};
+use report::{Exit, Tracing, WhyReport};
+use std::io::{self, IsTerminal, Write};
+use std::process::ExitCode;
+use std::sync::atomic::Ordering;
+
+/// The command could not be traced; it did not run.
+pub const EXIT_UNTRACEABLE: u8 = 125;
+/// The command was not found.
+pub const EXIT_NOT_FOUND: u8 = 127;
+
+/// The sysctls the causes read: user namespaces, ICMP sockets, io_uring,
+/// Yama, low ports, perf, BPF, the kernel log, userfaultfd, protected links
+/// and files, kexec and modules.
+const SYSCTLS: [&str; 17] = [
+    "user.max_user_namespaces",
+    "kernel.unprivileged_userns_clone",
+    "kernel.apparmor_restrict_unprivileged_userns",
+    "net.ipv4.ping_group_range",
+    "kernel.io_uring_disabled",
+    "kernel.yama.ptrace_scope",
+    "net.ipv4.ip_unprivileged_port_start",
+    "kernel.perf_event_paranoid",
+    "kernel.unprivileged_bpf_disabled",
+    "kernel.dmesg_restrict",
+    "vm.unprivileged_userfaultfd",
+    "fs.protected_hardlinks",
+    "fs.protected_fifos",
+    "fs.protected_regular",
+    "kernel.kexec_load_disabled",
+    "kernel.modules_disabled",
+    "kernel.io_uring_group",
+];
+
+fn read_sysctls() -> Vec<(String, String)> {
+    SYSCTLS
+        .iter()
+        .filter_map(|k| {
+            let path = format!("/proc/sys/{}", k.replace('.', "/"));
+            std::fs::read_to_string(path)
+                .ok()
+                .map(|v| (k.to_string(), v.trim().to_string()))
+        })
+        .collect()
+}
+
+fn own_pid() -> libc::pid_t {
+    // SAFETY: getpid has no side effect.
+    unsafe { libc::getpid() }
+}
+
+fn use_color(choice: ColorChoice, to_stderr: bool) -> bool {
+    let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            to_stderr
+                && env("NO_COLOR").is_none()
+                && env("TERM").is_none_or(|t| t != "dumb")
+                && io::stderr().is_terminal()
+        }
+    }
+}
+
+/// Runs `whatami why`; the exit status is the command's.
+pub fn main(args: &WhyArgs) -> ExitCode {
+    // The destination is opened first: a wrong --output is found before
+    // the command runs.
+    let mut out: Box<dyn Write> = match &args.output {
+        Some(p) => match std::fs::File::create(p) {
+            Ok(f) => Box::new(io::BufWriter::new(f)),
+            Err(e) => {
+                eprintln!("whatami why: {}: {e}", p.display());
+                return ExitCode::from(2);
+            }
+        },
+        None => Box::new(io::stderr()),
+    };
+    let color = use_color(args.color, args.output.is_none());
+    let command: Vec<String> = args
+        .command
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let path_var = std::env::var_os("PATH");
+    let Some(program) = launch::resolve(&args.command[0], path_var.as_deref()) else {
+        eprintln!("whatami why: {}: command not found", command[0]);
+        return ExitCode::from(EXIT_NOT_FOUND);
+    };
+    let own = evidence::Creds::read(own_pid());
+    let filter = own
+        .as_ref()
+        .is_none_or(|c| c.seccomp_mode.as_deref() != Some("0"));
+    let sysctls = read_sysctls();
+    let ctx = Context {
+        sysctls: sysctls.iter().cloned().collect(),
+        tracer_sys_ptrace: own
+            .as_ref()
+            .is_some_and(|c| c.has(captable::cap::SYS_PTRACE)),
+        profile: profile::ProfileKnowledge::unknown(),
+    };
+    let mut report = WhyReport {
+        schema_version: report::SCHEMA_VERSION,
+        whatami_version: env!("CARGO_PKG_VERSION").to_string(),
+        command,
+        program: Some(program.to_string_lossy().into_owned()),
+        traced: false,
+        tracing: Tracing {
+            method: None,
+            memory: None,
+            unavailable: None,
+            refused: None,
+        },
+        exit: None,
+        failures: Vec::new(),
+        seccomp: report::SeccompAsked {
+            filter,
+            calls_asked: 0,
+            elapsed_us: 0,
+            note: None,
+        },
+        summary: Vec::new(),
+        totals: report::Totals {
+            calls: 0,
+            errors: 0,
+            seconds: 0.0,
+            failures_not_kept: 0,
+        },
+        likely: Vec::new(),
+        notes: Vec::new(),
+    };
+
+    let rehearsal = match rehearse::run() {
+        Ok(r) => r,
+        Err(refusal) => {
+            untraceable(&mut report, &refusal, filter, &ctx, &sysctls, &program);
+            let _ = write(&mut out, &report, args.json, color);
+            return ExitCode::from(EXIT_UNTRACEABLE);
+        }
+    };
+    let mut rehearsal = rehearsal;
+    // The tests' way to cover kernels before 5.3, which lack
+    // PTRACE_GET_SYSCALL_INFO: read the registers even where it exists.
+    if std::env::var_os("WHATAMI_WHY_FORCE_REGISTERS").is_some() {
+        rehearsal.info = tracer::InfoMethod::Registers;
+    }
+    evidence::XATTR_ALLOWED.store(rehearsal.xattr, Ordering::Relaxed);
+    report.tracing.method = Some(
+        match rehearsal.info {
+            tracer::InfoMethod::SyscallInfo => "syscall_info",
+            tracer::InfoMethod::Registers => "registers",
+        }
+        .into(),
+    );
+    report.tracing.memory = Some(
+        match rehearsal.mem {
+            memory::Method::ProcMem => "proc_mem",
+            memory::Method::Peek => "peek",
+        }
+        .into(),
+    );
+    report.notes.extend(rehearsal.notes.iter().cloned());
+
+    let guard = tracer::SignalGuard::install();
+    // SIGCHLD at its default while tracing (an inherited SIG_IGN would have
+    // the kernel reap the command and hide its status); the command gets
+    // back what whatami found.
+    // SAFETY: changing and restoring whatami's own disposition.
+    let old_sigchld = unsafe { libc::signal(libc::SIGCHLD, libc::SIG_DFL) };
+    let launched = launch::start(&program, &args.command, old_sigchld);
+    let trace = match launched {
+        Ok(mut l) => {
+            let pid = l.pid;
+            Some(tracer::run(
+                pid,
+                tracer::Config {
+                    info: rehearsal.info,
+                    mem: rehearsal.mem,
+                    seccomp_active: filter,
+                },
+                || l.go(),
+            ))
+        }
+        Err(e) => {
+            report.tracing.unavailable = Some(format!(
+                "the command could not be started under ptrace: {e}"
+            ));
+            None
+        }
+    };
+    drop(guard);
+    if old_sigchld != libc::SIG_ERR {
+        // SAFETY: restoring the disposition saved above.
+        unsafe { libc::signal(libc::SIGCHLD, old_sigchld) };
+    }
+    let Some(trace) = trace else {
+        let _ = write(&mut out, &report, args.json, color);
+        return ExitCode::from(EXIT_UNTRACEABLE);
+    };
+
+    report.traced = true;
+    let status = match trace.ended {
+        Some(tracer::Ended::Exited(c)) => {
+            report.exit = Some(Exit {
+                code: Some(c),
+                signal: None,
+                status: c,
+            });
+            c
+        }
+        Some(tracer::Ended::Signaled(s)) => {
+            report.exit = Some(Exit {
+                code: None,
+                signal: Some(s),
+                status: 128 + s,
+            });
+            128 + s
+        }
+        None => {
+            report.notes.push("the command's end was not seen".into());
+            i32::from(EXIT_UNTRACEABLE)
+        }
+    };
+    let (failures, asked) = report::explain_all(&trace, filter, &ctx);
+    report.failures = failures;
+    report.seccomp = asked;
+    let (summary, totals) = report::summary(&trace);
+    report.summary = summary;
+    report.totals = totals;
+    report.notes.extend(trace.notes.iter().cloned());
+    if let Err(e) = write(&mut out, &report, args.json, color)
+        && e.kind() != io::ErrorKind::BrokenPipe
+    {
+        eprintln!("whatami why: cannot write the explanation: {e}");
+    }
+    ExitCode::from(status.clamp(0, 255) as u8)
+}
+
+fn write(out: &mut Box<dyn Write>, r: &WhyReport, json: bool, color: bool) -> io::Result<()> {
+    if json {
+        render::json(out, r)?;
+    } else {
+        render::human(out, r, color)?;
+    }
+    out.flush()
+}
+
+/// Tracing is impossible: explain the call that showed it, like any
+/// failure, and add what the static report says.
+fn untraceable(
+    report: &mut WhyReport,
+    refusal: &rehearse::Refusal,
+    filter: bool,
+    ctx: &Context,
+    sysctls: &[(String, String)],
+    program: &std::path::Path,
+) {
+    let (name, args, text) = refusal.step.call(refusal.pid);
+    let abi = crate::seccomp::abi::native();
+    let how = match (refusal.errno, refusal.signal) {
+        (Some(e), _) => Some(tracer::How::Errno(e)),
+        (None, Some(libc::SIGSYS)) => Some(tracer::How::Killed),
+        _ => None,
+    };
+    let reason = match (how, refusal.signal, &refusal.other) {
+        (Some(tracer::How::Errno(e)), _, _) => {
+            format!(
+                "ptrace is not available here: {text} = {}",
+                report::errno_result(e)
+            )
+        }
+        (Some(_), _, _) => {
+            format!("ptrace is not available here: {text} killed the process with SIGSYS")
+        }
+        (None, Some(s), _) => format!(
+            "ptrace is not available here: {text} ended the process with {}",
+            decode::signal(s as u64)
+        ),
+        (None, None, Some(o)) => format!("ptrace is not available here: {o}"),
+        (None, None, None) => "ptrace is not available here".into(),
+    };
+    report.tracing.unavailable = Some(reason);
+    if let (Some(how), Some(nr)) = (how, crate::seccomp::abi::native_nr(name)) {
+        let call = tracer::Call { abi, nr, args };
+        let answer = if !filter {
+            SeccompAnswer::NoFilter
+        } else {
+            match crate::seccomp::verdicts(&[crate::seccomp::ExactCall { abi, nr, args }]) {
+                Ok(v) => match v.first() {
+                    Some((o, _)) if o.verdict != crate::model::Verdict::Unknown => {
+                        SeccompAnswer::Verdict(*o)
+                    }
+                    Some((_, n)) => SeccompAnswer::NotAsked(n.clone().unwrap_or_default()),
+                    None => SeccompAnswer::NotAsked("no verdict".into()),
+                },
+                Err(why) => SeccompAnswer::NotAsked(why),
+            }
+        };
+        let failure = tracer::Failure {
+            call,
+            how,
+            count: 1,
+            pids: vec![own_pid()],
+            seq: 0,
+            decoded: decode::Decoded {
+                text,
+                ..decode::Decoded::default()
+            },
+            snapshot: Some(evidence::Snapshot::take(own_pid(), &[])),
+            exec: None,
+            own_filter: false,
+            listed: true,
+            target_traced: false,
+        };
+        let mut r = report::explain_one(&failure, &answer, ctx);
+        r.program = None;
+        r.pids.clear();
+        report.tracing.refused = Some(Box::new(r));
+    }
+    let root = crate::fsroot::Root::live();
+    let static_report = crate::inspect::gather(&root, crate::cli::ProbeChoice::Auto);
+    report.likely = likely::hints(&static_report, Some(program), sysctls);
+}

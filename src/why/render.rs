@@ -1,0 +1,259 @@
+//! The explanation for people: each failing call as strace shows it, its
+//! cause, what else is in the way, the fix; then a `strace -c` table. And
+//! the same as one JSON object.
+
+use super::causes::Certainty;
+use super::report::{FailureReport, WhyReport};
+use crate::render::Paint;
+use std::io::{self, Write};
+
+/// Lines wrap before this column.
+const WIDTH: usize = 100;
+/// Where the text after a label starts.
+const COL: usize = 12;
+
+pub fn json(out: &mut impl Write, r: &WhyReport) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, r).map_err(io::Error::other)?;
+    writeln!(out)
+}
+
+/// Words of `text` in lines of at most `width` characters.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut cur = String::new();
+    for word in text.split(' ') {
+        if !cur.is_empty() && cur.chars().count() + 1 + word.chars().count() > width {
+            lines.push(std::mem::take(&mut cur));
+        }
+        if !cur.is_empty() {
+            cur.push(' ');
+        }
+        cur.push_str(word);
+    }
+    if !cur.is_empty() {
+        lines.push(cur);
+    }
+    lines
+}
+
+struct W<'a, O: Write> {
+    out: &'a mut O,
+    p: Paint,
+}
+
+impl<O: Write> W<'_, O> {
+    /// `  label     text`, the text wrapped under itself; `style` paints it.
+    fn row(
+        &mut self,
+        label: &str,
+        text: &str,
+        style: impl Fn(&Paint, &str) -> String,
+    ) -> io::Result<()> {
+        let lines = wrap(text, WIDTH - COL);
+        for (i, l) in lines.iter().enumerate() {
+            let lab = if i == 0 { label } else { "" };
+            let pad = COL.saturating_sub(2 + lab.len()).max(1);
+            writeln!(
+                self.out,
+                "  {}{}{}",
+                self.p.label(lab),
+                " ".repeat(pad),
+                style(&self.p, l)
+            )?;
+        }
+        Ok(())
+    }
+}
+
+fn plain(_: &Paint, s: &str) -> String {
+    s.to_string()
+}
+
+fn dim(p: &Paint, s: &str) -> String {
+    p.dim(s)
+}
+
+fn command_line(r: &WhyReport) -> String {
+    r.command.join(" ")
+}
+
+pub fn human(out: &mut impl Write, r: &WhyReport, color: bool) -> io::Result<()> {
+    let p = Paint::new(color);
+    let mut w = W { out, p };
+    let cmd = command_line(r);
+    if !r.traced {
+        let head = match &r.tracing.unavailable {
+            Some(why) => format!("whatami why: cannot trace `{cmd}`: {why}"),
+            None => format!("whatami why: `{cmd}` did not run"),
+        };
+        writeln!(w.out, "{}", w.p.bad(&head))?;
+        if let Some(f) = &r.tracing.refused {
+            writeln!(w.out)?;
+            failure(&mut w, f)?;
+        }
+        if !r.likely.is_empty() {
+            writeln!(w.out)?;
+            writeln!(
+                w.out,
+                "{}",
+                w.p.heading("What the static report says about the command's likely failures")
+            )?;
+            for l in &r.likely {
+                let lines = wrap(l, WIDTH - 4);
+                for (i, s) in lines.iter().enumerate() {
+                    writeln!(w.out, "{}{}", if i == 0 { "  - " } else { "    " }, s)?;
+                }
+            }
+        }
+        return notes(&mut w, r);
+    }
+    let ended = match &r.exit {
+        Some(e) => match (e.code, e.signal) {
+            (_, Some(s)) => format!("was killed by {}", super::decode::signal(s as u64)),
+            (Some(c), _) => format!("exited with status {c}"),
+            _ => "ended".into(),
+        },
+        None => "did not end normally".into(),
+    };
+    let n = r.failures.len();
+    let head = format!(
+        "whatami why: `{cmd}` {ended}; {}",
+        match n {
+            0 => "no call failed for a reason whatami explains".to_string(),
+            1 => "1 failing call explained".to_string(),
+            n => format!("{n} failing calls explained"),
+        }
+    );
+    writeln!(w.out, "{}", w.p.heading(&head))?;
+    for f in &r.failures {
+        writeln!(w.out)?;
+        failure(&mut w, f)?;
+    }
+    writeln!(w.out)?;
+    table(&mut w, r)?;
+    notes(&mut w, r)
+}
+
+fn failure<O: Write>(w: &mut W<O>, f: &FailureReport) -> io::Result<()> {
+    let line = format!("{} = {}", f.call, f.result);
+    writeln!(w.out, "{}", w.p.heading(&line))?;
+    let mut place = Vec::new();
+    if let Some(prog) = &f.program {
+        place.push(prog.clone());
+    }
+    let pids: Vec<String> = f.pids.iter().map(i32::to_string).collect();
+    if !pids.is_empty() {
+        place.push(format!("pid {}", pids.join(",")));
+    }
+    if f.count > 1 {
+        place.push(format!("{} times", f.count));
+    }
+    if !place.is_empty() {
+        w.row("in", &place.join(", "), dim)?;
+    }
+    for (i, c) in f.causes.iter().enumerate() {
+        let label = if i == 0 { "cause" } else { "also" };
+        let sure = match c.certainty {
+            Certainty::Exact => "",
+            Certainty::Likely => " (likely)",
+            Certainty::Possible => " (possible)",
+        };
+        let text = format!("{}{sure}", c.summary);
+        if i == 0 {
+            w.row(label, &text, |p, s| p.bad(s))?;
+        } else {
+            w.row(label, &text, plain)?;
+        }
+        for e in &c.evidence {
+            w.row("", &format!("· {e}"), dim)?;
+        }
+    }
+    if let Some(fix) = &f.fix {
+        w.row("fix", fix, |p, s| p.good(s))?;
+    }
+    Ok(())
+}
+
+/// The strace -c table.
+fn table<O: Write>(w: &mut W<O>, r: &WhyReport) -> io::Result<()> {
+    let total = r.totals.seconds;
+    let rule = "------ ----------- ----------- --------- --------- ----------------";
+    writeln!(
+        w.out,
+        "{}",
+        w.p.heading("% time     seconds  usecs/call     calls    errors syscall")
+    )?;
+    writeln!(w.out, "{rule}")?;
+    for s in &r.summary {
+        let pct = if total > 0.0 {
+            100.0 * s.seconds / total
+        } else {
+            0.0
+        };
+        let per = (s.seconds * 1e6 / s.calls.max(1) as f64).round() as u64;
+        let errors = if s.errors > 0 {
+            s.errors.to_string()
+        } else {
+            String::new()
+        };
+        let name = if s.abi == crate::seccomp::abi::native().name {
+            s.syscall.clone()
+        } else {
+            format!("{} ({})", s.syscall, s.abi)
+        };
+        writeln!(
+            w.out,
+            "{pct:6.2} {:11.6} {per:11} {:9} {errors:>9} {name}",
+            s.seconds, s.calls
+        )?;
+    }
+    writeln!(w.out, "{rule}")?;
+    let per = (total * 1e6 / r.totals.calls.max(1) as f64).round() as u64;
+    let errors = if r.totals.errors > 0 {
+        r.totals.errors.to_string()
+    } else {
+        String::new()
+    };
+    writeln!(
+        w.out,
+        "{:6.2} {total:11.6} {per:11} {:9} {errors:>9} total",
+        if total > 0.0 { 100.0 } else { 0.0 },
+        r.totals.calls
+    )
+}
+
+fn notes<O: Write>(w: &mut W<O>, r: &WhyReport) -> io::Result<()> {
+    let mut all: Vec<String> = r.notes.clone();
+    if let Some(n) = &r.seccomp.note {
+        all.push(format!("seccomp: {n}"));
+    }
+    if r.totals.failures_not_kept > 0 {
+        all.push(format!(
+            "{} more failing calls were counted but not kept (too many distinct ones)",
+            r.totals.failures_not_kept
+        ));
+    }
+    if all.is_empty() {
+        return Ok(());
+    }
+    writeln!(w.out)?;
+    for n in all {
+        w.row("note", &n, |p, s| p.warn(s))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_wraps_at_word_boundaries() {
+        assert_eq!(wrap("a bb ccc", 4), vec!["a bb", "ccc"]);
+        assert_eq!(wrap("", 10), Vec::<String>::new());
+        assert_eq!(
+            wrap("averyveryverylongword x", 5),
+            vec!["averyveryverylongword", "x"]
+        );
+    }
+}

@@ -1,0 +1,720 @@
+//! The tracer: follows the command and every process and thread it starts
+//! from syscall stop to syscall stop, counts every call, and records each
+//! failing one that `why` explains, with what was true when it failed.
+//!
+//! It runs in whatami's own process, so it makes only the calls the
+//! rehearsal made first in a disposable child (ptrace requests, wait4, reads
+//! of /proc, kill to forward a signal). It never changes a tracee's
+//! registers, memory or signals: every stop is resumed as it came, a signal
+//! is delivered as it would have been, a group-stop is kept with
+//! PTRACE_LISTEN. The only waits are for the tracees themselves (interrupted
+//! by whatami's own signals); once the command has ended, what is left is
+//! detached within a bounded time.
+
+use super::arch;
+use super::decode::{self, Decoded};
+use super::evidence::{PrivilegedExec, Snapshot};
+use super::memory::{self, Reader};
+use super::ptrace::{self, SyscallInfo, Waited};
+use crate::seccomp::abi::{self, Abi};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering::SeqCst};
+use std::time::{Duration, Instant};
+
+/// How syscall stops are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InfoMethod {
+    /// PTRACE_GET_SYSCALL_INFO (Linux 5.3): entry and exit told apart by the kernel.
+    SyscallInfo,
+    /// The registers, entry and exit told apart by alternation.
+    Registers,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Config {
+    pub info: InfoMethod,
+    pub mem: memory::Method,
+    /// Whether a seccomp filter applies to whatami, and so to the command
+    /// when it starts: only then can an errno outside the usual ones come
+    /// from a filter, and be worth keeping for the policy to confirm.
+    pub seccomp_active: bool,
+}
+
+/// A call as a tracee made it.
+#[derive(Debug, Clone, Copy)]
+pub struct Call {
+    pub abi: &'static Abi,
+    /// The number, with the entry point's bit (x32).
+    pub nr: u32,
+    pub args: [u64; 6],
+}
+
+impl Call {
+    pub fn name(&self) -> Option<&'static str> {
+        self.abi.name(self.nr & !self.abi.nr_bit)
+    }
+
+    /// The name, or `syscall_N` for a number without one.
+    pub fn display_name(&self) -> String {
+        self.name()
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("syscall_{}", self.nr & !self.abi.nr_bit))
+    }
+}
+
+/// How a call failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum How {
+    /// It returned -errno.
+    Errno(u32),
+    /// A seccomp TRAP rule raised SIGSYS (with this SECCOMP_RET_DATA).
+    Trap(u32),
+    /// The process (or thread) died of SIGSYS inside it: a seccomp KILL
+    /// rule, if the policy confirms.
+    Killed,
+}
+
+/// One distinct failing call (same entry point, number, arguments and result).
+#[derive(Debug, Clone)]
+pub struct Failure {
+    pub call: Call,
+    pub how: How,
+    pub count: u64,
+    /// Processes it happened in (the first few).
+    pub pids: Vec<i32>,
+    /// Order of first occurrence.
+    pub seq: u64,
+    pub decoded: Decoded,
+    /// Read at the first occurrence, for the errnos always explained.
+    pub snapshot: Option<Snapshot>,
+    /// The privileged program the process runs, if it executed one.
+    pub exec: Option<PrivilegedExec>,
+    /// The process had installed a seccomp filter of its own first.
+    pub own_filter: bool,
+    /// The errno is one `why` always explains (not only when a filter made it).
+    pub listed: bool,
+    /// ptrace only: the target was one of whatami's own tracees.
+    pub target_traced: bool,
+}
+
+/// Calls, errors and time of one syscall.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stat {
+    pub calls: u64,
+    pub errors: u64,
+    /// Wall-clock time from entry stop to exit stop.
+    pub nanos: u64,
+}
+
+/// How the command ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    Exited(i32),
+    Signaled(i32),
+}
+
+/// Everything the trace learned.
+#[derive(Debug, Default)]
+pub struct Trace {
+    pub ended: Option<Ended>,
+    pub failures: Vec<Failure>,
+    /// (entry point, number without its bit, counts), in no order.
+    pub stats: Vec<(&'static Abi, u32, Stat)>,
+    /// Failures not kept: past the limit of distinct failures.
+    pub dropped: u64,
+    /// Set-user-ID and file-capability programs executed.
+    pub privileged_execs: Vec<PrivilegedExec>,
+    pub notes: Vec<String>,
+}
+
+/// Distinct failures kept, the usual errnos first; others only while
+/// fewer than [`MAX_OTHER`] are kept.
+const MAX_FAILURES: usize = 10_000;
+const MAX_OTHER: usize = 4_000;
+/// Distinct pids kept per failure.
+const MAX_PIDS: usize = 8;
+
+pub const EPERM: u32 = 1;
+pub const EACCES: u32 = 13;
+pub const ENOSPC: u32 = 28;
+pub const EROFS: u32 = 30;
+pub const ENOSYS: u32 = 38;
+pub const EUSERS: u32 = 87;
+pub const EAFNOSUPPORT: u32 = 97;
+
+/// The errnos every failure of which is explained.
+pub fn is_listed(name: &str, errno: u32) -> bool {
+    matches!(errno, EPERM | EACCES | EROFS | ENOSYS | EAFNOSUPPORT)
+        // A user-namespace limit answers ENOSPC (max_user_namespaces) or
+        // EUSERS (nesting too deep).
+        || (matches!(errno, ENOSPC | EUSERS)
+            && matches!(name, "unshare" | "clone" | "clone3" | "setns"))
+}
+
+struct Tracee {
+    in_syscall: bool,
+    entry: Option<(Call, Instant)>,
+    /// The last call entered: a seccomp KILL reports that call's exit stop
+    /// (with the number as its return value) before the process dies.
+    last: Option<Call>,
+    /// Index into `procs`: what the process executed.
+    proc: usize,
+    own_filter: bool,
+}
+
+struct Tracer {
+    cfg: Config,
+    main: libc::pid_t,
+    tracees: HashMap<libc::pid_t, Tracee>,
+    procs: Vec<Option<PrivilegedExec>>,
+    /// Recording starts when the command's own execve starts: what came
+    /// before is whatami's child getting ready.
+    started: bool,
+    stats: Vec<Vec<Stat>>,
+    index: HashMap<(u8, u32, [u64; 6], How), usize>,
+    trace: Trace,
+    others: usize,
+    seq: u64,
+}
+
+// ------------------------------------------------------------ signals
+
+static PENDING: AtomicI32 = AtomicI32::new(0);
+static FROM_USER: AtomicBool = AtomicBool::new(false);
+
+/// si_code of a signal the kernel sent itself (the terminal's Ctrl-C).
+const SI_KERNEL: i32 = 0x80;
+
+extern "C" fn on_signal(sig: libc::c_int, info: *mut libc::siginfo_t, _: *mut libc::c_void) {
+    // SAFETY: the kernel passes a valid siginfo to an SA_SIGINFO handler.
+    let code = unsafe { (*info).si_code };
+    FROM_USER.store(code != SI_KERNEL, SeqCst);
+    PENDING.store(sig, SeqCst);
+}
+
+/// The signals whatami takes over while tracing; they are put back after.
+const HANDLED: [i32; 4] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT];
+
+/// While it lives, SIGINT, SIGTERM, SIGHUP and SIGQUIT no longer end
+/// whatami: they interrupt its wait, and a signal someone sent whatami is
+/// passed on to the command (the terminal's Ctrl-C reaches the command by
+/// itself, being sent to the whole foreground process group).
+pub struct SignalGuard {
+    old: Vec<(i32, libc::sigaction)>,
+}
+
+impl SignalGuard {
+    pub fn install() -> SignalGuard {
+        let mut old = Vec::new();
+        for sig in HANDLED {
+            // SAFETY: plain sigaction calls with initialised structures; the
+            // handler only stores to atomics. No SA_RESTART, so that wait4
+            // returns EINTR.
+            unsafe {
+                let mut sa: libc::sigaction = std::mem::zeroed();
+                sa.sa_sigaction = on_signal as *const () as usize;
+                sa.sa_flags = libc::SA_SIGINFO;
+                libc::sigemptyset(&mut sa.sa_mask);
+                let mut prev: libc::sigaction = std::mem::zeroed();
+                if libc::sigaction(sig, &sa, &mut prev) == 0 {
+                    old.push((sig, prev));
+                }
+            }
+        }
+        SignalGuard { old }
+    }
+}
+
+impl Drop for SignalGuard {
+    fn drop(&mut self) {
+        for (sig, prev) in &self.old {
+            // SAFETY: restoring what install() saved.
+            unsafe {
+                libc::sigaction(*sig, prev, std::ptr::null_mut());
+            }
+        }
+    }
+}
+
+// ------------------------------------------------------------ the loop
+
+/// Traces `main`, a seized child that whatami has already seen in its first
+/// stop, until it and every tracee it started are gone.
+pub fn run(main: libc::pid_t, cfg: Config, on_resumed: impl FnOnce()) -> Trace {
+    let mut t = Tracer {
+        cfg,
+        main,
+        tracees: HashMap::new(),
+        procs: vec![None],
+        started: false,
+        stats: Vec::new(),
+        index: HashMap::new(),
+        trace: Trace::default(),
+        others: 0,
+        seq: 0,
+    };
+    t.tracees.insert(
+        main,
+        Tracee {
+            in_syscall: false,
+            entry: None,
+            last: None,
+            proc: 0,
+            own_filter: false,
+        },
+    );
+    if let Err(e) = ptrace::resume(main, 0) {
+        t.trace
+            .notes
+            .push(format!("the command could not be resumed: {e}"));
+    }
+    on_resumed();
+    loop {
+        let sig = PENDING.swap(0, SeqCst);
+        if sig != 0 && t.on_own_signal(sig) {
+            break;
+        }
+        match ptrace::wait(-1, false) {
+            Ok(Waited::Changed(pid, status)) => t.on_status(pid, status),
+            Ok(Waited::Interrupted | Waited::Nothing) => {}
+            Ok(Waited::NoChildren) => break,
+            Err(e) => {
+                t.trace.notes.push(format!("wait4 failed: {e}"));
+                t.detach_all();
+                break;
+            }
+        }
+    }
+    t.finish()
+}
+
+impl Tracer {
+    /// A signal whatami received. True: stop tracing.
+    fn on_own_signal(&mut self, sig: i32) -> bool {
+        let main_alive = self.tracees.contains_key(&self.main);
+        if main_alive {
+            if FROM_USER.load(SeqCst) {
+                // SAFETY: kill on our own child, which is not reaped while
+                // it is a tracee, so the pid is still its own.
+                unsafe {
+                    libc::kill(self.main, sig);
+                }
+            }
+            return false;
+        }
+        // The command is gone; what it left running is let go.
+        self.trace.notes.push(format!(
+            "{} after the command ended: {} remaining process(es) detached, not traced to their end",
+            decode::signal(sig as u64),
+            self.tracees.len()
+        ));
+        self.detach_all();
+        true
+    }
+
+    fn on_status(&mut self, pid: libc::pid_t, status: i32) {
+        if libc::WIFEXITED(status) || libc::WIFSIGNALED(status) {
+            let gone = self.tracees.remove(&pid);
+            if libc::WIFSIGNALED(status) && libc::WTERMSIG(status) == libc::SIGSYS {
+                // Died of SIGSYS in or right after a call: a seccomp KILL
+                // verdict is the likely reason; the policy is asked later.
+                if let Some(call) = gone.as_ref().and_then(|g| g.last) {
+                    let own = gone.as_ref().is_some_and(|g| g.own_filter);
+                    let proc = gone.as_ref().map_or(0, |g| g.proc);
+                    self.record(pid, call, How::Killed, own, proc);
+                }
+            }
+            if pid == self.main {
+                self.trace.ended = Some(if libc::WIFEXITED(status) {
+                    Ended::Exited(libc::WEXITSTATUS(status))
+                } else {
+                    Ended::Signaled(libc::WTERMSIG(status))
+                });
+            }
+            return;
+        }
+        if !libc::WIFSTOPPED(status) {
+            return;
+        }
+        // A tracee seen before its parent's fork event.
+        if !self.tracees.contains_key(&pid) {
+            self.procs.push(None);
+            let proc = self.procs.len() - 1;
+            self.tracees.insert(
+                pid,
+                Tracee {
+                    in_syscall: false,
+                    entry: None,
+                    last: None,
+                    proc,
+                    own_filter: false,
+                },
+            );
+        }
+        let sig = libc::WSTOPSIG(status);
+        let event = ptrace::event_of(status);
+        if sig == libc::SIGTRAP | 0x80 {
+            self.on_syscall(pid);
+            // ESRCH: it died meanwhile; its end is reported next.
+            let _ = ptrace::resume(pid, 0);
+            return;
+        }
+        match event {
+            0 => {
+                if sig == libc::SIGSYS {
+                    self.on_sigsys(pid);
+                }
+                // A signal on its way: delivered as it came.
+                let _ = ptrace::resume(pid, sig);
+            }
+            ptrace::EVENT_FORK | ptrace::EVENT_VFORK | ptrace::EVENT_CLONE => {
+                if let Ok(child) = ptrace::event_msg(pid) {
+                    self.on_new(pid, child as libc::pid_t, event);
+                }
+                let _ = ptrace::resume(pid, 0);
+            }
+            ptrace::EVENT_EXEC => {
+                if let Ok(former) = ptrace::event_msg(pid) {
+                    self.on_exec(pid, former as libc::pid_t);
+                }
+                let _ = ptrace::resume(pid, 0);
+            }
+            ptrace::EVENT_STOP
+                if matches!(
+                    sig,
+                    libc::SIGSTOP | libc::SIGTSTP | libc::SIGTTIN | libc::SIGTTOU
+                ) =>
+            {
+                // A group-stop: the tracee stays stopped until SIGCONT, as it
+                // would untraced, and whatami still hears of it.
+                let _ = ptrace::listen(pid);
+            }
+            _ => {
+                let _ = ptrace::resume(pid, 0);
+            }
+        }
+    }
+
+    fn on_new(&mut self, parent: libc::pid_t, child: libc::pid_t, event: i32) {
+        let (proc, own) = match self.tracees.get(&parent) {
+            Some(p) => (p.proc, p.own_filter),
+            None => (0, false),
+        };
+        // A new process starts with what its parent executed; a thread shares
+        // it (a CLONE event without CLONE_THREAD shares it too, until it
+        // executes something of its own, which gets a new entry).
+        let proc = if event == ptrace::EVENT_CLONE {
+            proc
+        } else {
+            self.procs.push(self.procs[proc].clone());
+            self.procs.len() - 1
+        };
+        let t = self.tracees.entry(child).or_insert(Tracee {
+            in_syscall: false,
+            entry: None,
+            last: None,
+            proc,
+            own_filter: own,
+        });
+        t.proc = proc;
+        t.own_filter |= own;
+    }
+
+    fn on_exec(&mut self, pid: libc::pid_t, former: libc::pid_t) {
+        // A thread other than the leader executed: it now has the leader's
+        // tid, and the leader is gone without a word.
+        if former != pid
+            && let Some(t) = self.tracees.remove(&former)
+        {
+            self.tracees.insert(pid, t);
+        }
+        let exec = PrivilegedExec::after_exec(pid);
+        if let Some(e) = &exec {
+            self.trace.privileged_execs.push(e.clone());
+        }
+        self.procs.push(exec);
+        let proc = self.procs.len() - 1;
+        if let Some(t) = self.tracees.get_mut(&pid) {
+            t.proc = proc;
+        }
+    }
+
+    fn on_sigsys(&mut self, pid: libc::pid_t) {
+        let Ok(si) = ptrace::siginfo(pid) else {
+            return;
+        };
+        if si.code != ptrace::SYS_SECCOMP {
+            return;
+        }
+        let Some(t) = self.tracees.get(&pid) else {
+            return;
+        };
+        let (own, proc) = (t.own_filter, t.proc);
+        // The trapped call is the last one entered, when the numbers agree.
+        let call = t
+            .entry
+            .map(|(c, _)| c)
+            .filter(|c| c.nr as i32 == si.syscall && c.abi.audit_arch == si.arch)
+            .or_else(|| {
+                arch::abi_of(si.arch, si.syscall as u64).map(|abi| Call {
+                    abi,
+                    nr: si.syscall as u32,
+                    args: [0; 6],
+                })
+            });
+        if let Some(call) = call {
+            self.record(pid, call, How::Trap(si.errno as u16 as u32), own, proc);
+        }
+    }
+
+    fn on_syscall(&mut self, pid: libc::pid_t) {
+        let now = Instant::now();
+        let stop = match self.cfg.info {
+            InfoMethod::SyscallInfo => match ptrace::syscall_info(pid) {
+                Ok(SyscallInfo::Entry { arch, nr, args }) => Some(Ok((arch, nr, args))),
+                Ok(SyscallInfo::Exit { rval, is_error }) => Some(Err((rval, is_error))),
+                _ => None,
+            },
+            InfoMethod::Registers => {
+                let Some(t) = self.tracees.get(&pid) else {
+                    return;
+                };
+                let entering = !t.in_syscall;
+                match arch::regs(pid) {
+                    Ok(r) if entering => Some(Ok((r.audit_arch, r.nr, r.args))),
+                    Ok(r) => Some(Err((r.ret, (-4095..0).contains(&r.ret)))),
+                    Err(_) => None,
+                }
+            }
+        };
+        let Some(stop) = stop else {
+            return;
+        };
+        match stop {
+            Ok((audit_arch, nr, args)) => self.on_entry(pid, now, audit_arch, nr, args),
+            Err((rval, is_error)) => self.on_exit(pid, now, rval, is_error),
+        }
+    }
+
+    fn on_entry(
+        &mut self,
+        pid: libc::pid_t,
+        now: Instant,
+        audit_arch: u32,
+        nr: u64,
+        args: [u64; 6],
+    ) {
+        let Some(abi) = arch::abi_of(audit_arch, nr) else {
+            return;
+        };
+        let call = Call {
+            abi,
+            nr: nr as u32,
+            args,
+        };
+        let Some(t) = self.tracees.get_mut(&pid) else {
+            return;
+        };
+        t.in_syscall = true;
+        t.entry = Some((call, now));
+        t.last = Some(call);
+        if !self.started {
+            if pid == self.main && matches!(call.name(), Some("execve" | "execveat")) {
+                self.started = true;
+            } else {
+                return;
+            }
+        }
+        self.stat(call).calls += 1;
+    }
+
+    fn on_exit(&mut self, pid: libc::pid_t, now: Instant, rval: i64, is_error: bool) {
+        let Some(t) = self.tracees.get_mut(&pid) else {
+            return;
+        };
+        t.in_syscall = false;
+        let Some((call, at)) = t.entry.take() else {
+            return;
+        };
+        let (own, proc) = (t.own_filter, t.proc);
+        if !self.started {
+            return;
+        }
+        let name = call.name().unwrap_or("");
+        let st = self.stat(call);
+        st.nanos += now.duration_since(at).as_nanos() as u64;
+        // sigreturn "returns" the interrupted call's register, not an error of its own.
+        if !is_error || matches!(name, "rt_sigreturn" | "sigreturn") {
+            if !is_error {
+                self.note_success(pid, call, rval);
+            }
+            return;
+        }
+        st.errors += 1;
+        let errno = (-rval) as u64;
+        // 512..=530: the kernel's internal restart codes, never seen by the program.
+        if errno == 0 || errno > 4095 || (512..=530).contains(&errno) {
+            return;
+        }
+        self.record_errno(pid, call, errno as u32, own, proc);
+    }
+
+    /// A seccomp filter the command installs itself is not the one whatami
+    /// probes: note which tracees have one.
+    fn note_success(&mut self, pid: libc::pid_t, call: Call, _rval: i64) {
+        const SECCOMP_SET_MODE_FILTER: u64 = 1;
+        const TSYNC: u64 = 1;
+        const PR_SET_SECCOMP: u64 = 22;
+        let (filter, all_threads) = match call.name() {
+            Some("seccomp") if call.args[0] == SECCOMP_SET_MODE_FILTER => {
+                (true, call.args[1] & TSYNC != 0)
+            }
+            Some("prctl") if call.args[0] == PR_SET_SECCOMP && call.args[1] == 2 => (true, false),
+            _ => (false, false),
+        };
+        if !filter {
+            return;
+        }
+        let proc = self.tracees.get(&pid).map(|t| t.proc);
+        for (tid, t) in self.tracees.iter_mut() {
+            if *tid == pid || (all_threads && Some(t.proc) == proc) {
+                t.own_filter = true;
+            }
+        }
+    }
+
+    fn stat(&mut self, call: Call) -> &mut Stat {
+        let a = abi::index_of(call.abi) as usize;
+        let n = (call.nr & !call.abi.nr_bit) as usize;
+        if self.stats.len() <= a {
+            self.stats.resize_with(a + 1, Vec::new);
+        }
+        let v = &mut self.stats[a];
+        if v.len() <= n {
+            v.resize(n + 1, Stat::default());
+        }
+        &mut v[n]
+    }
+
+    fn record_errno(&mut self, pid: libc::pid_t, call: Call, errno: u32, own: bool, proc: usize) {
+        let name = call.name().unwrap_or("");
+        let listed = is_listed(name, errno);
+        // Another errno matters only if a filter may have produced it.
+        if !(listed || self.cfg.seccomp_active || own) {
+            return;
+        }
+        self.record(pid, call, How::Errno(errno), own, proc);
+    }
+
+    fn record(&mut self, pid: libc::pid_t, call: Call, how: How, own: bool, proc: usize) {
+        let key = (abi::index_of(call.abi), call.nr, call.args, how);
+        if let Some(&i) = self.index.get(&key) {
+            let f = &mut self.trace.failures[i];
+            f.count += 1;
+            if f.pids.len() < MAX_PIDS && !f.pids.contains(&pid) {
+                f.pids.push(pid);
+            }
+            return;
+        }
+        let name = call.display_name();
+        let listed = match how {
+            How::Errno(e) => is_listed(&name, e),
+            How::Trap(_) | How::Killed => true,
+        };
+        if self.trace.failures.len() >= MAX_FAILURES || (!listed && self.others >= MAX_OTHER) {
+            self.trace.dropped += 1;
+            return;
+        }
+        if !listed {
+            self.others += 1;
+        }
+        let mut mem = Reader::new(pid, self.cfg.mem);
+        let decoded = decode::decode(&name, &call.args, arch::layout(call.abi), &mut mem);
+        // A process killed in the call can no longer be read.
+        let snapshot = (listed && how != How::Killed).then(|| Snapshot::take(pid, &decoded.paths));
+        let target_traced =
+            name == "ptrace" && self.tracees.contains_key(&(call.args[1] as u32 as i32));
+        self.index.insert(key, self.trace.failures.len());
+        self.seq += 1;
+        self.trace.failures.push(Failure {
+            call,
+            how,
+            count: 1,
+            pids: vec![pid],
+            seq: self.seq,
+            decoded,
+            snapshot,
+            exec: self.procs.get(proc).cloned().flatten(),
+            own_filter: own,
+            listed,
+            target_traced,
+        });
+    }
+
+    /// Lets every remaining tracee go: each is interrupted, and detached
+    /// at its stop. Bounded: one that does not stop in time is left to
+    /// PTRACE_O_EXITKILL when whatami exits.
+    fn detach_all(&mut self) {
+        for &tid in self.tracees.keys() {
+            let _ = ptrace::interrupt(tid);
+        }
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while !self.tracees.is_empty() && Instant::now() < deadline {
+            match ptrace::wait(-1, true) {
+                Ok(Waited::Changed(pid, status)) => {
+                    if libc::WIFSTOPPED(status) {
+                        let sig = libc::WSTOPSIG(status);
+                        // A pending signal goes with it; stops of whatami's
+                        // making (syscall, event) carry none.
+                        let pass = if sig == libc::SIGTRAP | 0x80 || ptrace::event_of(status) != 0 {
+                            0
+                        } else {
+                            sig
+                        };
+                        let _ = ptrace::detach(pid, pass);
+                    }
+                    self.tracees.remove(&pid);
+                }
+                Ok(Waited::NoChildren) => break,
+                _ => std::thread::sleep(Duration::from_millis(1)),
+            }
+        }
+        if !self.tracees.is_empty() {
+            self.trace.notes.push(format!(
+                "{} process(es) did not stop to be detached and end with whatami",
+                self.tracees.len()
+            ));
+        }
+        self.tracees.clear();
+    }
+
+    fn finish(mut self) -> Trace {
+        for (a, v) in self.stats.iter().enumerate() {
+            let Some(abi) = abi::abis().get(a).copied() else {
+                continue;
+            };
+            for (n, s) in v.iter().enumerate() {
+                if s.calls > 0 {
+                    self.trace.stats.push((abi, n as u32, *s));
+                }
+            }
+        }
+        self.trace
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_usual_errnos_and_namespace_limits_are_listed() {
+        for e in [EPERM, EACCES, EROFS, ENOSYS, EAFNOSUPPORT] {
+            assert!(is_listed("open", e));
+        }
+        assert!(!is_listed("open", 2));
+        assert!(!is_listed("write", ENOSPC));
+        assert!(is_listed("unshare", ENOSPC));
+        assert!(is_listed("clone", EUSERS));
+    }
+}
