@@ -31,6 +31,7 @@ sys.path[:0] = [HERE, os.path.join(HERE, "..", "lab")]
 # Importing must not leave __pycache__ directories in the source tree.
 sys.dont_write_bytecode = True
 import seccomp_truth  # noqa: E402
+import why_check  # noqa: E402
 from capsets import ALL_CAPS, DOCKER_CAPS, PODMAN_CAPS  # noqa: E402
 
 # systemd-nspawn's default retained set (nspawn.c, DEFAULT_CAPABILITIES), intersected with
@@ -611,13 +612,16 @@ def main(argv):
             for status, name, detail in res.rows:
                 if status != "PASS" or os.environ.get("WHATAMI_E2E_VERBOSE") == "1":
                     print("  %s %s%s" % (status, name, (": " + detail) if detail else ""))
-        cross = check_cross(outdir, configs)
-        if cross.rows:
+        # The `whatami why` cases (scripts/e2e/why.sh, why_check.py) count like a configuration.
+        for label, short, cross in (("across configurations", "(across configs)", check_cross(outdir, configs)),
+                                    ("whatami why", "(whatami why)", why_check.check(outdir, configs))):
+            if cross is None or not cross.rows:
+                continue
             counts = {k: sum(1 for r in cross.rows if r[0] == k) for k in totals}
             for k in totals:
                 totals[k] += counts[k]
-            per_config.append(("(across configs)", counts))
-            print("== across configurations: %d passed, %d failed" % (counts["PASS"], counts["FAIL"]))
+            per_config.append((short, counts))
+            print("== %s: %d passed, %d failed" % (label, counts["PASS"], counts["FAIL"]))
             for status, name, detail in cross.rows:
                 if status != "PASS" or os.environ.get("WHATAMI_E2E_VERBOSE") == "1":
                     print("  %s %s%s" % (status, name, (": " + detail) if detail else ""))

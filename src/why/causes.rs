@@ -187,8 +187,11 @@ pub fn explain(i: &Input, ctx: &Context) -> Vec<Cause> {
     // 2. A capability the kernel checks (also when the policy refused the
     // call: the fix needs both).
     let need = errno.and_then(|e| captable::needed(name, &i.call.args, i.decoded, e));
+    // Behind a policy refusal, a check that applies only in some cases
+    // ("when the target is another user's") cannot be said to be next.
     if let (Some(need), Some(c), Some(e)) = (&need, creds, errno)
         && (e == EPERM || e == EACCES)
+        && !(by_policy && need.when.is_some())
     {
         out.extend(capability_causes(i, need, c, ctx, name, by_policy));
     }
