@@ -7,15 +7,15 @@ use crate::seccomp::abi::{self, Abi};
 
 /// The entry point of a call, from the audit arch the kernel reports for it
 /// and its number (x32 calls carry the x32 bit on the x86_64 arch).
+///
+/// Called at every syscall entry: it allocates nothing.
 pub fn abi_of(audit_arch: u32, nr: u64) -> Option<&'static Abi> {
-    let candidates: Vec<&'static Abi> = abi::abis()
-        .into_iter()
-        .filter(|a| a.audit_arch == audit_arch)
-        .collect();
-    candidates
-        .iter()
+    static ABIS: std::sync::OnceLock<Vec<&'static Abi>> = std::sync::OnceLock::new();
+    let abis = ABIS.get_or_init(abi::abis);
+    let same = || abis.iter().filter(|a| a.audit_arch == audit_arch);
+    same()
         .find(|a| a.nr_bit != 0 && nr & u64::from(a.nr_bit) != 0)
-        .or_else(|| candidates.iter().find(|a| a.nr_bit == 0))
+        .or_else(|| same().find(|a| a.nr_bit == 0))
         .copied()
 }
 

@@ -380,59 +380,97 @@ fn seccomp_fix(
     }
 }
 
+/// Why the kernel ran a privileged program without its privileges:
+/// no_new_privs, a nosuid mount, or a tracer without CAP_SYS_PTRACE (in that
+/// order: the first two hold without whatami too).
+pub fn not_granted(exec: &PrivilegedExec, nnp: bool, tracer_sys_ptrace: bool) -> Option<Kind> {
+    if nnp {
+        Some(Kind::NoNewPrivs)
+    } else if exec.mount.as_ref().is_some_and(|m| m.has("nosuid")) {
+        Some(Kind::Nosuid)
+    } else if !tracer_sys_ptrace {
+        Some(Kind::Tracing)
+    } else {
+        None
+    }
+}
+
+/// A note for a privileged program that ran without what it brings.
+pub fn exec_note(exec: &PrivilegedExec, ctx: &Context) -> Option<String> {
+    let lost = exec.lost()?;
+    let nnp = exec.after.as_ref().is_some_and(|a| a.no_new_privs);
+    let why = match not_granted(exec, nnp, ctx.tracer_sys_ptrace) {
+        Some(Kind::NoNewPrivs) => "no_new_privs is set".to_string(),
+        Some(Kind::Nosuid) => format!(
+            "{} is mounted nosuid",
+            exec.mount.as_ref().map_or("its mount", |m| m.mount_point.as_str())
+        ),
+        Some(_) => "whatami traced it without CAP_SYS_PTRACE, and the kernel does not grant privileges under such a tracer: untraced it would have them, so what fails after this exec may be whatami's doing".into(),
+        None => "the bounding set or the process's own sets did not allow them".into(),
+    };
+    Some(format!("{} ran without {lost}: {why}", exec.exe))
+}
+
 /// Whether an executed program would have brought `cap`, and if the
 /// process lacks it, why the kernel did not grant it.
 fn downgrade(exec: &PrivilegedExec, cap: u8, c: &Creds, ctx: &Context) -> Option<Cause> {
     let bit = 1u64 << cap;
-    let by_caps = exec.file_caps.is_some_and(|f| f.permitted & bit != 0);
+    let caps = exec.file_caps.filter(|f| f.permitted & bit != 0);
     // A set-user-ID-root program runs with the bounding set as its capabilities.
     let by_root = exec.setuid == Some(0) && c.bounding & bit != 0;
-    if !(by_caps || by_root) || c.has(cap) {
+    if !(caps.is_some() || by_root) || c.has(cap) {
         return None;
     }
-    let what = if by_caps {
-        format!("{} has the file capability {}", exec.exe, cap_name(cap))
-    } else {
-        format!("{} is set-user-ID root", exec.exe)
-    };
     let capn = cap_name(cap);
-    if c.no_new_privs {
-        return Some(
-            Cause::new(
-                Kind::NoNewPrivs,
-                Certainty::Exact,
-                format!("no_new_privs is set, so the kernel ignored what would grant {capn}: {what}"),
-            )
-            .ev(what.clone())
-            .ev("NoNewPrivs: 1 in the process's status")
-            .fix(format!("no_new_privs comes from --security-opt no-new-privileges, Kubernetes allowPrivilegeEscalation: false, or setpriv --no-new-privs: drop it, or give {capn} another way (run as root, or as an ambient capability)")),
-        );
-    }
-    if let Some(m) = exec.mount.as_ref().filter(|m| m.has("nosuid")) {
-        return Some(
+    let exe = &exec.exe;
+    let (grant, what) = match caps {
+        Some(f) => (
+            format!("the file capability {capn} of {exe}"),
+            format!(
+                "{exe} has the file capabilities {}{}",
+                crate::inspect::caps::names(f.permitted).join(","),
+                if f.effective {
+                    " (effective bit set)"
+                } else {
+                    ""
+                }
+            ),
+        ),
+        None => (
+            format!("the set-user-ID-root bit of {exe}"),
+            format!("{exe} is set-user-ID, owned by root"),
+        ),
+    };
+    let cause = match not_granted(exec, c.no_new_privs, ctx.tracer_sys_ptrace)? {
+        Kind::NoNewPrivs => Cause::new(
+            Kind::NoNewPrivs,
+            Certainty::Exact,
+            format!("no_new_privs is set, so the kernel ignored {grant}"),
+        )
+        .ev(what)
+        .ev("NoNewPrivs: 1 in the process's status")
+        .fix(format!("no_new_privs comes from --security-opt no-new-privileges, Kubernetes allowPrivilegeEscalation: false, or setpriv --no-new-privs: drop it, or give {capn} another way (run as root, or as an ambient capability)")),
+        Kind::Nosuid => {
+            let m = exec.mount.as_ref()?;
             Cause::new(
                 Kind::Nosuid,
                 Certainty::Exact,
-                format!("{} is on a nosuid mount ({}), so the kernel ignored what would grant {capn}: {what}", exec.exe, m.mount_point),
+                format!("{} is mounted nosuid, so the kernel ignored {grant}", m.mount_point),
             )
-            .ev(what.clone())
+            .ev(what)
             .ev(format!("{} is mounted with {}", m.mount_point, m.options))
-            .fix(format!("run the program from a mount without nosuid, or remount {} without it", m.mount_point)),
-        );
-    }
-    if !ctx.tracer_sys_ptrace {
-        return Some(
-            Cause::new(
-                Kind::Tracing,
-                Certainty::Likely,
-                format!("whatami's own tracing: a tracer without CAP_SYS_PTRACE makes the kernel run set-user-ID and file-capability programs without their privileges ({what})"),
-            )
-            .ev(what.clone())
-            .ev("whatami lacks CAP_SYS_PTRACE")
-            .fix(format!("untraced, the program would have {capn}; to trace it as it really runs, give whatami CAP_SYS_PTRACE (as root on the host, or --cap-add SYS_PTRACE)")),
-        );
-    }
-    None
+            .fix(format!("run the program from a mount without nosuid, or remount {} without it", m.mount_point))
+        }
+        _ => Cause::new(
+            Kind::Tracing,
+            Certainty::Likely,
+            format!("whatami's own tracing: traced by a tracer without CAP_SYS_PTRACE, the kernel ignored {grant}"),
+        )
+        .ev(what)
+        .ev("whatami lacks CAP_SYS_PTRACE")
+        .fix(format!("untraced, the program would have {capn}; to trace it as it really runs, give whatami CAP_SYS_PTRACE (as root on the host, or --cap-add SYS_PTRACE)")),
+    };
+    Some(cause)
 }
 
 fn capability_causes(

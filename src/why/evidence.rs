@@ -498,6 +498,33 @@ pub struct PrivilegedExec {
 }
 
 impl PrivilegedExec {
+    /// What the program would bring and the process did not get (a
+    /// set-user-ID or set-group-ID identity, file capabilities), in words.
+    pub fn lost(&self) -> Option<String> {
+        let after = self.after.as_ref()?;
+        let mut lost = Vec::new();
+        if let Some(u) = self.setuid
+            && after.uid.effective != u
+        {
+            lost.push(format!("its set-user-ID identity (uid {u})"));
+        }
+        if let Some(g) = self.setgid
+            && after.gid.effective != g
+        {
+            lost.push(format!("its set-group-ID identity (gid {g})"));
+        }
+        if let Some(f) = self.file_caps {
+            let missing = f.permitted & !after.permitted;
+            if missing != 0 {
+                lost.push(format!(
+                    "its file capabilities {}",
+                    crate::inspect::caps::names(missing).join(",")
+                ));
+            }
+        }
+        (!lost.is_empty()).then(|| lost.join(" and "))
+    }
+
     /// Reads the program `tid` has just executed; `None` when it is an
     /// ordinary program (the common case: one stat).
     pub fn after_exec(tid: libc::pid_t) -> Option<PrivilegedExec> {

@@ -257,6 +257,15 @@ pub fn main(args: &WhyArgs) -> ExitCode {
     report.summary = summary;
     report.totals = totals;
     report.notes.extend(trace.notes.iter().cloned());
+    // One note per distinct privileged program that ran without its privileges.
+    let mut seen = std::collections::HashSet::new();
+    report.notes.extend(
+        trace
+            .privileged_execs
+            .iter()
+            .filter_map(|e| causes::exec_note(e, &ctx))
+            .filter(|n| seen.insert(n.clone())),
+    );
     if let Err(e) = write(&mut out, &report, args.json, color)
         && e.kind() != io::ErrorKind::BrokenPipe
     {

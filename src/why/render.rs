@@ -142,8 +142,10 @@ fn failure<O: Write>(w: &mut W<O>, f: &FailureReport) -> io::Result<()> {
         place.push(prog.clone());
     }
     let pids: Vec<String> = f.pids.iter().map(i32::to_string).collect();
-    if !pids.is_empty() {
-        place.push(format!("pid {}", pids.join(",")));
+    match pids.len() {
+        0 => {}
+        1 => place.push(format!("pid {}", pids[0])),
+        _ => place.push(format!("pids {}", pids.join(" "))),
     }
     if f.count > 1 {
         place.push(format!("{} times", f.count));

@@ -12,7 +12,7 @@
 //! detached within a bounded time.
 
 use super::arch;
-use super::decode::{self, Decoded};
+use super::decode::{self, Decoded, PathArg, Role};
 use super::evidence::{PrivilegedExec, Snapshot};
 use super::memory::{self, Reader};
 use super::ptrace::{self, SyscallInfo, Waited};
@@ -93,7 +93,8 @@ pub struct Failure {
     pub own_filter: bool,
     /// The errno is one `why` always explains (not only when a filter made it).
     pub listed: bool,
-    /// ptrace only: the target was one of whatami's own tracees.
+    /// ptrace only: the target (for PTRACE_TRACEME, the caller) is one of
+    /// whatami's own tracees.
     pub target_traced: bool,
 }
 
@@ -125,6 +126,29 @@ pub struct Trace {
     /// Set-user-ID and file-capability programs executed.
     pub privileged_execs: Vec<PrivilegedExec>,
     pub notes: Vec<String>,
+}
+
+/// The file behind the descriptor of a call that acts on one (fchmod,
+/// ftruncate...), so that a read-only mount or a mode can be named.
+fn fd_path(pid: libc::pid_t, name: &str, args: &[u64; 6]) -> Option<PathArg> {
+    let role = match name {
+        "fchmod" | "fchown" | "fchown32" | "fsetxattr" | "fremovexattr" | "futimesat" => {
+            Role::Attributes
+        }
+        "ftruncate" | "ftruncate64" | "fallocate" | "write" | "pwrite64" | "writev" => Role::Write,
+        "fchdir" => Role::Lookup,
+        _ => return None,
+    };
+    let fd = args[0] as u32 as i32;
+    let path = std::fs::read_link(format!("/proc/{pid}/fd/{fd}")).ok()?;
+    let path = path.to_string_lossy().into_owned();
+    // Sockets, pipes and anonymous files have no path to look at.
+    path.starts_with('/').then_some(PathArg {
+        path,
+        dirfd: None,
+        role,
+        follow: true,
+    })
 }
 
 /// Distinct failures kept, the usual errnos first; others only while
@@ -631,9 +655,14 @@ impl Tracer {
         let mut mem = Reader::new(pid, self.cfg.mem);
         let decoded = decode::decode(&name, &call.args, arch::layout(call.abi), &mut mem);
         // A process killed in the call can no longer be read.
-        let snapshot = (listed && how != How::Killed).then(|| Snapshot::take(pid, &decoded.paths));
-        let target_traced =
-            name == "ptrace" && self.tracees.contains_key(&(call.args[1] as u32 as i32));
+        let snapshot = (listed && how != How::Killed).then(|| {
+            let mut paths = decoded.paths.clone();
+            paths.extend(fd_path(pid, &name, &call.args));
+            Snapshot::take(pid, &paths)
+        });
+        // PTRACE_TRACEME fails for a process that is traced already: by whatami.
+        let target_traced = name == "ptrace"
+            && (call.args[0] == 0 || self.tracees.contains_key(&(call.args[1] as u32 as i32)));
         self.index.insert(key, self.trace.failures.len());
         self.seq += 1;
         self.trace.failures.push(Failure {
