@@ -808,3 +808,25 @@ fn the_register_fallback_reads_the_same_failures() {
         .unwrap();
     assert_eq!(execs["calls"], 2, "sh and mkdir");
 }
+
+#[test]
+fn whatami_under_whatami_says_the_process_is_already_traced() {
+    let w = env!("CARGO_BIN_EXE_whatami");
+    let (v, out) = why(
+        "nested",
+        Setup::default(),
+        &[w, "why", "-o", "/dev/null", "--", "true"],
+    );
+    // The inner whatami cannot trace (its children are the outer one's
+    // tracees) and says so with its own exit status.
+    assert_eq!(out.status.code(), Some(125));
+    let f = failure(&v, "ptrace");
+    assert!(
+        f["call"]
+            .as_str()
+            .unwrap()
+            .starts_with("ptrace(PTRACE_SEIZE, "),
+        "{f}"
+    );
+    assert_eq!(first_cause(f), ("already_traced", "exact"));
+}

@@ -228,7 +228,19 @@ pub fn explain(i: &Input, ctx: &Context) -> Vec<Cause> {
             SeccompAnswer::NoFilter => true,
             SeccompAnswer::NotAsked(_) => false,
         };
-        if allowed && e == ENOSYS {
+        let native = std::ptr::eq(i.call.abi, crate::seccomp::abi::native());
+        if allowed && e == ENOSYS && !native {
+            let abi = i.call.abi.name;
+            out.push(
+                Cause::new(
+                    Kind::Kernel,
+                    Certainty::Likely,
+                    format!("the kernel does not serve the {abi} entry point"),
+                )
+                .ev(format!("the seccomp policy lets {name} through the {abi} entry point, and the kernel answers ENOSYS"))
+                .fix(format!("nothing to change in the container: the kernel was built without {abi} support (or it is off at boot); a program built for another ABI cannot run here")),
+            );
+        } else if allowed && e == ENOSYS {
             out.push(
                 Cause::new(
                     Kind::Kernel,
@@ -860,6 +872,10 @@ fn permission_causes(i: &Input, creds: Option<&Creds>, ctx: &Context, name: &str
             out.push(k);
             continue;
         }
+        if let Some(k) = proc_access_cause(p, c) {
+            out.push(k);
+            continue;
+        }
         let path = p.absolute.clone().unwrap_or_else(|| p.arg.path.clone());
         let parent = p
             .chain
@@ -936,6 +952,51 @@ fn permission_causes(i: &Input, creds: Option<&Creds>, ctx: &Context, name: &str
         }
     }
     out
+}
+
+/// /proc/PID/environ, mem, auxv, stack...: the kernel lets a process open
+/// them only with ptrace read access to PID.
+fn proc_access_cause(p: &PathEvidence, c: &Creds) -> Option<Cause> {
+    let abs = p.absolute.as_deref()?;
+    let rest = abs.strip_prefix("/proc/")?;
+    let (pid, file) = rest.split_once('/')?;
+    let guarded = [
+        "environ",
+        "mem",
+        "auxv",
+        "stack",
+        "syscall",
+        "pagemap",
+        "maps",
+        "smaps",
+        "personality",
+        "io",
+        "timerslack_ns",
+        "cwd",
+        "root",
+        "exe",
+        "fd",
+        "map_files",
+    ];
+    let first = file.split('/').next().unwrap_or("");
+    if !pid.bytes().all(|b| b.is_ascii_digit()) || !guarded.contains(&first) {
+        return None;
+    }
+    let mut k = Cause::new(
+        Kind::Capability,
+        Certainty::Likely,
+        format!("{abs} opens only with ptrace read access to process {pid}: the same user as the process, which must be dumpable, or CAP_SYS_PTRACE"),
+    )
+    .ev(if c.has(captable::cap::SYS_PTRACE) {
+        "the process has CAP_SYS_PTRACE: the target is then not dumpable across user namespaces, or an LSM or Yama refuses".to_string()
+    } else {
+        format!("the process lacks CAP_SYS_PTRACE; {}", who(c))
+    })
+    .fix(format!("read it as the user process {pid} runs as, or with CAP_SYS_PTRACE (--cap-add SYS_PTRACE)"));
+    k.capability = Some(cap_name(captable::cap::SYS_PTRACE));
+    k.in_bounding_set = Some(c.in_bounding(captable::cap::SYS_PTRACE));
+    k.path = Some(abs.to_string());
+    Some(k)
 }
 
 fn gid_in(c: &Creds, lo: u32, hi: u32) -> bool {

@@ -117,6 +117,9 @@ enum K {
     Argv,
     Envp,
     PtraceReq,
+    /// ptrace's data: options for PTRACE_SEIZE and PTRACE_SETOPTIONS, a signal
+    /// for the resuming requests, a pointer otherwise.
+    PtraceData,
     PrctlOpt,
     MknodMode,
     Dev,
@@ -193,7 +196,7 @@ fn spec(name: &str) -> Option<&'static [K]> {
         "setgroups" | "setgroups32" => &[UInt, Ptr],
         "kill" | "tkill" => &[Int, Signal],
         "tgkill" => &[Int, Int, Signal],
-        "ptrace" => &[PtraceReq, Int, Ptr, Ptr],
+        "ptrace" => &[PtraceReq, Int, Ptr, PtraceData],
         "process_vm_readv" | "process_vm_writev" => &[Int, Ptr, UInt, Ptr, UInt, Hex],
         "unshare" => &[NsFlags],
         "setns" => &[Fd, NsFlags],
@@ -373,6 +376,11 @@ pub fn decode(name: &str, args: &[u64; 6], layout: Layout, mem: &mut Reader) -> 
             Argv => argv(mem, a, layout.ptr),
             Envp => envp(mem, a, layout.ptr),
             PtraceReq => named(a, PTRACE).unwrap_or_else(|| format!("{a:#x}")),
+            PtraceData => match args[0] {
+                0x4200 | 0x4206 => flags(a, PTRACE_OPTIONS, "0"),
+                7 | 9 | 17 | 24 | 0x4207 => signal(a),
+                _ => ptr(a),
+            },
             PrctlOpt => named(a, PRCTL).unwrap_or_else(|| a.to_string()),
             MknodMode => mknod_mode(a),
             Dev => {
@@ -929,6 +937,19 @@ const PTRACE: &[(u64, &str)] = &[
     (0x420e, "PTRACE_GET_SYSCALL_INFO"),
 ];
 
+const PTRACE_OPTIONS: &[(u64, &str)] = &[
+    (0x1, "PTRACE_O_TRACESYSGOOD"),
+    (0x2, "PTRACE_O_TRACEFORK"),
+    (0x4, "PTRACE_O_TRACEVFORK"),
+    (0x8, "PTRACE_O_TRACECLONE"),
+    (0x10, "PTRACE_O_TRACEEXEC"),
+    (0x20, "PTRACE_O_TRACEVFORKDONE"),
+    (0x40, "PTRACE_O_TRACEEXIT"),
+    (0x80, "PTRACE_O_TRACESECCOMP"),
+    (0x10_0000, "PTRACE_O_EXITKILL"),
+    (0x20_0000, "PTRACE_O_SUSPEND_SECCOMP"),
+];
+
 const PRCTL: &[(u64, &str)] = &[
     (1, "PR_SET_PDEATHSIG"),
     (3, "PR_GET_DUMPABLE"),
@@ -1193,6 +1214,11 @@ mod tests {
             "mount(\"none\", \"/mnt\", \"tmpfs\", MS_SILENT, NULL)"
         );
         assert_eq!(d.paths[0].role, Role::MountPoint);
+        let d = decode("ptrace", &[0x4206, 42, 0, 0x10_0011, 0, 0], L64, &mut own());
+        assert_eq!(
+            d.text,
+            "ptrace(PTRACE_SEIZE, 42, NULL, PTRACE_O_TRACESYSGOOD|PTRACE_O_TRACEEXEC|PTRACE_O_EXITKILL)"
+        );
         let d = decode("unshare", &[0x1000_0000, 0, 0, 0, 0, 0], L64, &mut own());
         assert_eq!(d.text, "unshare(CLONE_NEWUSER)");
         let d = decode("clone", &[0x1000_0000 | 17, 0, 0, 0, 0, 0], L64, &mut own());

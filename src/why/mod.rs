@@ -72,6 +72,18 @@ fn read_sysctls() -> Vec<(String, String)> {
         .collect()
 }
 
+/// The pid of whatami's own tracer, 0 when none.
+fn own_tracer() -> u32 {
+    std::fs::read_to_string(format!("/proc/{}/status", own_pid()))
+        .ok()
+        .and_then(|t| {
+            crate::inspect::status::ProcStatus::parse(&t)
+                .tracer_pid()
+                .ok()
+        })
+        .unwrap_or(0)
+}
+
 fn own_pid() -> libc::pid_t {
     // SAFETY: getpid has no side effect.
     unsafe { libc::getpid() }
@@ -351,6 +363,31 @@ fn untraceable(
             target_traced: false,
         };
         let mut r = report::explain_one(&failure, &answer, ctx);
+        // whatami itself may run under a tracer that follows its children
+        // (whatami why -- whatami why ..., strace -f): they cannot have two.
+        let tracer = own_tracer();
+        if refusal.step == rehearse::Step::Seize
+            && refusal.errno == Some(libc::EPERM as u32)
+            && tracer != 0
+        {
+            r.causes.retain(|c| c.kind != causes::Kind::Unknown);
+            r.causes.insert(
+                0,
+                causes::Cause {
+                    kind: causes::Kind::AlreadyTraced,
+                    certainty: causes::Certainty::Likely,
+                    summary: format!("whatami itself runs traced (by pid {tracer}), and its tracer follows its children: a process has one tracer"),
+                    evidence: vec![format!("TracerPid: {tracer} in whatami's status")],
+                    fix: Some("run whatami why outside the other tracer, or let that tracer not follow forks".into()),
+                    capability: None,
+                    in_bounding_set: None,
+                    sysctl: None,
+                    mount_point: None,
+                    path: None,
+                },
+            );
+            r.fix = r.causes[0].fix.clone();
+        }
         r.program = None;
         r.pids.clear();
         report.tracing.refused = Some(Box::new(r));

@@ -73,14 +73,29 @@ fn dim(p: &Paint, s: &str) -> String {
     p.dim(s)
 }
 
-fn command_line(r: &WhyReport) -> String {
-    r.command.join(" ")
+/// The command as a shell would take it back: words with blanks or quotes
+/// in single quotes, control characters escaped.
+fn command_line(words: &[String]) -> String {
+    words
+        .iter()
+        .map(|w| {
+            let w = w.replace('\n', "\\n").replace('\t', "\\t");
+            if w.is_empty()
+                || w.contains(|c: char| c.is_whitespace() || "'\"$`\\;&|<>()*?".contains(c))
+            {
+                format!("'{}'", w.replace('\'', "'\\''"))
+            } else {
+                w
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 pub fn human(out: &mut impl Write, r: &WhyReport, color: bool) -> io::Result<()> {
     let p = Paint::new(color);
     let mut w = W { out, p };
-    let cmd = command_line(r);
+    let cmd = command_line(&r.command);
     if !r.traced {
         let head = match &r.tracing.unavailable {
             Some(why) => format!("whatami why: cannot trace `{cmd}`: {why}"),
@@ -135,7 +150,13 @@ pub fn human(out: &mut impl Write, r: &WhyReport, color: bool) -> io::Result<()>
 }
 
 fn failure<O: Write>(w: &mut W<O>, f: &FailureReport) -> io::Result<()> {
-    let line = format!("{} = {}", f.call, f.result);
+    // A call through another entry point than the native one says which.
+    let abi = if f.abi == crate::seccomp::abi::native().name {
+        String::new()
+    } else {
+        format!("[{}] ", f.abi)
+    };
+    let line = format!("{abi}{} = {}", f.call, f.result);
     writeln!(w.out, "{}", w.p.heading(&line))?;
     let mut place = Vec::new();
     if let Some(prog) = &f.program {
@@ -167,7 +188,11 @@ fn failure<O: Write>(w: &mut W<O>, f: &FailureReport) -> io::Result<()> {
             w.row(label, &text, plain)?;
         }
         for e in &c.evidence {
-            w.row("", &format!("· {e}"), dim)?;
+            // A bullet, and its text wrapped under itself.
+            for (k, l) in wrap(e, WIDTH - COL - 2).iter().enumerate() {
+                let bullet = if k == 0 { "· " } else { "  " };
+                w.row("", &format!("{bullet}{l}"), dim)?;
+            }
         }
     }
     if let Some(fix) = &f.fix {
@@ -248,6 +273,19 @@ fn notes<O: Write>(w: &mut W<O>, r: &WhyReport) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn command_lines_read_back_as_a_shell_would() {
+        let r =
+            |words: &[&str]| command_line(&words.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        assert_eq!(
+            r(&["date", "-s", "2022-04-19 18:19:09"]),
+            "date -s '2022-04-19 18:19:09'"
+        );
+        assert_eq!(r(&["sh", "-c", "a\nb"]), "sh -c 'a\\nb'");
+        assert_eq!(r(&["echo", "it's"]), "echo 'it'\\''s'");
+        assert_eq!(r(&["x", ""]), "x ''");
+    }
 
     #[test]
     fn text_wraps_at_word_boundaries() {
