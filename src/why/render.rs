@@ -11,6 +11,8 @@ use std::io::{self, Write};
 const WIDTH: usize = 100;
 /// Where the text after a label starts.
 const COL: usize = 12;
+/// Failing calls shown in full; the JSON has every one.
+const MAX_SHOWN: usize = 100;
 
 pub fn json(out: &mut impl Write, r: &WhyReport) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, r).map_err(io::Error::other)?;
@@ -140,9 +142,17 @@ pub fn human(out: &mut impl Write, r: &WhyReport, color: bool) -> io::Result<()>
         }
     );
     writeln!(w.out, "{}", w.p.heading(&head))?;
-    for f in &r.failures {
+    for f in r.failures.iter().take(MAX_SHOWN) {
         writeln!(w.out)?;
         failure(&mut w, f)?;
+    }
+    if r.failures.len() > MAX_SHOWN {
+        writeln!(w.out)?;
+        let more = format!(
+            "{} more failing calls are not shown here: --json lists them all",
+            r.failures.len() - MAX_SHOWN
+        );
+        writeln!(w.out, "{}", w.p.warn(&more))?;
     }
     writeln!(w.out)?;
     table(&mut w, r)?;
