@@ -175,4 +175,15 @@ mod tests {
         // An unmapped address gives nothing, not an error.
         assert!(r.read(8, 16).is_empty());
     }
+
+    #[test]
+    fn a_process_that_is_gone_reads_as_nothing() {
+        // pid_max is at most 2^22: this pid cannot exist.
+        for method in [Method::ProcMem, Method::Peek] {
+            let mut r = Reader::new(0x7fff_fff0, method);
+            assert!(r.read(0x1000, 64).is_empty());
+            assert!(r.c_string(0x1000, 64).is_none());
+            assert_eq!(r.int(0x1000, 8), None);
+        }
+    }
 }
