@@ -290,6 +290,55 @@ pub fn explain(i: &Input, ctx: &Context) -> Vec<Cause> {
             ),
             _ => {}
         }
+        // Immutable and append-only files refuse writes and removal with
+        // EPERM even to their owner (reading the flag would take an ioctl).
+        let modifies = i.snapshot.is_some_and(|s| {
+            s.paths.iter().any(|p| {
+                p.exists
+                    && matches!(
+                        p.arg.role,
+                        Role::Write | Role::ReadWrite | Role::Remove | Role::Attributes
+                    )
+            })
+        });
+        let special = i
+            .snapshot
+            .and_then(|s| s.paths.iter().find_map(|p| p.mount.as_ref()))
+            .filter(|m| {
+                matches!(
+                    m.fs_type.as_str(),
+                    "proc"
+                        | "sysfs"
+                        | "cgroup"
+                        | "cgroup2"
+                        | "devpts"
+                        | "securityfs"
+                        | "debugfs"
+                        | "tracefs"
+                        | "bpf"
+                        | "configfs"
+                        | "efivarfs"
+                )
+            });
+        if let (Some(EPERM | EACCES), Some(m)) = (errno, special) {
+            out.push(
+                Cause::new(
+                    Kind::FilePermissions,
+                    Certainty::Possible,
+                    format!("{} is a {} file system, whose files refuse most changes whatever their mode", m.mount_point, m.fs_type),
+                )
+                .ev(format!("{} is mounted from {} ({})", m.mount_point, m.source, m.fs_type)),
+            );
+        } else if errno == Some(EPERM) && modifies {
+            out.push(
+                Cause::new(
+                    Kind::FilePermissions,
+                    Certainty::Possible,
+                    "the file may be immutable or append-only (chattr +i or +a), which refuses this with EPERM even to its owner and to root",
+                )
+                .fix("lsattr shows the flag; chattr -i (-a) removes it, with CAP_LINUX_IMMUTABLE"),
+            );
+        }
         if let Some(label) = i.snapshot.and_then(|s| s.lsm.confining())
             && matches!(errno, Some(EPERM | EACCES))
         {
@@ -1127,6 +1176,20 @@ fn limit_causes(
             ));
         }
     }
+    if matches!(name, "setgroups" | "setgroups32")
+        && errno == EPERM
+        && i.snapshot.and_then(|s| s.setgroups.as_deref()) == Some("deny")
+    {
+        out.push(
+            Cause::new(
+                Kind::UserNamespace,
+                Certainty::Exact,
+                "setgroups is denied in this user namespace",
+            )
+            .ev("/proc/PID/setgroups reads deny (written before the gid map, as unprivileged user namespaces must)")
+            .fix("keep the supplementary groups, or create the user namespace with a gid map written by a privileged helper (newgidmap), which leaves setgroups allowed"),
+        );
+    }
     if name == "io_uring_setup" && errno == EPERM {
         match ctx.sysctl_int("kernel.io_uring_disabled") {
             Some(2) => out.push(sysctl_cause(
@@ -1319,6 +1382,7 @@ mod tests {
             creds: Some(c),
             initial_userns: Some(true),
             root: Some("/".into()),
+            setgroups: Some("allow".into()),
             lsm: LsmLabel::default(),
             paths: vec![],
         }
@@ -1775,6 +1839,61 @@ mod tests {
             &Context::default(),
         );
         assert!(causes.iter().all(|k| k.kind != Kind::Lsm));
+    }
+
+    #[test]
+    fn possible_causes_of_an_unexplained_eperm() {
+        let c = call("fchmodat", [0; 6]);
+        let mut s = snap(creds(0, DOCKER, DOCKER));
+        s.paths = vec![path_ev(
+            "/data/f",
+            Role::Attributes,
+            vec![
+                ("/", st(0, 0o40755)),
+                ("/data", st(0, 0o40755)),
+                ("/data/f", st(0, 0o100644)),
+            ],
+            true,
+            None,
+        )];
+        let causes = run(
+            &c,
+            How::Errno(EPERM),
+            Some(&s),
+            &Decoded::default(),
+            allowed(),
+            &Context::default(),
+        );
+        assert_eq!(
+            (causes[0].kind, causes[0].certainty),
+            (Kind::FilePermissions, Certainty::Possible)
+        );
+        assert!(causes[0].summary.contains("immutable"));
+        let m =
+            crate::why::evidence::parse_mountinfo("23 22 0:22 / /proc rw,nosuid - proc proc rw\n");
+        s.paths[0].mount = m.first().cloned();
+        let causes = run(
+            &c,
+            How::Errno(EPERM),
+            Some(&s),
+            &Decoded::default(),
+            allowed(),
+            &Context::default(),
+        );
+        assert!(causes[0].summary.contains("proc file system"), "{causes:?}");
+        // setgroups in a user namespace that denies it.
+        let c = call("setgroups", [0; 6]);
+        let mut s = snap(creds(0, u64::MAX >> 23, u64::MAX >> 23));
+        s.setgroups = Some("deny".into());
+        let causes = run(
+            &c,
+            How::Errno(EPERM),
+            Some(&s),
+            &Decoded::default(),
+            allowed(),
+            &Context::default(),
+        );
+        assert_eq!(causes[0].kind, Kind::UserNamespace, "{causes:?}");
     }
 
     #[test]

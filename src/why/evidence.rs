@@ -362,6 +362,8 @@ pub struct Snapshot {
     pub initial_userns: Option<bool>,
     /// The tracee's root directory as whatami sees it ("/" unless it chrooted).
     pub root: Option<String>,
+    /// /proc/TID/setgroups: "deny" forbids setgroups in this user namespace.
+    pub setgroups: Option<String>,
     pub lsm: LsmLabel,
     pub paths: Vec<PathEvidence>,
 }
@@ -475,6 +477,9 @@ impl Snapshot {
             creds: Creds::read(tid),
             initial_userns: in_initial_userns(tid),
             root,
+            setgroups: std::fs::read_to_string(format!("/proc/{tid}/setgroups"))
+                .ok()
+                .map(|s| s.trim().to_string()),
             lsm: read_label(tid),
             paths: out,
         }

@@ -331,7 +331,7 @@ pub fn explain_all(
             }
         }
         let r = explain_one(f, &answer, ctx);
-        let key = (r.call.clone(), r.result.clone());
+        let key = (format!("{} {}", r.abi, r.call), r.result.clone());
         if let Some(&i) = merged.get(&key) {
             let m: &mut FailureReport = &mut out[i];
             m.count += r.count;
