@@ -196,6 +196,15 @@ pub fn explain(i: &Input, ctx: &Context) -> Vec<Cause> {
         out.extend(capability_causes(i, need, c, ctx, name, by_policy));
     }
 
+    if !by_policy
+        && matches!(errno, Some(EPERM | EACCES))
+        && let (Some(e), Some(c)) = (i.exec, creds)
+        && !out
+            .iter()
+            .any(|k| matches!(k.kind, Kind::NoNewPrivs | Kind::Nosuid | Kind::Tracing))
+    {
+        out.extend(identity_downgrade(e, c, ctx));
+    }
     if !by_policy {
         match errno {
             Some(EROFS) => out.push(read_only(i)),
@@ -532,6 +541,49 @@ fn downgrade(exec: &PrivilegedExec, cap: u8, c: &Creds, ctx: &Context) -> Option
         .fix(format!("untraced, the program would have {capn}; to trace it as it really runs, give whatami CAP_SYS_PTRACE (as root on the host, or --cap-add SYS_PTRACE)")),
     };
     Some(cause)
+}
+
+/// A set-user-ID or set-group-ID program that runs without that identity:
+/// file and credential checks then see the caller's.
+fn identity_downgrade(exec: &PrivilegedExec, c: &Creds, ctx: &Context) -> Option<Cause> {
+    let exe = &exec.exe;
+    let (what, lost) = match (exec.setuid, exec.setgid) {
+        (Some(u), _) if c.uid.effective != u => (
+            format!("{exe} is set-user-ID (owner uid {u})"),
+            format!("it runs as uid {} instead of uid {u}", c.uid.effective),
+        ),
+        (_, Some(g)) if c.gid.effective != g => (
+            format!("{exe} is set-group-ID (group {g})"),
+            format!("it runs with gid {} instead of gid {g}", c.gid.effective),
+        ),
+        _ => return None,
+    };
+    let (kind, certainty, why) = match not_granted(exec, c.no_new_privs, ctx.tracer_sys_ptrace)? {
+        Kind::NoNewPrivs => (
+            Kind::NoNewPrivs,
+            Certainty::Exact,
+            "no_new_privs is set".to_string(),
+        ),
+        Kind::Nosuid => (
+            Kind::Nosuid,
+            Certainty::Exact,
+            format!("{} is mounted nosuid", exec.mount.as_ref()?.mount_point),
+        ),
+        _ => (
+            Kind::Tracing,
+            Certainty::Likely,
+            "whatami traces it without CAP_SYS_PTRACE".to_string(),
+        ),
+    };
+    Some(
+        Cause::new(kind, certainty, format!("{why}, so the kernel ignored the set-ID bit: {lost}"))
+            .ev(what)
+            .fix(match kind {
+                Kind::NoNewPrivs => "drop no_new_privs (--security-opt no-new-privileges, allowPrivilegeEscalation: false), or run the command as the identity it needs".to_string(),
+                Kind::Nosuid => "run the program from a mount without nosuid".to_string(),
+                _ => "untraced, the program would run with its set-ID identity; give whatami CAP_SYS_PTRACE to trace it as it really runs".to_string(),
+            }),
+    )
 }
 
 fn capability_causes(
@@ -1716,6 +1768,49 @@ mod tests {
         };
         let causes = explain(&i, &Context::default());
         assert_eq!(causes[0].kind, Kind::Tracing, "{causes:?}");
+    }
+
+    #[test]
+    fn a_set_user_id_program_that_runs_as_its_caller() {
+        let c = call("openat", [0; 6]);
+        let mut cr = creds(1000, 0, DOCKER);
+        cr.no_new_privs = true;
+        let mut s = snap(cr.clone());
+        s.paths = vec![path_ev(
+            "/etc/shadow",
+            Role::Read,
+            vec![
+                ("/", st(0, 0o40755)),
+                ("/etc", st(0, 0o40755)),
+                ("/etc/shadow", st(0, 0o100600)),
+            ],
+            true,
+            None,
+        )];
+        let exec = PrivilegedExec {
+            exe: "/usr/bin/passwd".into(),
+            setuid: Some(0),
+            setgid: None,
+            file_caps: None,
+            after: Some(cr),
+            mount: None,
+        };
+        let sec = SeccompAnswer::NoFilter;
+        let d = Decoded::default();
+        let i = Input {
+            call: &c,
+            how: How::Errno(EACCES),
+            decoded: &d,
+            snapshot: Some(&s),
+            exec: Some(&exec),
+            own_filter: false,
+            target_traced: false,
+            seccomp: &sec,
+        };
+        let causes = explain(&i, &Context::default());
+        assert_eq!(causes[0].kind, Kind::NoNewPrivs, "{causes:?}");
+        assert!(causes[0].summary.contains("uid 1000 instead of uid 0"));
+        assert_eq!(causes[1].kind, Kind::FilePermissions);
     }
 
     #[test]
