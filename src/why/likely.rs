@@ -57,8 +57,13 @@ pub fn hints(r: &Report, program: Option<&Path>, sysctls: &[(String, String)]) -
         let all = crate::inspect::caps::names(u64::MAX >> (64 - 41));
         let missing: Vec<&String> = all.iter().filter(|n| !c.bounding.contains(n)).collect();
         if !missing.is_empty() {
+            let (it, they) = if missing.len() == 1 {
+                ("it", "it")
+            } else {
+                ("them", "they")
+            };
             out.push(format!(
-                "the bounding set lacks {}: calls that need them fail, and only a container started with them (--cap-add) can make them",
+                "the bounding set lacks {}: calls that need {it} fail here whoever makes them; only a container started with {it} (--cap-add) can make them ({they} cannot be gained inside)",
                 missing.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ")
             ));
         }
