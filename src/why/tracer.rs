@@ -18,7 +18,7 @@ use super::memory::{self, Reader};
 use super::ptrace::{self, SyscallInfo, Waited};
 use crate::seccomp::abi::{self, Abi};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicI32, Ordering::SeqCst};
+use std::sync::atomic::{AtomicI32, Ordering::SeqCst};
 use std::time::{Duration, Instant};
 
 /// How syscall stops are read.
@@ -204,7 +204,10 @@ struct Tracer {
 // ------------------------------------------------------------ signals
 
 static PENDING: AtomicI32 = AtomicI32::new(0);
-static FROM_USER: AtomicBool = AtomicBool::new(false);
+/// The command's pid while it lives (0 otherwise): the handler passes a
+/// signal sent to whatami straight on to it, so that none is lost between
+/// the tracer's look at PENDING and its next wait.
+static MAIN: AtomicI32 = AtomicI32::new(0);
 
 /// si_code of a signal the kernel sent itself (the terminal's Ctrl-C).
 const SI_KERNEL: i32 = 0x80;
@@ -212,7 +215,15 @@ const SI_KERNEL: i32 = 0x80;
 extern "C" fn on_signal(sig: libc::c_int, info: *mut libc::siginfo_t, _: *mut libc::c_void) {
     // SAFETY: the kernel passes a valid siginfo to an SA_SIGINFO handler.
     let code = unsafe { (*info).si_code };
-    FROM_USER.store(code != SI_KERNEL, SeqCst);
+    let main = MAIN.load(SeqCst);
+    // The terminal's signals (SI_KERNEL) reach the command's process group
+    // by themselves; only one sent to whatami alone is passed on.
+    if code != SI_KERNEL && main > 0 {
+        // SAFETY: kill is async-signal-safe. `main` is our child; MAIN is
+        // cleared as soon as the wait that reaps it returns, so the pid could
+        // have been reused only within those few instructions.
+        unsafe { libc::kill(main, sig) };
+    }
     PENDING.store(sig, SeqCst);
 }
 
@@ -287,6 +298,7 @@ pub fn run(main: libc::pid_t, cfg: Config, on_resumed: impl FnOnce()) -> Trace {
             own_filter: false,
         },
     );
+    MAIN.store(main, SeqCst);
     if let Err(e) = ptrace::resume(main, 0) {
         t.trace
             .notes
@@ -309,21 +321,15 @@ pub fn run(main: libc::pid_t, cfg: Config, on_resumed: impl FnOnce()) -> Trace {
             }
         }
     }
+    MAIN.store(0, SeqCst);
     t.finish()
 }
 
 impl Tracer {
     /// A signal whatami received. True: stop tracing.
     fn on_own_signal(&mut self, sig: i32) -> bool {
-        let main_alive = self.tracees.contains_key(&self.main);
-        if main_alive {
-            if FROM_USER.load(SeqCst) {
-                // SAFETY: kill on our own child, which is not reaped while
-                // it is a tracee, so the pid is still its own.
-                unsafe {
-                    libc::kill(self.main, sig);
-                }
-            }
+        // While the command lives, the handler has passed the signal on.
+        if self.tracees.contains_key(&self.main) {
             return false;
         }
         // The command is gone; what it left running is let go.
@@ -349,6 +355,7 @@ impl Tracer {
                 }
             }
             if pid == self.main {
+                MAIN.store(0, SeqCst);
                 self.trace.ended = Some(if libc::WIFEXITED(status) {
                     Ended::Exited(libc::WEXITSTATUS(status))
                 } else {
