@@ -762,7 +762,29 @@ fn a_signal_sent_to_whatami_reaches_the_command() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(300));
+    // Wait for the command to run (whatami's handlers are in place before it
+    // starts): a process whose parent is whatami and whose name is sleep.
+    let parent = child.id();
+    let waited = Instant::now();
+    let running = || {
+        std::fs::read_dir("/proc")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|e| {
+                let stat = std::fs::read_to_string(e.path().join("stat")).unwrap_or_default();
+                let after = stat.rsplit_once(") ").map_or("", |x| x.1);
+                stat.contains("(sleep)")
+                    && after.split(' ').nth(1) == Some(parent.to_string().as_str())
+            })
+    };
+    while !running() {
+        assert!(
+            waited.elapsed() < Duration::from_secs(20),
+            "sleep never started"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
     // SAFETY: signalling our own child.
     unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
     let started = Instant::now();
