@@ -342,6 +342,40 @@ fn read_label(tid: libc::pid_t) -> LsmLabel {
     l
 }
 
+/// The mount tables read so far, one per mount namespace, valid until the
+/// tracees change a mount (`changed`): a command whose calls fail by the
+/// thousand would otherwise have a large mountinfo parsed for each.
+#[derive(Debug, Default)]
+pub struct MountCache {
+    tables: std::collections::HashMap<String, Vec<Mount>>,
+}
+
+impl MountCache {
+    /// The mounts `tid` sees.
+    pub fn of(&mut self, tid: libc::pid_t) -> &[Mount] {
+        let read = || {
+            std::fs::read_to_string(format!("/proc/{tid}/mountinfo"))
+                .map(|t| parse_mountinfo(&t))
+                .unwrap_or_default()
+        };
+        // mountinfo names mount points from the reader's root: the table
+        // depends on the root directory as well as the namespace.
+        let key = match (
+            link(format!("/proc/{tid}/ns/mnt")),
+            link(format!("/proc/{tid}/root")),
+        ) {
+            (Some(ns), Some(root)) => format!("{ns} {root}"),
+            _ => format!("tid {tid}"),
+        };
+        self.tables.entry(key).or_insert_with(read)
+    }
+
+    /// A tracee mounted, unmounted or entered another mount namespace.
+    pub fn changed(&mut self) {
+        self.tables.clear();
+    }
+}
+
 /// The initial user namespace's fixed inode (include/linux/proc_ns.h).
 const INIT_USER_NS: u64 = 0xEFFF_FFFD;
 
@@ -396,18 +430,16 @@ pub fn normalize(base: &str, path: &str) -> String {
 
 impl Snapshot {
     /// Reads what is needed to explain a failure of `tid` on `paths`.
-    pub fn take(tid: libc::pid_t, paths: &[PathArg]) -> Snapshot {
+    pub fn take(tid: libc::pid_t, paths: &[PathArg], mounts: &mut MountCache) -> Snapshot {
         let root = link(format!("/proc/{tid}/root"));
         let to_host = |p: &str| match root.as_deref() {
             Some("/") | None => p.to_string(),
             Some(r) => format!("{r}{p}"),
         };
-        let mounts = if paths.is_empty() {
-            Vec::new()
+        let mounts: &[Mount] = if paths.is_empty() {
+            &[]
         } else {
-            std::fs::read_to_string(format!("/proc/{tid}/mountinfo"))
-                .map(|t| parse_mountinfo(&t))
-                .unwrap_or_default()
+            mounts.of(tid)
         };
         let mut out = Vec::new();
         for arg in paths {
@@ -457,7 +489,7 @@ impl Snapshot {
                 .find_map(|n| n.stat.map(|s| (s.dev_major, s.dev_minor)));
             let mount = absolute
                 .as_deref()
-                .and_then(|a| mount_of(&mounts, a, dev))
+                .and_then(|a| mount_of(mounts, a, dev))
                 .cloned();
             let file_caps = match (&absolute, arg.role, exists) {
                 (Some(a), Role::Exec, true) => FileCaps::read(&to_host(a)),

@@ -356,7 +356,11 @@ fn untraceable(
                 text,
                 ..decode::Decoded::default()
             },
-            snapshot: Some(evidence::Snapshot::take(own_pid(), &[])),
+            snapshot: Some(evidence::Snapshot::take(
+                own_pid(),
+                &[],
+                &mut evidence::MountCache::default(),
+            )),
             exec: None,
             own_filter: false,
             listed: true,

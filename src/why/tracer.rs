@@ -13,7 +13,7 @@
 
 use super::arch;
 use super::decode::{self, Decoded, PathArg, Role};
-use super::evidence::{PrivilegedExec, Snapshot};
+use super::evidence::{MountCache, PrivilegedExec, Snapshot};
 use super::memory::{self, Reader};
 use super::ptrace::{self, SyscallInfo, Waited};
 use crate::seccomp::abi::{self, Abi};
@@ -199,6 +199,7 @@ struct Tracer {
     trace: Trace,
     others: usize,
     seq: u64,
+    mounts: MountCache,
 }
 
 // ------------------------------------------------------------ signals
@@ -287,6 +288,7 @@ pub fn run(main: libc::pid_t, cfg: Config, on_resumed: impl FnOnce()) -> Trace {
         trace: Trace::default(),
         others: 0,
         seq: 0,
+        mounts: MountCache::default(),
     };
     t.tracees.insert(
         main,
@@ -593,6 +595,20 @@ impl Tracer {
     /// A seccomp filter the command installs itself is not the one whatami
     /// probes: note which tracees have one.
     fn note_success(&mut self, pid: libc::pid_t, call: Call, _rval: i64) {
+        // The mount tables read so far no longer hold.
+        const CLONE_NEWNS: u64 = 0x2_0000;
+        let remounts = match call.name() {
+            Some(
+                "mount" | "umount" | "umount2" | "pivot_root" | "move_mount" | "fsmount"
+                | "mount_setattr" | "open_tree" | "setns" | "chroot",
+            ) => true,
+            Some("unshare" | "clone") => call.args[0] & CLONE_NEWNS != 0,
+            Some("clone3") => true,
+            _ => false,
+        };
+        if remounts {
+            self.mounts.changed();
+        }
         const SECCOMP_SET_MODE_FILTER: u64 = 1;
         const TSYNC: u64 = 1;
         const PR_SET_SECCOMP: u64 = 22;
@@ -665,7 +681,7 @@ impl Tracer {
         let snapshot = (listed && how != How::Killed).then(|| {
             let mut paths = decoded.paths.clone();
             paths.extend(fd_path(pid, &name, &call.args));
-            Snapshot::take(pid, &paths)
+            Snapshot::take(pid, &paths, &mut self.mounts)
         });
         // PTRACE_TRACEME fails for a process that is traced already: by whatami.
         let target_traced = name == "ptrace"
