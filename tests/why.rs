@@ -852,3 +852,94 @@ fn whatami_under_whatami_says_the_process_is_already_traced() {
     );
     assert_eq!(first_cause(f), ("already_traced", "exact"));
 }
+
+#[test]
+fn what_the_command_leaves_running_is_let_go_at_a_signal() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_whatami"))
+        .args([
+            "why",
+            "-o",
+            "/dev/null",
+            "--",
+            "sh",
+            "-c",
+            "sleep 30 & exit 5",
+        ])
+        .env_clear()
+        .env("PATH", PATH)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let whatami = child.id();
+    // The background sleep, once its shell has gone: reparented away from
+    // whatami, still traced by it.
+    let find_sleep = || {
+        std::fs::read_dir("/proc")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .find_map(|e| {
+                let status = std::fs::read_to_string(e.path().join("status")).unwrap_or_default();
+                let field = |k: &str| {
+                    status
+                        .lines()
+                        .find_map(|l| l.strip_prefix(k).map(|v| v.trim().to_string()))
+                };
+                (field("Name:").as_deref() == Some("sleep")
+                    && field("TracerPid:") == Some(whatami.to_string()))
+                .then(|| e.file_name().to_string_lossy().parse::<i32>().unwrap())
+            })
+    };
+    let started = Instant::now();
+    let sleep = loop {
+        if let Some(p) = find_sleep() {
+            break p;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "no traced sleep"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    // Once the shell, whatami's only child, has exited and been reaped,
+    // whatami waits for the sleep alone.
+    let has_child = || {
+        std::fs::read_dir("/proc")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|e| {
+                std::fs::read_to_string(e.path().join("status"))
+                    .unwrap_or_default()
+                    .lines()
+                    .any(|l| l.strip_prefix("PPid:").map(str::trim) == Some(&whatami.to_string()))
+            })
+    };
+    while has_child() {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the shell did not end"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(whatami as libc::pid_t, libc::SIGTERM) };
+    let status = loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            break st;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "whatami did not end"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    // The shell's own status; the sleep lives on, untraced.
+    assert_eq!(status.code(), Some(5));
+    let tracer = std::fs::read_to_string(format!("/proc/{sleep}/status")).unwrap_or_default();
+    let alive_untraced = tracer.lines().any(|l| l == "TracerPid:\t0");
+    // SAFETY: ending the sleep this test started.
+    unsafe { libc::kill(sleep, libc::SIGKILL) };
+    assert!(alive_untraced, "{tracer}");
+}
