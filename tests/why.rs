@@ -7,9 +7,10 @@
 //! Without root every test runs that can: filters need only no_new_privs,
 //! a non-root user lacks every capability already, and mounts happen in a
 //! user namespace. Tests that need root (to make a file-capability program,
-//! or to run as another user) say so and are skipped otherwise; CI runs
-//! them as root. Tests that need a tool (busybox, unshare -U, setcap) the
-//! machine lacks say so and are skipped.
+//! or to run as another user) or a tool a fresh machine lacks (busybox,
+//! setcap) are marked ignored with the reason, so they show as not run
+//! rather than passing; CI installs the tools and runs them as root with
+//! `cargo test -- --ignored`. A missing precondition there is a failure.
 
 // Syscall numbers in the filters below are x86_64's.
 #![cfg(target_arch = "x86_64")]
@@ -271,8 +272,10 @@ fn cause<'a>(f: &'a Value, kind: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no {kind} cause in {f:#}"))
 }
 
-fn skip(why: &str) {
-    eprintln!("skipped: {why}");
+/// A precondition of the test itself: without it the test cannot say
+/// anything, and says so by failing.
+fn need(ok: bool, what: &str) {
+    assert!(ok, "this test needs {what}");
 }
 
 fn errno_rules(nrs: &[u32], errno: u32) -> Policy {
@@ -361,9 +364,7 @@ fn a_failure_in_a_child_process_is_followed() {
 
 #[test]
 fn a_failure_in_a_thread_is_followed() {
-    if which("python3").is_none() {
-        return skip("no python3");
-    }
+    need(which("python3").is_some(), "python3");
     let setup = Setup {
         filters: vec![errno_rules(&[MKDIR, MKDIRAT], EPERM)],
         ..Setup::default()
@@ -436,9 +437,7 @@ fn traps_and_kills_by_the_policy() {
 
 #[test]
 fn unshare_user_under_dockers_namespace_rules() {
-    if which("unshare").is_none() {
-        return skip("no unshare");
-    }
+    need(which("unshare").is_some(), "unshare (util-linux)");
     // Docker's default profile refuses unshare, and clone with namespace
     // flags, to containers without CAP_SYS_ADMIN.
     let rules = vec![
@@ -457,10 +456,9 @@ fn unshare_user_under_dockers_namespace_rules() {
 }
 
 #[test]
+#[ignore = "needs busybox (busybox-static; CI installs it)"]
 fn raw_socket_without_cap_net_raw() {
-    let Some(busybox) = which("busybox") else {
-        return skip("no busybox");
-    };
+    let busybox = which("busybox").expect("this test needs busybox (busybox-static)");
     let setup = Setup {
         drop: vec![CAP_NET_RAW],
         ..Setup::default()
@@ -479,10 +477,9 @@ fn raw_socket_without_cap_net_raw() {
 }
 
 #[test]
+#[ignore = "needs busybox (busybox-static; CI installs it)"]
 fn mount_without_cap_sys_admin() {
-    let Some(busybox) = which("busybox") else {
-        return skip("no busybox");
-    };
+    let busybox = which("busybox").expect("this test needs busybox (busybox-static)");
     let dir = scratch("mnt");
     let setup = Setup {
         drop: vec![CAP_SYS_ADMIN],
@@ -522,9 +519,7 @@ fn userns_available() -> bool {
 
 #[test]
 fn a_write_to_a_read_only_bind_mount() {
-    if !userns_available() {
-        return skip("no user namespaces (unshare -Urm)");
-    }
+    need(userns_available(), "user namespaces (unshare -Urm)");
     let dir = scratch("ro");
     let ro = dir.join("ro");
     std::fs::create_dir(&ro).unwrap();
@@ -587,14 +582,13 @@ fn as_nobody(extra: &[&str]) -> Vec<String> {
 }
 
 #[test]
+#[ignore = "needs root, busybox and setcap (CI runs it as root)"]
 fn a_file_capability_program_under_no_new_privs() {
-    if !is_root() {
-        return skip("needs root (setcap, and running as another user)");
-    }
+    need(is_root(), "root (setcap, and running as another user)");
     let dir = scratch("nnp");
     let Some(ping) = file_caps_ping(&dir) else {
         let _ = std::fs::remove_dir_all(&dir);
-        return skip("no busybox or setcap");
+        panic!("this test needs busybox (busybox-static) and setcap (libcap2-bin)");
     };
     let p = ping.to_string_lossy().into_owned();
     let setup = Setup {
@@ -620,14 +614,13 @@ fn a_file_capability_program_under_no_new_privs() {
 }
 
 #[test]
+#[ignore = "needs root, busybox and setcap (CI runs it as root)"]
 fn file_capabilities_beyond_the_bounding_set_refuse_exec() {
-    if !is_root() {
-        return skip("needs root (setcap)");
-    }
+    need(is_root(), "root (setcap)");
     let dir = scratch("bnd");
     let Some(ping) = file_caps_ping(&dir) else {
         let _ = std::fs::remove_dir_all(&dir);
-        return skip("no busybox or setcap");
+        panic!("this test needs busybox (busybox-static) and setcap (libcap2-bin)");
     };
     let p = ping.to_string_lossy().into_owned();
     let setup = Setup {
