@@ -133,14 +133,16 @@ impl Shared {
 /// Runs `f`, turning a panic into an error that says what was being read.
 ///
 /// The default panic hook would also print the panic to stderr, in the
-/// middle of the report, so a quiet hook is installed while `f` runs and the
-/// previous one put back afterwards: a panic anywhere else (a renderer,
-/// main) still prints its message before whatami exits.
+/// middle of the report. One hook, installed once, stays silent while the
+/// current thread is inside `catch` and hands every other panic (a renderer,
+/// main, another thread) to the hook that was there before, which prints it.
+/// Swapping the global hook around each section instead would race with any
+/// other thread doing the same.
 fn catch<T>(what: &str, f: impl FnOnce() -> T) -> Result<T, String> {
-    let previous = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
+    install_quiet_hook();
+    QUIET.with(|q| q.set(q.get() + 1));
     let outcome = catch_unwind(AssertUnwindSafe(f));
-    std::panic::set_hook(previous);
+    QUIET.with(|q| q.set(q.get() - 1));
     outcome.map_err(|payload| {
         let msg = payload
             .downcast_ref::<&str>()
@@ -151,6 +153,23 @@ fn catch<T>(what: &str, f: impl FnOnce() -> T) -> Result<T, String> {
     })
 }
 
+thread_local! {
+    /// How many `catch` calls the current thread is inside.
+    static QUIET: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+fn install_quiet_hook() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if QUIET.with(|q| q.get()) == 0 {
+                previous(info);
+            }
+        }));
+    });
+}
+
 /// Runs one section's gatherer, turning a panic into that section's error.
 fn guarded<T>(what: &str, f: impl FnOnce() -> Section<T>) -> Section<T> {
     catch(what, f).unwrap_or_else(Section::failed)
@@ -159,26 +178,22 @@ fn guarded<T>(what: &str, f: impl FnOnce() -> Section<T>) -> Section<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::{AtomicUsize, Ordering};
 
     #[test]
-    fn a_section_panics_quietly_and_later_panics_still_reach_the_hook() {
-        static SEEN: AtomicUsize = AtomicUsize::new(0);
-        let original = std::panic::take_hook();
-        std::panic::set_hook(Box::new(|_| {
-            SEEN.fetch_add(1, Ordering::SeqCst);
-        }));
+    fn a_panic_in_a_section_becomes_its_error_and_quiet_ends_with_it() {
         let s: Section<()> = guarded("a test section", || panic!("odd input"));
-        let seen_inside = SEEN.load(Ordering::SeqCst);
-        let _ = catch_unwind(|| panic!("outside any section"));
-        let seen_after = SEEN.load(Ordering::SeqCst);
-        std::panic::set_hook(original);
         assert_eq!(
             s.error(),
             Some("internal error while reading a test section: odd input")
         );
-        assert_eq!(seen_inside, 0, "the section's panic reached the hook");
-        assert_eq!(seen_after, 1, "the hook was not put back after the section");
+        // Nested sections, and the thread is back to printing panics after.
+        let outer: Section<u32> = guarded("outer", || {
+            let inner: Section<()> = guarded("inner", || panic!("deeper"));
+            assert!(inner.error().is_some_and(|e| e.contains("deeper")));
+            Section::Ok(QUIET.with(|q| q.get()))
+        });
+        assert_eq!(outer.ok(), Some(&1));
+        assert_eq!(QUIET.with(|q| q.get()), 0);
     }
 
     fn shared_with_release(release: &str) -> Shared {
