@@ -8,6 +8,7 @@ pub mod cli;
 pub mod fsroot;
 pub mod inspect;
 pub mod model;
+pub mod profile;
 pub mod render;
 pub mod seccomp;
 pub mod why;
