@@ -20,6 +20,7 @@
 //!   the stale-profile warnings
 
 pub mod read;
+pub mod resolve;
 pub mod yaml;
 
 use std::borrow::Cow;

@@ -1,0 +1,655 @@
+//! From a profile to the verdict the kernel's filter gives each probe.
+//!
+//! Two steps, as in real life. The engine's (dockerd, podman, containerd):
+//! keep the rules whose `includes` hold and whose `excludes` do not, for
+//! the container's bounding set (the set dockerd, podman and containerd
+//! consult), the native architecture and the running kernel, and pick the
+//! architectures (`archMap`'s entry for the native one). Then the runtime's:
+//! runc and crun skip rules whose action is the default one, libseccomp
+//! drops names it does not know, and the filter answers:
+//!
+//! - a number of an entry point the filter does not list: libseccomp's
+//!   bad-architecture action (KILL_THREAD);
+//! - a number some rule names: the first unconditional rule's action
+//!   (libseccomp lets an unconditional rule replace conditional ones and
+//!   keeps the first of two unconditional ones); otherwise the action of
+//!   the conditional rules whose comparisons all hold, or the default when
+//!   none does. When rules with different actions hold at once, libseccomp's
+//!   tree layout picks one: the expectation is then marked uncertain;
+//! - any other number: the default action, except that runc answers ENOSYS
+//!   for numbers above the highest one the profile names on that entry point
+//!   (unless the default action allows, or already is ENOSYS). crun has no
+//!   such rule. Which runtime built the filter is a [`Runtime`] parameter,
+//!   not a difference.
+//!
+//! Comparisons on the i386 entry point see 32-bit arguments, as libseccomp
+//! compiles them there.
+
+use super::{Action, Profile, Rule};
+use crate::model::{Outcome, Verdict};
+use crate::seccomp::abi::{self, Abi};
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+/// What the engine knows about the container when it resolves a profile.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Process {
+    /// The bounding set, by name ("CAP_SYS_ADMIN").
+    pub caps: Vec<String>,
+    /// (major, minor) of the running kernel; `None`: minKernel conditions hold.
+    pub kernel: Option<(u32, u32)>,
+}
+
+/// Which runtime compiled the filter: they differ for numbers no rule names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Runtime {
+    /// ENOSYS above the highest number the profile names.
+    Runc,
+    /// The default action for every number no rule names.
+    Crun,
+}
+
+/// Which names the runtime's libseccomp knows (it drops the others).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Libseccomp {
+    /// 2.5.4 (Debian 12, Ubuntu 22.04): nothing after futex_requeue (456),
+    /// nor uretprobe and uprobe.
+    V2_5_4,
+    /// One that knows every name whatami knows.
+    Current,
+}
+
+/// A runtime and its libseccomp.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Model {
+    pub runtime: Runtime,
+    pub libseccomp: Libseccomp,
+}
+
+impl Model {
+    pub const ALL: [Model; 4] = [
+        Model {
+            runtime: Runtime::Runc,
+            libseccomp: Libseccomp::Current,
+        },
+        Model {
+            runtime: Runtime::Runc,
+            libseccomp: Libseccomp::V2_5_4,
+        },
+        Model {
+            runtime: Runtime::Crun,
+            libseccomp: Libseccomp::Current,
+        },
+        Model {
+            runtime: Runtime::Crun,
+            libseccomp: Libseccomp::V2_5_4,
+        },
+    ];
+
+    pub fn describe(self) -> String {
+        format!(
+            "{}, {}",
+            match self.runtime {
+                Runtime::Runc => "runc (ENOSYS above the highest named call)",
+                Runtime::Crun => "crun (the default action for unnamed calls)",
+            },
+            match self.libseccomp {
+                Libseccomp::V2_5_4 => "libseccomp 2.5.4",
+                Libseccomp::Current => "a libseccomp that knows every call",
+            }
+        )
+    }
+
+    pub fn runtime_name(self) -> &'static str {
+        match self.runtime {
+            Runtime::Runc => "runc",
+            Runtime::Crun => "crun",
+        }
+    }
+
+    pub fn libseccomp_name(self) -> &'static str {
+        match self.libseccomp {
+            Libseccomp::V2_5_4 => "2.5.4",
+            Libseccomp::Current => "current",
+        }
+    }
+}
+
+/// Whether a libseccomp knows a syscall name. Numbers from 424 on are the
+/// same on every architecture, so "after 456" is one test everywhere.
+pub fn libseccomp_knows(lib: Libseccomp, name: &str) -> bool {
+    match lib {
+        Libseccomp::Current => true,
+        Libseccomp::V2_5_4 => {
+            if matches!(name, "uretprobe" | "uprobe") {
+                return false;
+            }
+            let nr = abi::native_nr(name).or_else(|| {
+                abi::abis()
+                    .into_iter()
+                    .find_map(|a| names_of(a).get(name).copied())
+            });
+            nr.is_none_or(|n| n < 457)
+        }
+    }
+}
+
+/// libseccomp's architecture name for an entry point.
+pub fn scmp_arch(abi: &Abi) -> &'static str {
+    match abi.name {
+        "x86_64" => "SCMP_ARCH_X86_64",
+        "i386" => "SCMP_ARCH_X86",
+        "x32" => "SCMP_ARCH_X32",
+        "aarch64" => "SCMP_ARCH_AARCH64",
+        _ => "",
+    }
+}
+
+/// Go's name for the native architecture, as `includes.arches` spells it.
+pub fn go_arch() -> &'static str {
+    match abi::native().name {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        other => other,
+    }
+}
+
+/// name -> number for one entry point (numbers without the x32 bit).
+fn names_of(a: &'static Abi) -> &'static HashMap<&'static str, u32> {
+    static MAPS: OnceLock<Vec<HashMap<&'static str, u32>>> = OnceLock::new();
+    let maps = MAPS.get_or_init(|| {
+        abi::abis()
+            .into_iter()
+            .map(|a| {
+                // x32 shares the 64-bit numbers below 512 (a.name() knows
+                // which of them x32 has) and has its own from 512.
+                (0..=abi::max_nr(a))
+                    .filter_map(|nr| a.name(nr).map(|n| (n, nr)))
+                    .collect()
+            })
+            .collect()
+    });
+    &maps[abi::index_of(a) as usize]
+}
+
+/// The number of `name` on entry point `a`, if it has one.
+pub fn nr_of(a: &'static Abi, name: &str) -> Option<u32> {
+    names_of(a).get(name).copied()
+}
+
+/// i386 socket and IPC calls: libseccomp 2.5 resolves their names to the
+/// multiplexers (socketcall, ipc) when runc looks for the highest number.
+fn multiplexed_i386(a: &Abi, nr: u32) -> bool {
+    a.name == "i386"
+        && ((359..=373).contains(&nr) || (393..=402).contains(&nr) || nr == 337 || nr == 345)
+}
+
+/// The engine's step: the rules that apply to this process and the
+/// architectures of the filter.
+pub fn applicable<'p>(p: &'p Profile, process: &Process) -> (Vec<&'p Rule>, Vec<String>) {
+    let native = go_arch();
+    let has_cap = |c: &str| process.caps.iter().any(|x| x == c);
+    let kernel_at_least = |v: (u32, u32)| process.kernel.is_none_or(|k| k >= v);
+    let rules = p
+        .rules
+        .iter()
+        .filter(|r| {
+            let (inc, exc) = (&r.includes, &r.excludes);
+            !(exc.arches.iter().any(|a| a == native)
+                || exc.caps.iter().any(|c| has_cap(c))
+                || exc.min_kernel.is_some_and(kernel_at_least)
+                || (!inc.arches.is_empty() && !inc.arches.iter().any(|a| a == native))
+                || !inc.caps.iter().all(|c| has_cap(c))
+                || inc.min_kernel.is_some_and(|k| !kernel_at_least(k)))
+        })
+        .collect();
+    let native_scmp = scmp_arch(abi::native());
+    let arches = if p.arch_map.is_empty() {
+        p.architectures.clone()
+    } else {
+        p.arch_map
+            .iter()
+            .filter(|e| e.architecture == native_scmp)
+            .flat_map(|e| std::iter::once(&e.architecture).chain(&e.sub_architectures))
+            .cloned()
+            .collect()
+    };
+    (rules, arches)
+}
+
+/// The expected answer to one probe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Expected {
+    pub outcome: Outcome,
+    /// False when overlapping rules make libseccomp's layout decide.
+    pub certain: bool,
+    /// Whether a rule names this call (false: the default, or runc's ENOSYS).
+    pub named: bool,
+}
+
+pub fn outcome_of(a: Action) -> Outcome {
+    let (verdict, errno, trap_data) = match a {
+        Action::Allow | Action::Log | Action::Trace | Action::Notify => {
+            (Verdict::Allowed, None, None)
+        }
+        Action::Errno(e) => (
+            Verdict::Errno,
+            Some(e.min(crate::seccomp::MAX_ERRNO as u32)),
+            None,
+        ),
+        Action::KillThread => (Verdict::KillThread, None, None),
+        Action::KillProcess => (Verdict::KillProcess, None, None),
+        Action::Trap => (Verdict::Trap, None, Some(0)),
+    };
+    Outcome {
+        verdict,
+        errno,
+        trap_data,
+    }
+}
+
+/// One entry point's part of the filter.
+#[derive(Debug, Clone)]
+struct AbiFilter {
+    abi: &'static Abi,
+    listed: bool,
+    /// Rules (indexes into `Filter::rules`) by number without the ABI bit.
+    by_nr: HashMap<u32, Vec<u16>>,
+    /// runc: numbers above this answer ENOSYS.
+    enosys_above: Option<u32>,
+}
+
+/// A profile as one runtime would compile it for this process.
+#[derive(Debug, Clone)]
+pub struct Filter {
+    default: Action,
+    rules: Vec<(Action, Vec<super::ArgCmp>)>,
+    abis: Vec<AbiFilter>,
+    /// Names the profile's applicable rules give that this libseccomp does
+    /// not know (dropped), in profile order.
+    pub dropped: Vec<String>,
+}
+
+impl Filter {
+    pub fn build(p: &Profile, process: &Process, model: Model) -> Filter {
+        let (rules, arches) = applicable(p, process);
+        let default = p.default_action;
+        let mut kept: Vec<(Action, Vec<super::ArgCmp>)> = Vec::new();
+        let mut dropped: Vec<String> = Vec::new();
+        let mut abis: Vec<AbiFilter> = abi::abis()
+            .into_iter()
+            .map(|a| {
+                let scmp = scmp_arch(a);
+                // No architectures at all: libseccomp's filter has the native one.
+                let listed = arches.iter().any(|x| x == scmp)
+                    || (arches.is_empty() && std::ptr::eq(a, abi::native()));
+                AbiFilter {
+                    abi: a,
+                    listed,
+                    by_nr: HashMap::new(),
+                    enosys_above: None,
+                }
+            })
+            .collect();
+        let mut highest: Vec<Option<u32>> = vec![None; abis.len()];
+        for r in rules {
+            // runc and crun never hand libseccomp a rule that repeats the
+            // default action (libseccomp refuses it).
+            let skip = r.action == default;
+            let idx = kept.len() as u16;
+            let mut used = false;
+            for name in &r.names {
+                if !libseccomp_knows(model.libseccomp, name) {
+                    if !dropped.iter().any(|d| d == name) {
+                        dropped.push(name.to_string());
+                    }
+                    continue;
+                }
+                for (i, f) in abis.iter_mut().enumerate() {
+                    if !f.listed {
+                        continue;
+                    }
+                    let Some(nr) = nr_of(f.abi, name) else {
+                        continue;
+                    };
+                    if !multiplexed_i386(f.abi, nr) {
+                        highest[i] = Some(highest[i].map_or(nr, |h| h.max(nr)));
+                    }
+                    if !skip {
+                        f.by_nr.entry(nr).or_default().push(idx);
+                        used = true;
+                    }
+                }
+            }
+            if used {
+                kept.push((r.action, r.args.clone()));
+            }
+        }
+        let stub =
+            model.runtime == Runtime::Runc && !default.permits() && default != Action::Errno(38);
+        if stub {
+            for (f, h) in abis.iter_mut().zip(highest) {
+                // With no named call at all runc has nothing to compare with.
+                f.enosys_above = h;
+            }
+        }
+        Filter {
+            default,
+            rules: kept,
+            abis,
+            dropped,
+        }
+    }
+
+    /// The verdict for a call through `a` with number `nr` (x32: with its
+    /// bit) and arguments `args`.
+    pub fn expect(&self, a: &Abi, nr: u32, args: &[u64; 6]) -> Expected {
+        let Some(f) = self.abis.iter().find(|f| std::ptr::eq(f.abi, a)) else {
+            return bad_arch();
+        };
+        if !f.listed {
+            return bad_arch();
+        }
+        let base = nr & !a.nr_bit;
+        let width32 = a.entry == abi::Entry::Int80;
+        let Some(rules) = f.by_nr.get(&base) else {
+            let action = match f.enosys_above {
+                Some(h) if base > h => Action::Errno(38),
+                _ => self.default,
+            };
+            return Expected {
+                outcome: outcome_of(action),
+                certain: true,
+                named: false,
+            };
+        };
+        if let Some(&i) = rules.iter().find(|&&i| self.rules[i as usize].1.is_empty()) {
+            return Expected {
+                outcome: outcome_of(self.rules[i as usize].0),
+                certain: true,
+                named: true,
+            };
+        }
+        let mut chosen: Option<Action> = None;
+        let mut certain = true;
+        for &i in rules {
+            let (action, cmps) = &self.rules[i as usize];
+            if cmps
+                .iter()
+                .all(|c| c.holds(args[c.index as usize % 6], width32))
+            {
+                match chosen {
+                    None => chosen = Some(*action),
+                    Some(a) if a != *action => certain = false,
+                    Some(_) => {}
+                }
+            }
+        }
+        Expected {
+            outcome: outcome_of(chosen.unwrap_or(self.default)),
+            certain,
+            named: true,
+        }
+    }
+
+    /// Whether `a`'s calls pass through this filter's rules at all.
+    pub fn lists(&self, a: &Abi) -> bool {
+        self.abis.iter().any(|f| std::ptr::eq(f.abi, a) && f.listed)
+    }
+
+    /// The highest number the profile names on `a`, as runc computes it.
+    pub fn enosys_above(&self, a: &Abi) -> Option<u32> {
+        self.abis
+            .iter()
+            .find(|f| std::ptr::eq(f.abi, a))
+            .and_then(|f| f.enosys_above)
+    }
+
+    pub fn default_action(&self) -> Action {
+        self.default
+    }
+}
+
+fn bad_arch() -> Expected {
+    Expected {
+        outcome: outcome_of(Action::KillThread),
+        certain: true,
+        named: false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::read;
+
+    fn proc_with(caps: &[&str], kernel: (u32, u32)) -> Process {
+        Process {
+            caps: caps.iter().map(|c| c.to_string()).collect(),
+            kernel: Some(kernel),
+        }
+    }
+
+    fn filter(json: &str, p: &Process, model: Model) -> Filter {
+        Filter::build(&read::parse(json).unwrap().profile, p, model)
+    }
+
+    const RUNC: Model = Model {
+        runtime: Runtime::Runc,
+        libseccomp: Libseccomp::Current,
+    };
+    const CRUN: Model = Model {
+        runtime: Runtime::Crun,
+        libseccomp: Libseccomp::Current,
+    };
+
+    fn nr(name: &str) -> u32 {
+        abi::native_nr(name).unwrap()
+    }
+
+    fn verdict(f: &Filter, name: &str, args: &[u64; 6]) -> (Verdict, Option<u32>) {
+        let e = f.expect(abi::native(), nr(name), args);
+        (e.outcome.verdict, e.outcome.errno)
+    }
+
+    const Z: [u64; 6] = [0; 6];
+    const ALLOWED: (Verdict, Option<u32>) = (Verdict::Allowed, None);
+    const EPERM: (Verdict, Option<u32>) = (Verdict::Errno, Some(1));
+    const ENOSYS: (Verdict, Option<u32>) = (Verdict::Errno, Some(38));
+
+    const CONDITIONS: &str = r#"{
+        "defaultAction": "SCMP_ACT_ERRNO",
+        "archMap": [{"architecture": "SCMP_ARCH_X86_64", "subArchitectures": ["SCMP_ARCH_X86"]},
+                    {"architecture": "SCMP_ARCH_AARCH64", "subArchitectures": ["SCMP_ARCH_ARM"]}],
+        "syscalls": [
+            {"names": ["read", "write", "getpid", "clone3"], "action": "SCMP_ACT_ALLOW",
+             "includes": {}},
+            {"names": ["reboot"], "action": "SCMP_ACT_ALLOW", "includes": {"caps": ["CAP_SYS_BOOT"]}},
+            {"names": ["syslog"], "action": "SCMP_ACT_ALLOW",
+             "includes": {"caps": ["CAP_SYSLOG", "CAP_SYS_ADMIN"]}},
+            {"names": ["ptrace"], "action": "SCMP_ACT_ALLOW", "includes": {"minKernel": "4.8"}},
+            {"names": ["mkdir"], "action": "SCMP_ACT_ALLOW", "excludes": {"minKernel": "5.0"}},
+            {"names": ["arch_prctl"], "action": "SCMP_ACT_ALLOW", "includes": {"arches": ["amd64", "x32"]}},
+            {"names": ["set_tls"], "action": "SCMP_ACT_ALLOW", "includes": {"arches": ["arm64"]}},
+            {"names": ["chroot"], "action": "SCMP_ACT_ALLOW", "excludes": {"arches": ["amd64"]}},
+            {"names": ["clone3"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38,
+             "excludes": {"caps": ["CAP_SYS_ADMIN"]}}
+        ]
+    }"#;
+
+    #[test]
+    fn capabilities_decide_includes_and_excludes() {
+        let none = filter(CONDITIONS, &proc_with(&[], (6, 1)), RUNC);
+        assert_eq!(verdict(&none, "reboot", &Z), EPERM);
+        assert_eq!(verdict(&none, "syslog", &Z), EPERM);
+        let boot = filter(CONDITIONS, &proc_with(&["CAP_SYS_BOOT"], (6, 1)), RUNC);
+        assert_eq!(verdict(&boot, "reboot", &Z), ALLOWED);
+        // includes.caps needs all of them.
+        let one = filter(CONDITIONS, &proc_with(&["CAP_SYSLOG"], (6, 1)), RUNC);
+        assert_eq!(verdict(&one, "syslog", &Z), EPERM);
+        let both = filter(
+            CONDITIONS,
+            &proc_with(&["CAP_SYSLOG", "CAP_SYS_ADMIN"], (6, 1)),
+            RUNC,
+        );
+        assert_eq!(verdict(&both, "syslog", &Z), ALLOWED);
+        // clone3: the first unconditional rule wins when both apply
+        // (without CAP_SYS_ADMIN); with it, the ENOSYS rule is excluded.
+        assert_eq!(verdict(&none, "clone3", &Z), ALLOWED);
+        assert_eq!(verdict(&both, "clone3", &Z), ALLOWED);
+    }
+
+    #[test]
+    fn kernel_versions_decide_min_kernel() {
+        let old = filter(CONDITIONS, &proc_with(&[], (4, 4)), RUNC);
+        assert_eq!(verdict(&old, "ptrace", &Z), EPERM);
+        assert_eq!(verdict(&old, "mkdir", &Z), ALLOWED);
+        let new = filter(CONDITIONS, &proc_with(&[], (5, 0)), RUNC);
+        assert_eq!(verdict(&new, "ptrace", &Z), ALLOWED);
+        assert_eq!(verdict(&new, "mkdir", &Z), EPERM);
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn architectures_come_from_arch_map_and_decide_arch_rules() {
+        let f = filter(CONDITIONS, &proc_with(&[], (6, 1)), RUNC);
+        assert_eq!(verdict(&f, "arch_prctl", &Z), ALLOWED);
+        assert_eq!(verdict(&f, "chroot", &Z), EPERM);
+        let [_, x32, i386] = [abi::abis()[0], abi::abis()[1], abi::abis()[2]];
+        // i386 is listed (a sub-architecture of x86_64), x32 is not.
+        assert!(f.lists(i386));
+        assert!(!f.lists(x32));
+        let getpid32 = f.expect(i386, 20, &Z);
+        assert_eq!(getpid32.outcome.verdict, Verdict::Allowed);
+        assert_eq!(
+            f.expect(x32, 39 | abi::X32_SYSCALL_BIT, &Z).outcome.verdict,
+            Verdict::KillThread
+        );
+    }
+
+    #[test]
+    fn runc_answers_enosys_above_the_highest_named_call_crun_the_default() {
+        let p = r#"{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [
+            {"names": ["read", "clone3"], "action": "SCMP_ACT_ALLOW"}]}"#;
+        let process = proc_with(&[], (6, 1));
+        let runc = filter(p, &process, RUNC);
+        let crun = filter(p, &process, CRUN);
+        // Below the highest named call, both give the default.
+        assert_eq!(verdict(&runc, "mkdir", &Z), EPERM);
+        assert_eq!(verdict(&crun, "mkdir", &Z), EPERM);
+        // Above it (clone3 is 435), runc's stub answers ENOSYS.
+        assert_eq!(verdict(&runc, "futex_waitv", &Z), ENOSYS);
+        assert_eq!(verdict(&crun, "futex_waitv", &Z), EPERM);
+        // No stub when the default already is ENOSYS or allows.
+        let allow = r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+            {"names": ["mkdir"], "action": "SCMP_ACT_ERRNO"}]}"#;
+        let f = filter(allow, &process, RUNC);
+        assert_eq!(verdict(&f, "futex_waitv", &Z), ALLOWED);
+        assert_eq!(verdict(&f, "mkdir", &Z), EPERM);
+    }
+
+    #[test]
+    fn old_libseccomp_drops_names_it_does_not_know() {
+        let p = r#"{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [
+            {"names": ["read", "futex_requeue", "mseal", "listmount"], "action": "SCMP_ACT_ALLOW"}]}"#;
+        let process = proc_with(&[], (6, 12));
+        let old = Model {
+            runtime: Runtime::Runc,
+            libseccomp: Libseccomp::V2_5_4,
+        };
+        let f = filter(p, &process, old);
+        assert_eq!(f.dropped, ["mseal", "listmount"]);
+        assert_eq!(verdict(&f, "futex_requeue", &Z), ALLOWED);
+        // Dropped, and above the highest known named call (456): ENOSYS.
+        assert_eq!(verdict(&f, "mseal", &Z), ENOSYS);
+        let f = filter(p, &process, RUNC);
+        assert!(f.dropped.is_empty());
+        assert_eq!(verdict(&f, "mseal", &Z), ALLOWED);
+        assert!(libseccomp_knows(Libseccomp::V2_5_4, "clone3"));
+        assert!(!libseccomp_knows(Libseccomp::V2_5_4, "uretprobe"));
+    }
+
+    #[test]
+    fn argument_rules_every_operator() {
+        let p = r#"{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [
+            {"names": ["read"], "action": "SCMP_ACT_ALLOW"},
+            {"names": ["socket"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 38, "op": "SCMP_CMP_LT"}]},
+            {"names": ["socket"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 40, "op": "SCMP_CMP_GT"}]},
+            {"names": ["clone"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 2114060288, "valueTwo": 0, "op": "SCMP_CMP_MASKED_EQ"}]},
+            {"names": ["personality"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 4294967295, "op": "SCMP_CMP_EQ"}]},
+            {"names": ["kill"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 1, "value": 9, "op": "SCMP_CMP_NE"}]},
+            {"names": ["tkill"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 1, "value": 9, "op": "SCMP_CMP_LE"}, {"index": 0, "value": 5, "op": "SCMP_CMP_GE"}]},
+            {"names": ["mkdir"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13, "args": [{"index": 1, "value": 511, "op": "SCMP_CMP_EQ"}]}
+        ]}"#;
+        let f = filter(p, &proc_with(&[], (6, 1)), RUNC);
+        let a = |x0: u64, x1: u64| [x0, x1, 0, 0, 0, 0];
+        assert_eq!(verdict(&f, "socket", &a(2, 0)), ALLOWED);
+        assert_eq!(verdict(&f, "socket", &a(38, 0)), EPERM);
+        assert_eq!(verdict(&f, "socket", &a(39, 0)), EPERM);
+        assert_eq!(verdict(&f, "socket", &a(u64::MAX, 0)), ALLOWED);
+        assert_eq!(verdict(&f, "clone", &a(17, 0)), ALLOWED);
+        assert_eq!(verdict(&f, "clone", &a(0x1000_0011, 0)), EPERM);
+        // 64-bit comparison: all ones is not 0xffffffff on x86_64.
+        assert_eq!(verdict(&f, "personality", &a(0xFFFF_FFFF, 0)), ALLOWED);
+        assert_eq!(verdict(&f, "personality", &a(u64::MAX, 0)), EPERM);
+        assert_eq!(verdict(&f, "kill", &a(1, 9)), EPERM);
+        assert_eq!(verdict(&f, "kill", &a(1, 15)), ALLOWED);
+        assert_eq!(verdict(&f, "tkill", &a(5, 9)), ALLOWED);
+        assert_eq!(verdict(&f, "tkill", &a(4, 9)), EPERM);
+        assert_eq!(verdict(&f, "tkill", &a(5, 10)), EPERM);
+        assert_eq!(verdict(&f, "mkdir", &a(0, 511)), (Verdict::Errno, Some(13)));
+        assert_eq!(verdict(&f, "mkdir", &a(0, 0)), EPERM);
+    }
+
+    #[test]
+    fn overlapping_rules_follow_libseccomp() {
+        // Measured with libseccomp 2.5.4: an unconditional rule beats
+        // conditional ones in either order; of two unconditional ones the
+        // first stays.
+        let p = r#"{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [
+            {"names": ["mkdir"], "action": "SCMP_ACT_ERRNO", "errnoRet": 5, "args": [{"index": 0, "value": 7, "op": "SCMP_CMP_EQ"}]},
+            {"names": ["mkdir", "rmdir"], "action": "SCMP_ACT_ALLOW"},
+            {"names": ["rmdir"], "action": "SCMP_ACT_ERRNO", "errnoRet": 5},
+            {"names": ["chdir"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 10, "op": "SCMP_CMP_LT"}]},
+            {"names": ["chdir"], "action": "SCMP_ACT_TRAP", "args": [{"index": 0, "value": 5, "op": "SCMP_CMP_GT"}]}
+        ]}"#;
+        let f = filter(p, &proc_with(&[], (6, 1)), RUNC);
+        assert_eq!(verdict(&f, "mkdir", &[7, 0, 0, 0, 0, 0]), ALLOWED);
+        assert_eq!(verdict(&f, "rmdir", &Z), ALLOWED);
+        let e = f.expect(abi::native(), nr("chdir"), &[7, 0, 0, 0, 0, 0]);
+        assert!(!e.certain);
+        let e = f.expect(abi::native(), nr("chdir"), &[2, 0, 0, 0, 0, 0]);
+        assert!(e.certain);
+        assert_eq!(e.outcome.verdict, Verdict::Allowed);
+        let e = f.expect(abi::native(), nr("chdir"), &[20, 0, 0, 0, 0, 0]);
+        assert_eq!(
+            (e.outcome.verdict, e.outcome.trap_data),
+            (Verdict::Trap, Some(0))
+        );
+    }
+
+    #[test]
+    fn rules_repeating_the_default_are_skipped() {
+        // An ERRNO(EPERM) rule under an EPERM default never reaches
+        // libseccomp, so it cannot hide a later ALLOW.
+        let p = r#"{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [
+            {"names": ["mkdir"], "action": "SCMP_ACT_ERRNO"},
+            {"names": ["mkdir"], "action": "SCMP_ACT_ALLOW"}]}"#;
+        let f = filter(p, &proc_with(&[], (6, 1)), RUNC);
+        assert_eq!(verdict(&f, "mkdir", &Z), ALLOWED);
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn i386_compares_32_bits() {
+        let p = r#"{"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86"],
+            "syscalls": [{"names": ["personality"], "action": "SCMP_ACT_ALLOW",
+            "args": [{"index": 0, "value": 4294967295, "op": "SCMP_CMP_EQ"}]}]}"#;
+        let f = filter(p, &proc_with(&[], (6, 1)), RUNC);
+        let i386 = abi::abis()[2];
+        let e = f.expect(i386, 136, &[u64::MAX, 0, 0, 0, 0, 0]);
+        assert_eq!(e.outcome.verdict, Verdict::Allowed);
+        let e = f.expect(abi::native(), 135, &[u64::MAX, 0, 0, 0, 0, 0]);
+        assert_eq!(e.outcome.verdict, Verdict::Errno);
+    }
+}
