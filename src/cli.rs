@@ -13,7 +13,8 @@ Exit codes:
   1  whatami could not produce a report (for example, stdout is closed)
   2  bad command-line usage
   3  the report was produced, but some sections could not be gathered
-     (each says why: see its \"error\" field in --json)";
+     (each says why: see its \"error\" field in --json)
+  4  --profile FILE: the policy in force differs from FILE (takes precedence over 3)";
 
 /// What is this process allowed to do, and why not?
 ///
@@ -48,6 +49,13 @@ pub struct Cli {
     /// container). No syscall probe is run for a captured tree.
     #[arg(long, value_name = "DIR")]
     pub root: Option<PathBuf>,
+
+    /// Compare the seccomp policy in force with FILE: a Docker/podman profile, an OCI
+    /// config.json (its linux.seccomp) or a Kubernetes SeccompProfile (JSON or YAML),
+    /// resolved for this process. Lists the calls answered otherwise; exit status 4 when
+    /// there are any.
+    #[arg(long, value_name = "FILE")]
+    pub profile: Option<PathBuf>,
 
     #[command(subcommand)]
     pub command: Option<Command>,

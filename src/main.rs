@@ -6,7 +6,7 @@
 use clap::Parser;
 use std::io::Write;
 use std::process::ExitCode;
-use whatami::{cli, fsroot, inspect, render};
+use whatami::{cli, fsroot, inspect, profile, render};
 
 /// Exit status when the report is incomplete (see cli::EXIT_HELP).
 const EXIT_INCOMPLETE: u8 = 3;
@@ -33,7 +33,22 @@ fn run(cli: &cli::Cli) -> std::io::Result<ExitCode> {
         Some(dir) => fsroot::Root::new(dir),
         None => fsroot::Root::live(),
     };
-    let report = inspect::gather(&root, cli.probe);
+    // --profile FILE is read before probing: a bad file fails fast.
+    let given = match cli.profile.as_deref().map(read_profile).transpose() {
+        Ok(g) => g,
+        Err(msg) => {
+            eprintln!("whatami: {msg}");
+            return Ok(ExitCode::from(EXIT_USAGE));
+        }
+    };
+    let mut report = inspect::gather(&root, cli.probe);
+    profile::compare::attach(
+        &mut report,
+        cli.profile
+            .as_deref()
+            .zip(given.as_ref())
+            .map(|(path, read)| profile::compare::Given { path, read }),
+    );
 
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
@@ -45,9 +60,50 @@ fn run(cli: &cli::Cli) -> std::io::Result<ExitCode> {
     }
     out.flush()?;
 
-    Ok(if report.failed_sections().is_empty() {
-        ExitCode::SUCCESS
-    } else {
+    let differs = report
+        .seccomp
+        .profile
+        .as_ref()
+        .and_then(|p| p.given.as_ref())
+        .and_then(|g| g.ok())
+        .is_some_and(|g| !g.differences.is_empty());
+    let incomplete = !report.failed_sections().is_empty()
+        || report
+            .seccomp
+            .profile
+            .as_ref()
+            .and_then(|p| p.given.as_ref())
+            .is_some_and(|g| !g.is_ok());
+    Ok(if differs {
+        ExitCode::from(EXIT_PROFILE_DIFFERS)
+    } else if incomplete {
         ExitCode::from(EXIT_INCOMPLETE)
+    } else {
+        ExitCode::SUCCESS
     })
+}
+
+/// Exit status for a bad command line, including a --profile FILE that
+/// cannot be read or understood (as clap uses for its own errors).
+const EXIT_USAGE: u8 = 2;
+/// Exit status when --profile FILE differs from the policy in force.
+const EXIT_PROFILE_DIFFERS: u8 = 4;
+
+fn read_profile(path: &std::path::Path) -> Result<profile::read::Read, String> {
+    // Profiles are a few kilobytes; refuse anything absurd rather than read it.
+    const LIMIT: u64 = 16 << 20;
+    let file =
+        std::fs::File::open(path).map_err(|e| format!("--profile {}: {e}", path.display()))?;
+    let meta = file
+        .metadata()
+        .map_err(|e| format!("--profile {}: {e}", path.display()))?;
+    if !meta.is_file() || meta.len() > LIMIT {
+        return Err(format!(
+            "--profile {}: not a regular file of at most 16 MiB",
+            path.display()
+        ));
+    }
+    let text =
+        std::fs::read_to_string(path).map_err(|e| format!("--profile {}: {e}", path.display()))?;
+    profile::read::parse(&text).map_err(|e| format!("--profile {}: {e}", path.display()))
 }

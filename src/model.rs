@@ -133,6 +133,10 @@ pub struct Seccomp {
     #[serde(flatten)]
     pub status: Section<SeccompStatus>,
     pub probe: Section<Probe>,
+    /// The policy compared with the known profiles (and `--profile FILE`);
+    /// absent when nothing was probed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<ProfileReport>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -291,6 +295,92 @@ pub struct Probe {
     pub arg_probes: Vec<ArgProbe>,
     /// Wall-clock time the probe took, in microseconds.
     pub elapsed_us: u64,
+}
+
+// ------------------------------------------------------- seccomp profile
+
+/// `seccomp.profile`: which known profile the policy in force is, and how
+/// it differs (src/profile/).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProfileReport {
+    /// Id of the known profile the policy matches (score at least
+    /// [`crate::profile::compare::MATCH_SCORE`]); null for a custom policy
+    /// or no filter at all.
+    #[serde(rename = "match")]
+    pub matched: Option<String>,
+    /// "Docker 20.10 default", "custom" or "no seccomp filter".
+    pub title: String,
+    /// Id of the closest known profile, even when it does not match.
+    pub closest: Option<String>,
+    /// Share of the compared probes answered as `closest` expects (0 to 1).
+    pub score: Option<f64>,
+    /// The runtime whose handling of unnamed calls fits ("runc", "crun"),
+    /// null when both fit alike.
+    pub runtime: Option<String>,
+    /// The libseccomp whose known names fit ("2.5.4", "current"), null when
+    /// both fit alike.
+    pub libseccomp: Option<String>,
+    /// Probes compared (sweeps, all-ones sweeps, argument probes).
+    pub compared: u32,
+    /// Where the policy differs from `closest`.
+    pub differences: Vec<ProfileDifference>,
+    /// Every known profile, best first, with its screening score: the
+    /// share of the native entry point's zero-argument sweep it expects.
+    pub candidates: Vec<ProfileCandidate>,
+    pub warnings: Vec<ProfileWarning>,
+    /// The comparison with `--profile FILE`, when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub given: Option<Section<GivenProfile>>,
+    /// Time the comparisons took.
+    pub elapsed_us: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProfileCandidate {
+    pub id: String,
+    pub title: String,
+    pub score: f64,
+}
+
+/// One call (or a run of unnamed numbers) answered unlike the profile says.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProfileDifference {
+    /// The name, or "#N" / "#N-M" for numbers without one.
+    pub syscall: String,
+    /// "blocked" (expected allowed), "allowed" (expected blocked) or "other"
+    /// (blocked another way: another errno, a kill instead of an errno...).
+    pub change: String,
+    pub abis: Vec<String>,
+    /// null: the zero-argument sweep; "all-ones": the all-ones sweep; else
+    /// the argument probe's label.
+    pub args: Option<String>,
+    pub expected: Outcome,
+    pub got: Outcome,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProfileWarning {
+    /// "stale_eperm", "libseccomp_dropped", "other_capabilities", "uncertain".
+    pub kind: String,
+    pub syscalls: Vec<String>,
+    pub message: String,
+}
+
+/// The comparison with `--profile FILE`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GivenProfile {
+    pub path: String,
+    /// "docker", "oci" or "seccompprofile".
+    pub format: String,
+    pub runtime: Option<String>,
+    pub libseccomp: Option<String>,
+    pub compared: u32,
+    pub score: f64,
+    /// Empty: the policy in force answers every probe as FILE says.
+    pub differences: Vec<ProfileDifference>,
+    pub warnings: Vec<ProfileWarning>,
+    /// What the runtimes do with the file that is worth knowing.
+    pub notes: Vec<String>,
 }
 
 // ----------------------------------------------------------- capabilities

@@ -52,6 +52,7 @@ pub fn gather(root: &Root, probe: ProbeChoice) -> Report {
                 from_status("seccomp").and_then(|s| s.seccomp()).into()
             }),
             probe,
+            profile: None,
         },
         capabilities: guarded("capabilities", || {
             from_status("capabilities")

@@ -19,8 +19,11 @@
 //! - compare.rs: expected against observed: differences, score, naming and
 //!   the stale-profile warnings
 
+pub mod compare;
+pub mod known;
 pub mod read;
 pub mod resolve;
+mod tables;
 pub mod yaml;
 
 use std::borrow::Cow;

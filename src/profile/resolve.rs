@@ -29,6 +29,7 @@ use super::{Action, Profile, Rule};
 use crate::model::{Outcome, Verdict};
 use crate::seccomp::abi::{self, Abi};
 use std::collections::HashMap;
+
 use std::sync::OnceLock;
 
 /// What the engine knows about the container when it resolves a profile.
@@ -115,22 +116,12 @@ impl Model {
     }
 }
 
-/// Whether a libseccomp knows a syscall name. Numbers from 424 on are the
-/// same on every architecture, so "after 456" is one test everywhere.
+/// Whether a libseccomp knows a syscall name (a name whatami does not
+/// know counts as known: it has no number to probe anyway).
 pub fn libseccomp_knows(lib: Libseccomp, name: &str) -> bool {
     match lib {
         Libseccomp::Current => true,
-        Libseccomp::V2_5_4 => {
-            if matches!(name, "uretprobe" | "uprobe") {
-                return false;
-            }
-            let nr = abi::native_nr(name).or_else(|| {
-                abi::abis()
-                    .into_iter()
-                    .find_map(|a| names_of(a).get(name).copied())
-            });
-            nr.is_none_or(|n| n < 457)
-        }
+        Libseccomp::V2_5_4 => name_info(name).is_none_or(|i| !i.old),
     }
 }
 
@@ -154,27 +145,84 @@ pub fn go_arch() -> &'static str {
     }
 }
 
-/// name -> number for one entry point (numbers without the x32 bit).
-fn names_of(a: &'static Abi) -> &'static HashMap<&'static str, u32> {
-    static MAPS: OnceLock<Vec<HashMap<&'static str, u32>>> = OnceLock::new();
-    let maps = MAPS.get_or_init(|| {
-        abi::abis()
-            .into_iter()
-            .map(|a| {
-                // x32 shares the 64-bit numbers below 512 (a.name() knows
-                // which of them x32 has) and has its own from 512.
-                (0..=abi::max_nr(a))
-                    .filter_map(|nr| a.name(nr).map(|n| (n, nr)))
-                    .collect()
-            })
-            .collect()
-    });
-    &maps[abi::index_of(a) as usize]
+/// FNV-1a: syscall names are short and not attacker-chosen in bulk, and
+/// the name maps are looked up thousands of times per report.
+#[derive(Default, Clone, Copy)]
+pub struct Fnv(u64);
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for b in bytes {
+            h = (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
 }
+
+pub type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<Fnv>>;
 
 /// The number of `name` on entry point `a`, if it has one.
 pub fn nr_of(a: &'static Abi, name: &str) -> Option<u32> {
-    names_of(a).get(name).copied()
+    let nr = *name_info(name)?.nrs.get(abi::index_of(a) as usize)?;
+    (nr != u32::MAX).then_some(nr)
+}
+
+/// What a name is on every entry point, looked up once per name.
+#[derive(Debug, Clone, Copy)]
+struct NameInfo {
+    /// Number per entry point of [`abi::abis`] (u32::MAX: none), without
+    /// the x32 bit.
+    nrs: [u32; 3],
+    /// libseccomp 2.5.4 does not know it.
+    old: bool,
+}
+
+fn name_info(name: &str) -> Option<NameInfo> {
+    static MAP: OnceLock<FastMap<&'static str, NameInfo>> = OnceLock::new();
+    MAP.get_or_init(|| {
+        let mut map: FastMap<&'static str, NameInfo> = FastMap::default();
+        map.reserve(700);
+        for (i, a) in abi::abis().into_iter().enumerate().take(3) {
+            // x32 shares the 64-bit numbers below 512 (a.name() knows which
+            // of them x32 has) and has its own from 512.
+            for nr in 0..=abi::max_nr(a) {
+                if let Some(n) = a.name(nr) {
+                    map.entry(n)
+                        .or_insert(NameInfo {
+                            nrs: [u32::MAX; 3],
+                            old: false,
+                        })
+                        .nrs[i] = nr;
+                }
+            }
+        }
+        for (n, info) in map.iter_mut() {
+            info.old = old_in_2_5_4(n, info.nrs);
+        }
+        map
+    })
+    .get(name)
+    .copied()
+}
+
+/// libseccomp 2.5.4 knows nothing after futex_requeue (456), nor uretprobe
+/// and uprobe. Numbers from 424 on are the same on every architecture, so
+/// one test on the first entry point that has the name does.
+fn old_in_2_5_4(name: &str, nrs: [u32; 3]) -> bool {
+    if matches!(name, "uretprobe" | "uprobe") {
+        return true;
+    }
+    nrs.iter()
+        .find(|&&n| n != u32::MAX)
+        .is_some_and(|&n| n >= 457)
 }
 
 /// i386 socket and IPC calls: libseccomp 2.5 resolves their names to the
@@ -253,45 +301,67 @@ pub fn outcome_of(a: Action) -> Outcome {
 struct AbiFilter {
     abi: &'static Abi,
     listed: bool,
-    /// Rules (indexes into `Filter::rules`) by number without the ABI bit.
-    by_nr: HashMap<u32, Vec<u16>>,
-    /// runc: numbers above this answer ENOSYS.
-    enosys_above: Option<u32>,
+    /// The rules naming number n (without the ABI bit) are
+    /// `entries[offsets[n]..offsets[n + 1]]`: (index into `Filter::rules`,
+    /// whether libseccomp 2.5.4 drops the name), in profile order.
+    offsets: Vec<u32>,
+    entries: Vec<(u16, bool)>,
+    /// The highest number a known name of the profile has here, for a
+    /// libseccomp that knows every name and for 2.5.4 (runc's ENOSYS line).
+    highest: [Option<u32>; 2],
 }
 
-/// A profile as one runtime would compile it for this process.
+impl AbiFilter {
+    fn rules_of(&self, base: u32) -> &[(u16, bool)] {
+        let n = base as usize;
+        match (self.offsets.get(n), self.offsets.get(n + 1)) {
+            (Some(&a), Some(&b)) => self.entries.get(a as usize..b as usize).unwrap_or(&[]),
+            _ => &[],
+        }
+    }
+}
+
+/// A profile resolved for this process, ready to answer for any runtime
+/// model: one build serves all of them, since they differ only in names
+/// libseccomp drops and in what unnamed numbers get.
 #[derive(Debug, Clone)]
 pub struct Filter {
     default: Action,
     rules: Vec<(Action, Vec<super::ArgCmp>)>,
     abis: Vec<AbiFilter>,
-    /// Names the profile's applicable rules give that this libseccomp does
-    /// not know (dropped), in profile order.
-    pub dropped: Vec<String>,
+    /// Names of applicable rules that libseccomp 2.5.4 does not know.
+    dropped_by_2_5_4: Vec<String>,
+}
+
+fn lib_index(l: Libseccomp) -> usize {
+    match l {
+        Libseccomp::Current => 0,
+        Libseccomp::V2_5_4 => 1,
+    }
 }
 
 impl Filter {
-    pub fn build(p: &Profile, process: &Process, model: Model) -> Filter {
+    pub fn build(p: &Profile, process: &Process) -> Filter {
         let (rules, arches) = applicable(p, process);
         let default = p.default_action;
         let mut kept: Vec<(Action, Vec<super::ArgCmp>)> = Vec::new();
         let mut dropped: Vec<String> = Vec::new();
-        let mut abis: Vec<AbiFilter> = abi::abis()
-            .into_iter()
+        let all = abi::abis();
+        let listed: Vec<bool> = all
+            .iter()
             .map(|a| {
-                let scmp = scmp_arch(a);
                 // No architectures at all: libseccomp's filter has the native one.
-                let listed = arches.iter().any(|x| x == scmp)
-                    || (arches.is_empty() && std::ptr::eq(a, abi::native()));
-                AbiFilter {
-                    abi: a,
-                    listed,
-                    by_nr: HashMap::new(),
-                    enosys_above: None,
-                }
+                arches.iter().any(|x| x == scmp_arch(a))
+                    || (arches.is_empty() && std::ptr::eq(*a, abi::native()))
             })
             .collect();
-        let mut highest: Vec<Option<u32>> = vec![None; abis.len()];
+        // (abi, number, rule, dropped by 2.5.4)
+        // Sized up front: musl's allocator gives memory back eagerly, and
+        // growing (then sorting with a buffer) costs page faults each time.
+        let names: usize = rules.iter().map(|r| r.names.len()).sum();
+        let mut named: Vec<(u8, u32, u16, bool)> =
+            Vec::with_capacity(names * listed.iter().filter(|l| **l).count());
+        let mut highest = vec![[None::<u32>; 2]; all.len()];
         for r in rules {
             // runc and crun never hand libseccomp a rule that repeats the
             // default action (libseccomp refuses it).
@@ -299,24 +369,28 @@ impl Filter {
             let idx = kept.len() as u16;
             let mut used = false;
             for name in &r.names {
-                if !libseccomp_knows(model.libseccomp, name) {
-                    if !dropped.iter().any(|d| d == name) {
-                        dropped.push(name.to_string());
-                    }
+                // A name no entry point has: libseccomp does not know it either.
+                let Some(info) = name_info(name) else {
                     continue;
+                };
+                let old = info.old;
+                if old && !dropped.iter().any(|d| d == name) {
+                    dropped.push(name.to_string());
                 }
-                for (i, f) in abis.iter_mut().enumerate() {
-                    if !f.listed {
+                for (i, a) in all.iter().enumerate() {
+                    let nr = info.nrs.get(i).copied().unwrap_or(u32::MAX);
+                    if !listed[i] || nr == u32::MAX {
                         continue;
                     }
-                    let Some(nr) = nr_of(f.abi, name) else {
-                        continue;
-                    };
-                    if !multiplexed_i386(f.abi, nr) {
-                        highest[i] = Some(highest[i].map_or(nr, |h| h.max(nr)));
+                    if !multiplexed_i386(a, nr) {
+                        for (lib, h) in highest[i].iter_mut().enumerate() {
+                            if lib == 0 || !old {
+                                *h = Some(h.map_or(nr, |x| x.max(nr)));
+                            }
+                        }
                     }
                     if !skip {
-                        f.by_nr.entry(nr).or_default().push(idx);
+                        named.push((i as u8, nr, idx, old));
                         used = true;
                     }
                 }
@@ -325,55 +399,70 @@ impl Filter {
                 kept.push((r.action, r.args.clone()));
             }
         }
-        let stub =
-            model.runtime == Runtime::Runc && !default.permits() && default != Action::Errno(38);
-        if stub {
-            for (f, h) in abis.iter_mut().zip(highest) {
-                // With no named call at all runc has nothing to compare with.
-                f.enosys_above = h;
-            }
-        }
+        // Rules keep their profile order within a number (the rule index
+        // is part of the key, so no stable sort and its buffer is needed).
+        named.sort_unstable_by_key(|&(i, nr, idx, _)| (i, nr, idx));
+        let abis = all
+            .iter()
+            .enumerate()
+            .map(|(i, a)| {
+                let size = abi::max_nr(a) as usize + 2;
+                let mut offsets = vec![0u32; size];
+                let mut entries =
+                    Vec::with_capacity(named.iter().filter(|n| n.0 as usize == i).count());
+                for &(j, nr, idx, old) in &named {
+                    if j as usize == i && (nr as usize) < size - 1 {
+                        entries.push((idx, old));
+                        offsets[nr as usize + 1] += 1;
+                    }
+                }
+                for k in 1..size {
+                    offsets[k] += offsets[k - 1];
+                }
+                AbiFilter {
+                    abi: a,
+                    listed: listed[i],
+                    offsets,
+                    entries,
+                    highest: highest[i],
+                }
+            })
+            .collect();
         Filter {
             default,
             rules: kept,
             abis,
-            dropped,
+            dropped_by_2_5_4: dropped,
         }
     }
 
-    /// The verdict for a call through `a` with number `nr` (x32: with its
-    /// bit) and arguments `args`.
-    pub fn expect(&self, a: &Abi, nr: u32, args: &[u64; 6]) -> Expected {
-        let Some(f) = self.abis.iter().find(|f| std::ptr::eq(f.abi, a)) else {
-            return bad_arch();
-        };
-        if !f.listed {
-            return bad_arch();
-        }
-        let base = nr & !a.nr_bit;
-        let width32 = a.entry == abi::Entry::Int80;
-        let Some(rules) = f.by_nr.get(&base) else {
-            let action = match f.enosys_above {
-                Some(h) if base > h => Action::Errno(38),
-                _ => self.default,
-            };
-            return Expected {
-                outcome: outcome_of(action),
-                certain: true,
-                named: false,
-            };
-        };
-        if let Some(&i) = rules.iter().find(|&&i| self.rules[i as usize].1.is_empty()) {
-            return Expected {
-                outcome: outcome_of(self.rules[i as usize].0),
-                certain: true,
-                named: true,
-            };
-        }
+    /// What the rules naming a call say: `None` when no rule (that this
+    /// libseccomp keeps) names it.
+    fn by_rules(
+        &self,
+        entries: &[(u16, bool)],
+        args: &[u64; 6],
+        width32: bool,
+        keep_new: bool,
+    ) -> Option<Expected> {
+        let mut any = false;
         let mut chosen: Option<Action> = None;
         let mut certain = true;
-        for &i in rules {
+        for &(i, old) in entries {
+            if old && !keep_new {
+                continue;
+            }
+            any = true;
             let (action, cmps) = &self.rules[i as usize];
+            if cmps.is_empty() {
+                // libseccomp: an unconditional rule replaces conditional
+                // ones, and the first of two unconditional ones stays.
+                return Some(Expected {
+                    outcome: outcome_of(*action),
+                    certain: true,
+                    named: true,
+                });
+            }
             if cmps
                 .iter()
                 .all(|c| c.holds(args[c.index as usize % 6], width32))
@@ -385,10 +474,102 @@ impl Filter {
                 }
             }
         }
-        Expected {
+        if !any {
+            return None;
+        }
+        // A later unconditional rule would have returned above; only
+        // conditional ones are left.
+        Some(Expected {
             outcome: outcome_of(chosen.unwrap_or(self.default)),
             certain,
             named: true,
+        })
+    }
+
+    /// What a number no rule names gets.
+    fn unnamed(&self, f: &AbiFilter, base: u32, model: Model) -> Expected {
+        // runc's stub: ENOSYS above the highest named number, unless the
+        // default allows or already is ENOSYS.
+        let stub = model.runtime == Runtime::Runc
+            && !self.default.permits()
+            && self.default != Action::Errno(38);
+        let action = match f.highest[lib_index(model.libseccomp)] {
+            Some(h) if stub && base > h => Action::Errno(38),
+            _ => self.default,
+        };
+        Expected {
+            outcome: outcome_of(action),
+            certain: true,
+            named: false,
+        }
+    }
+
+    /// The verdict for a call through `a` with number `nr` (x32: with its
+    /// bit) and arguments `args`, when `model` built the filter.
+    pub fn expect(&self, a: &Abi, nr: u32, args: &[u64; 6], model: Model) -> Expected {
+        let Some(f) = self
+            .abis
+            .iter()
+            .find(|f| std::ptr::eq(f.abi, a) && f.listed)
+        else {
+            return bad_arch();
+        };
+        let base = nr & !a.nr_bit;
+        let width32 = a.entry == abi::Entry::Int80;
+        let keep_new = model.libseccomp == Libseccomp::Current;
+        self.by_rules(f.rules_of(base), args, width32, keep_new)
+            .unwrap_or_else(|| self.unnamed(f, base, model))
+    }
+
+    /// [`expect`](Self::expect) for every model of [`Model::ALL`], in its
+    /// order, working out the rules once.
+    pub fn expect_all(&self, a: &Abi, nr: u32, args: &[u64; 6]) -> [Expected; 4] {
+        let Some(f) = self
+            .abis
+            .iter()
+            .find(|f| std::ptr::eq(f.abi, a) && f.listed)
+        else {
+            return [bad_arch(); 4];
+        };
+        let base = nr & !a.nr_bit;
+        let width32 = a.entry == abi::Entry::Int80;
+        let entries = f.rules_of(base);
+        let with_new = self.by_rules(entries, args, width32, true);
+        let without = if entries.iter().any(|(_, old)| *old) {
+            self.by_rules(entries, args, width32, false)
+        } else {
+            with_new
+        };
+        Model::ALL.map(|m| {
+            let r = match m.libseccomp {
+                Libseccomp::Current => with_new,
+                Libseccomp::V2_5_4 => without,
+            };
+            r.unwrap_or_else(|| self.unnamed(f, base, m))
+        })
+    }
+
+    /// The models of [`Model::ALL`] that can answer differently here: the
+    /// libseccomp matters only when the profile names calls 2.5.4 does not
+    /// know, the runtime only when runc's ENOSYS rule can apply.
+    pub fn distinct_models(&self) -> Vec<Model> {
+        let stub = !self.default.permits() && self.default != Action::Errno(38);
+        let libs_differ = !self.dropped_by_2_5_4.is_empty();
+        Model::ALL
+            .iter()
+            .copied()
+            .filter(|m| {
+                (stub || m.runtime == Runtime::Runc)
+                    && (libs_differ || m.libseccomp == Libseccomp::Current)
+            })
+            .collect()
+    }
+
+    /// Names the profile gives (for this process) that `lib` drops.
+    pub fn dropped(&self, lib: Libseccomp) -> &[String] {
+        match lib {
+            Libseccomp::Current => &[],
+            Libseccomp::V2_5_4 => &self.dropped_by_2_5_4,
         }
     }
 
@@ -397,12 +578,12 @@ impl Filter {
         self.abis.iter().any(|f| std::ptr::eq(f.abi, a) && f.listed)
     }
 
-    /// The highest number the profile names on `a`, as runc computes it.
-    pub fn enosys_above(&self, a: &Abi) -> Option<u32> {
+    /// The highest number the profile names on `a` (as `lib` knows names).
+    pub fn highest_named(&self, a: &Abi, lib: Libseccomp) -> Option<u32> {
         self.abis
             .iter()
             .find(|f| std::ptr::eq(f.abi, a))
-            .and_then(|f| f.enosys_above)
+            .and_then(|f| f.highest[lib_index(lib)])
     }
 
     pub fn default_action(&self) -> Action {
@@ -430,8 +611,20 @@ mod tests {
         }
     }
 
-    fn filter(json: &str, p: &Process, model: Model) -> Filter {
-        Filter::build(&read::parse(json).unwrap().profile, p, model)
+    /// A filter and the model it is read with.
+    struct F(Filter, Model);
+
+    impl F {
+        fn expect(&self, a: &Abi, nr: u32, args: &[u64; 6]) -> Expected {
+            self.0.expect(a, nr, args, self.1)
+        }
+        fn lists(&self, a: &Abi) -> bool {
+            self.0.lists(a)
+        }
+    }
+
+    fn filter(json: &str, p: &Process, model: Model) -> F {
+        F(Filter::build(&read::parse(json).unwrap().profile, p), model)
     }
 
     const RUNC: Model = Model {
@@ -447,7 +640,7 @@ mod tests {
         abi::native_nr(name).unwrap()
     }
 
-    fn verdict(f: &Filter, name: &str, args: &[u64; 6]) -> (Verdict, Option<u32>) {
+    fn verdict(f: &F, name: &str, args: &[u64; 6]) -> (Verdict, Option<u32>) {
         let e = f.expect(abi::native(), nr(name), args);
         (e.outcome.verdict, e.outcome.errno)
     }
@@ -558,12 +751,12 @@ mod tests {
             libseccomp: Libseccomp::V2_5_4,
         };
         let f = filter(p, &process, old);
-        assert_eq!(f.dropped, ["mseal", "listmount"]);
+        assert_eq!(f.0.dropped(Libseccomp::V2_5_4), ["mseal", "listmount"]);
         assert_eq!(verdict(&f, "futex_requeue", &Z), ALLOWED);
         // Dropped, and above the highest known named call (456): ENOSYS.
         assert_eq!(verdict(&f, "mseal", &Z), ENOSYS);
         let f = filter(p, &process, RUNC);
-        assert!(f.dropped.is_empty());
+        assert!(f.0.dropped(Libseccomp::Current).is_empty());
         assert_eq!(verdict(&f, "mseal", &Z), ALLOWED);
         assert!(libseccomp_knows(Libseccomp::V2_5_4, "clone3"));
         assert!(!libseccomp_knows(Libseccomp::V2_5_4, "uretprobe"));
