@@ -32,6 +32,7 @@ sys.path[:0] = [HERE, os.path.join(HERE, "..", "lab")]
 sys.dont_write_bytecode = True
 import seccomp_truth  # noqa: E402
 import why_check  # noqa: E402
+import profile_checks  # noqa: E402
 from capsets import ALL_CAPS, DOCKER_CAPS, PODMAN_CAPS  # noqa: E402
 
 # systemd-nspawn's default retained set (nspawn.c, DEFAULT_CAPABILITIES), intersected with
@@ -376,6 +377,7 @@ def check_config(outdir, config, host, require_probe):
         res.eq("lsm.selinux (none active here)", lsm.get("selinux"), None)
 
     check_probe(res, report, twin, require_probe)
+    profile_checks.check(res, outdir, config)
     return res
 
 

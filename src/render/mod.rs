@@ -5,6 +5,7 @@
 
 pub mod human;
 pub mod json;
+mod profile;
 mod seccomp;
 
 use crate::cli::ColorChoice;

@@ -32,8 +32,12 @@ pub(super) fn write<W: Write>(w: &mut Writer<'_, W>, s: &Seccomp) -> io::Result<
         }
     }
     match &s.probe {
-        Section::Failed { error } => text_rows(w, "probe", &format!("failed: {error}")),
-        Section::Ok(p) => probe(w, p),
+        Section::Failed { error } => text_rows(w, "probe", &format!("failed: {error}"))?,
+        Section::Ok(p) => probe(w, p)?,
+    }
+    match &s.profile {
+        Some(p) => super::profile::write(w, p),
+        None => Ok(()),
     }
 }
 
@@ -111,7 +115,7 @@ fn direct_certainty<W: Write>(w: &mut Writer<'_, W>, p: &Probe) -> io::Result<()
 }
 
 /// How a group of results is labelled: "EPERM", "ENOSYS", "kill process", ...
-fn outcome_label(verdict: Verdict, errno: Option<u32>, trap: Option<u32>) -> String {
+pub(super) fn outcome_label(verdict: Verdict, errno: Option<u32>, trap: Option<u32>) -> String {
     match verdict {
         Verdict::Allowed => "allowed".into(),
         Verdict::Errno => match errno {
@@ -352,7 +356,11 @@ fn argument_rules<W: Write>(w: &mut Writer<'_, W>, p: &Probe) -> io::Result<()> 
 
 /// A row of running text wrapped at WIDTH; continuation lines are indented
 /// two more columns so each rule reads as one block.
-fn text_rows<W: Write>(w: &mut Writer<'_, W>, label: &str, text: &str) -> io::Result<()> {
+pub(super) fn text_rows<W: Write>(
+    w: &mut Writer<'_, W>,
+    label: &str,
+    text: &str,
+) -> io::Result<()> {
     let words: Vec<String> = text.split(' ').map(str::to_string).collect();
     for (i, line) in wrap(&words, WIDTH - VALUE_COL - 2).iter().enumerate() {
         let line = line.join(" ");
