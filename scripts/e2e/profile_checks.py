@@ -13,7 +13,9 @@ import json
 import os
 import sys
 
-LAB = os.environ.get("WHATAMI_LAB", "/tmp/whatami-lab")
+# The lab's default place, as scripts/lab/labdir.sh computes it.
+_TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+LAB = os.environ.get("WHATAMI_LAB") or "/tmp/whatami-lab-" + os.path.basename(_TOP)
 
 DOCKER = "docker-20.10"  # Debian's packaged profile is the one dockerd 20.10 compiles in
 PODMAN = "containers-common-0.50.1"

@@ -58,20 +58,52 @@ fn comparable(v: Verdict) -> bool {
     !matches!(v, Verdict::Unknown | Verdict::Exempt)
 }
 
+/// The probe, with each result's entry point looked up once for the many
+/// passes over it.
+pub(crate) struct Probed<'a> {
+    p: &'a Probe,
+    result_abis: Vec<Option<&'static Abi>>,
+    swept: Vec<&'a str>,
+}
+
+impl<'a> Probed<'a> {
+    pub(crate) fn new(p: &'a Probe) -> Probed<'a> {
+        let mut last: Option<(&str, Option<&'static Abi>)> = None;
+        let result_abis = p
+            .results
+            .iter()
+            .map(|r| match last {
+                Some((n, a)) if n == r.abi => a,
+                _ => {
+                    let a = abi_named(&r.abi);
+                    last = Some((&r.abi, a));
+                    a
+                }
+            })
+            .collect();
+        let swept = p
+            .abis
+            .iter()
+            .filter(|a| a.all_ones_swept)
+            .map(|a| a.abi.as_str())
+            .collect();
+        Probed {
+            p,
+            result_abis,
+            swept,
+        }
+    }
+}
+
 /// Calls `f` with every comparable verdict of the probe, built on the
 /// stack: the probe has some 1500 of them, and a vector of them would be a
 /// large allocation, which musl's allocator maps and unmaps each time.
 /// `screen`: only the native entry point's zero-argument sweep.
-fn each_obs<'a>(p: &'a Probe, screen: bool, mut f: impl FnMut(&Obs<'a>)) {
+fn each_obs<'a>(pr: &Probed<'a>, screen: bool, mut f: impl FnMut(&Obs<'a>)) {
     let native = abi::native();
-    let swept: Vec<&str> = p
-        .abis
-        .iter()
-        .filter(|a| a.all_ones_swept)
-        .map(|a| a.abi.as_str())
-        .collect();
-    for r in &p.results {
-        let Some(a) = abi_named(&r.abi) else { continue };
+    let p = pr.p;
+    for (r, a) in p.results.iter().zip(&pr.result_abis) {
+        let Some(a) = *a else { continue };
         if !comparable(r.verdict) || r.confidence == Confidence::Uncertain {
             continue;
         }
@@ -93,7 +125,7 @@ fn each_obs<'a>(p: &'a Probe, screen: bool, mut f: impl FnMut(&Obs<'a>)) {
             got,
         };
         f(&obs);
-        if !screen && swept.contains(&r.abi.as_str()) {
+        if !screen && pr.swept.contains(&r.abi.as_str()) {
             let ones = r.all_ones.unwrap_or(got);
             if comparable(ones.verdict) {
                 obs.args = [u64::MAX; 6];
@@ -152,7 +184,7 @@ impl Fit {
     }
 }
 
-fn fits(e: &Expectation, p: &Probe, screen: bool) -> Vec<Fit> {
+fn fits(e: &Expectation, p: &Probed, screen: bool) -> Vec<Fit> {
     let models = match e {
         Expectation::Filter(f) => f.distinct_models(),
         Expectation::Measured(_) => e.models().to_vec(),
@@ -215,12 +247,12 @@ fn best(fits: &[Fit]) -> (Fit, Option<Runtime>, Option<Libseccomp>) {
             .map(|f| f.matched)
             .max()
     };
-    let runtime = (fits.len() > 1
-        && best_with(&|m| m.runtime != top.model.runtime) < Some(top.matched))
-    .then_some(top.model.runtime);
-    let lib = (fits.len() > 1
-        && best_with(&|m| m.libseccomp != top.model.libseccomp) < Some(top.matched))
-    .then_some(top.model.libseccomp);
+    // Named only when a model with the other choice was tried and fits worse.
+    let worse = |other: Option<u32>| other.is_some_and(|m| m < top.matched);
+    let runtime =
+        worse(best_with(&|m| m.runtime != top.model.runtime)).then_some(top.model.runtime);
+    let lib =
+        worse(best_with(&|m| m.libseccomp != top.model.libseccomp)).then_some(top.model.libseccomp);
     (top, runtime, lib)
 }
 
@@ -232,7 +264,7 @@ fn change(expected: Outcome, got: Outcome) -> &'static str {
     }
 }
 
-fn differences(e: &Expectation, p: &Probe, model: Model) -> Vec<ProfileDifference> {
+fn differences(e: &Expectation, p: &Probed, model: Model) -> Vec<ProfileDifference> {
     // (syscall or nr, change, args, expected, got) -> abis, in probe order.
     struct D {
         name: Option<String>,
@@ -344,27 +376,24 @@ fn differences(e: &Expectation, p: &Probe, model: Model) -> Vec<ProfileDifferenc
 
 /// Named calls newer than anything the policy allows (or that a C library
 /// falls back from only on ENOSYS), answered with another errno.
-fn stale_eperm(p: &Probe) -> Option<ProfileWarning> {
-    let mut zero: Vec<(u32, &str, Outcome)> = Vec::new();
+fn stale_eperm(p: &Probed) -> Option<ProfileWarning> {
+    let mut highest_allowed = None;
     each_obs(p, true, |o| {
-        if let Some(n) = o.name {
-            zero.push((o.nr, n, o.got));
+        if o.name.is_some() && o.got.verdict == Verdict::Allowed {
+            highest_allowed = highest_allowed.max(Some(o.nr));
         }
     });
-    let highest_allowed = zero
-        .iter()
-        .filter(|(_, _, got)| got.verdict == Verdict::Allowed)
-        .map(|(nr, _, _)| *nr)
-        .max()?;
-    let stale: Vec<String> = zero
-        .iter()
-        .filter(|(nr, n, got)| {
-            got.verdict == Verdict::Errno
-                && got.errno != Some(38)
-                && (*nr > highest_allowed || FALLBACK_ON_ENOSYS.contains(n))
-        })
-        .map(|(_, n, _)| n.to_string())
-        .collect();
+    let highest_allowed = highest_allowed?;
+    let mut stale: Vec<String> = Vec::new();
+    each_obs(p, true, |o| {
+        if let Some(n) = o.name
+            && o.got.verdict == Verdict::Errno
+            && o.got.errno != Some(38)
+            && (o.nr > highest_allowed || FALLBACK_ON_ENOSYS.contains(&n))
+        {
+            stale.push(n.to_string());
+        }
+    });
     if stale.is_empty() {
         return None;
     }
@@ -382,7 +411,7 @@ fn stale_eperm(p: &Probe) -> Option<ProfileWarning> {
 }
 
 /// Calls the profile allows that this runtime's libseccomp dropped.
-fn dropped(f: &Filter, p: &Probe, model: Model) -> Option<ProfileWarning> {
+fn dropped(f: &Filter, p: &Probed, model: Model) -> Option<ProfileWarning> {
     if model.libseccomp != Libseccomp::V2_5_4 || f.dropped(Libseccomp::V2_5_4).is_empty() {
         return None;
     }
@@ -504,8 +533,9 @@ pub fn attach(report: &mut Report, given: Option<Given>) {
         }
         return;
     };
+    let probed = Probed::new(probe);
     let mut out = if filtering {
-        name_known(probe, &process)
+        name_known(&probed, &process)
     } else {
         ProfileReport {
             matched: None,
@@ -523,34 +553,41 @@ pub fn attach(report: &mut Report, given: Option<Given>) {
         }
     };
     if let Some(g) = given {
-        out.given = Some(Section::Ok(compare_given(probe, &process, &g)));
+        out.given = Some(Section::Ok(compare_given(&probed, &process, &g)));
     }
     out.elapsed_us = started.elapsed().as_micros() as u64;
     report.seccomp.profile = Some(out);
 }
 
-fn name_known(p: &Probe, process: &Process) -> ProfileReport {
+fn name_known(p: &Probed, process: &Process) -> ProfileReport {
     // A screen first: every known profile against the native entry point's
     // zero-argument sweep (a third of the probes); then every probe, for
     // the best of them only. It keeps naming well under a millisecond.
-    let mut screened: Vec<(&Known, Expectation, f64)> = known::ALL
+    let mut zero: Vec<(u32, Outcome)> = Vec::with_capacity(600);
+    each_obs(p, true, |o| zero.push((o.nr, o.got)));
+    let mut screened: Vec<(&Known, f64)> = known::ALL
         .iter()
         .map(|k| {
-            let e = known::expectation(k, process);
-            let (fit, _, _) = best(&fits(&e, p, true));
-            (k, e, fit.score())
+            let score = match k {
+                Known::Rules(t) => resolve::screen(*t, process, &zero),
+                Known::Measured(_) => {
+                    let e = known::expectation(k, process);
+                    best(&fits(&e, p, true)).0.score()
+                }
+            };
+            (k, score)
         })
         .collect();
-    screened.sort_by(|a, b| b.2.total_cmp(&a.2));
+    screened.sort_by(|a, b| b.1.total_cmp(&a.1));
     let candidates = screened
         .iter()
-        .map(|(k, _, score)| ProfileCandidate {
+        .map(|(k, score)| ProfileCandidate {
             id: k.id().into(),
             title: k.title().into(),
             score: round(*score),
         })
         .collect();
-    let Some((k, e, _)) = screened.first() else {
+    let Some(&(k, _)) = screened.first() else {
         return ProfileReport {
             matched: None,
             title: "custom".into(),
@@ -566,6 +603,8 @@ fn name_known(p: &Probe, process: &Process) -> ProfileReport {
             elapsed_us: 0,
         };
     };
+    let full = known::expectation(k, process);
+    let e = &full;
     let (fit, rt, lib) = best(&fits(e, p, false));
     let matched = fit.score() >= MATCH_SCORE;
     let mut warnings = Vec::new();
@@ -573,7 +612,7 @@ fn name_known(p: &Probe, process: &Process) -> ProfileReport {
     if let Expectation::Filter(f) = e {
         warnings.extend(dropped(f, p, fit.model));
     }
-    if let (Known::Measured(m), true) = (*k, matched) {
+    if let (Known::Measured(m), true) = (k, matched) {
         let mut theirs: Vec<&str> = m.caps.to_vec();
         let mut ours: Vec<&str> = process.caps.iter().map(String::as_str).collect();
         theirs.sort_unstable();
@@ -605,7 +644,11 @@ fn name_known(p: &Probe, process: &Process) -> ProfileReport {
         runtime: rt.map(runtime_name),
         libseccomp: lib.map(lib_name),
         compared: fit.compared,
-        differences: differences(e, p, fit.model),
+        differences: if fit.matched == fit.compared {
+            Vec::new()
+        } else {
+            differences(e, p, fit.model)
+        },
         candidates,
         warnings,
         given: None,
@@ -629,7 +672,7 @@ fn round(x: f64) -> f64 {
     (x * 10000.0).round() / 10000.0
 }
 
-fn compare_given(p: &Probe, process: &Process, g: &Given) -> GivenProfile {
+fn compare_given(p: &Probed, process: &Process, g: &Given) -> GivenProfile {
     let f = Filter::build(&g.read.profile, process);
     let e = Expectation::Filter(f);
     let (fit, rt, lib) = best(&fits(&e, p, false));
@@ -751,7 +794,7 @@ mod tests {
             matches!(n, "mkdir" | "mkdirat").then(|| outcome(Verdict::Errno, Some(1)))
         });
         let g = compare_given(
-            &p,
+            &Probed::new(&p),
             &process(),
             &Given {
                 path: Path::new("small.json"),
@@ -784,7 +827,7 @@ mod tests {
             (r.verdict, r.errno) = (o.verdict, o.errno);
         }
         let g = compare_given(
-            &p,
+            &Probed::new(&p),
             &process(),
             &Given {
                 path: Path::new("small.json"),
@@ -806,7 +849,7 @@ mod tests {
             (r.verdict, r.errno) = (Verdict::Allowed, None);
         }
         let e = Expectation::Filter(f);
-        let d = differences(&e, &p, Model::ALL[0]);
+        let d = differences(&e, &Probed::new(&p), Model::ALL[0]);
         assert!(
             d.iter()
                 .any(|d| d.syscall.starts_with('#') && d.syscall.contains('-'))

@@ -10,9 +10,8 @@
 
 use super::resolve::{self, Expected, Filter, Model, Process};
 use super::tables;
-use super::{Action, ArchMapEntry, ArgCmp, Cond, Profile, Rule};
+use super::{Action, ArgCmp};
 use crate::seccomp::abi::Abi;
-use std::borrow::Cow;
 
 /// A rule of a built-in table; `names` index [`tables::NAMES`].
 pub struct TRule {
@@ -62,43 +61,89 @@ pub struct Measured {
     pub arg_probes: &'static [(&'static str, Action)],
 }
 
-fn cond(c: &TCond) -> Cond {
-    Cond {
-        caps: c.caps.iter().map(|s| Cow::Borrowed(*s)).collect(),
-        arches: c.arches.iter().map(|s| Cow::Borrowed(*s)).collect(),
-        min_kernel: c.min_kernel,
-    }
+/// FNV-1a, 64 bits (scripts/derive-profiles hashes NAMES the same way).
+fn fnv1a(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
-impl Table {
-    pub fn profile(&self) -> Profile {
-        Profile {
-            default_action: self.default,
-            architectures: self.architectures.iter().map(|s| s.to_string()).collect(),
-            arch_map: self
-                .arch_map
-                .iter()
-                .map(|(a, subs)| ArchMapEntry {
-                    architecture: a.to_string(),
-                    sub_architectures: subs.iter().map(|s| s.to_string()).collect(),
-                })
-                .collect(),
-            rules: self
-                .rules
-                .iter()
-                .map(|r| Rule {
-                    names: r
-                        .names
-                        .iter()
-                        .filter_map(|&i| tables::NAMES.get(i as usize))
-                        .map(|s| Cow::Borrowed(*s))
-                        .collect(),
-                    action: r.action,
-                    args: r.args.to_vec(),
-                    includes: cond(&r.includes),
-                    excludes: cond(&r.excludes),
-                })
-                .collect(),
+/// The index of `name` in [`tables::NAMES`]: a binary search on integers
+/// and one string comparison, since musl's memcmp makes a search on the
+/// strings themselves slow.
+fn index_of_name(name: &str) -> Option<usize> {
+    let h = fnv1a(name);
+    let at = tables::NAME_HASHES
+        .binary_search_by_key(&h, |(x, _)| *x)
+        .ok()?;
+    let i = tables::NAME_HASHES[at].1 as usize;
+    (tables::NAMES.get(i) == Some(&name)).then_some(i)
+}
+
+/// What each name of [`tables::NAMES`] is on every entry point, looked up
+/// once per run rather than once per table.
+fn name_infos() -> &'static [Option<resolve::NameInfo>] {
+    static INFOS: std::sync::OnceLock<Vec<Option<resolve::NameInfo>>> = std::sync::OnceLock::new();
+    INFOS.get_or_init(|| {
+        // Walk each entry point's numbers once and find each name in the
+        // sorted NAMES: no map and no sort at run time.
+        let mut infos: Vec<Option<resolve::NameInfo>> = vec![None; tables::NAMES.len()];
+        for (i, a) in crate::seccomp::abi::abis().into_iter().enumerate().take(3) {
+            for nr in 0..=crate::seccomp::abi::max_nr(a) {
+                let Some(name) = a.name(nr) else { continue };
+                let Some(at) = index_of_name(name) else {
+                    continue;
+                };
+                let info = infos[at].get_or_insert(resolve::NameInfo {
+                    nrs: [u32::MAX; 3],
+                    old: false,
+                });
+                info.nrs[i] = nr;
+            }
+        }
+        for (info, name) in infos.iter_mut().zip(tables::NAMES) {
+            if let Some(info) = info {
+                info.old = resolve::old_in_2_5_4(name, info.nrs);
+            }
+        }
+        infos
+    })
+}
+
+impl resolve::RuleSet for Table {
+    fn default_action(&self) -> Action {
+        self.default
+    }
+    fn arches(&self) -> Vec<&str> {
+        resolve::pick_arches(
+            self.architectures.iter().copied(),
+            self.arch_map.iter().map(|(a, subs)| (*a, subs.to_vec())),
+        )
+    }
+    fn rule_count(&self) -> usize {
+        self.rules.len()
+    }
+    fn action(&self, i: usize) -> Action {
+        self.rules[i].action
+    }
+    fn args(&self, i: usize) -> &[ArgCmp] {
+        self.rules[i].args
+    }
+    fn applies(&self, i: usize, process: &Process) -> bool {
+        let r = &self.rules[i];
+        let (inc, exc) = (&r.includes, &r.excludes);
+        resolve::conditions_hold(
+            (inc.caps, inc.arches, inc.min_kernel),
+            (exc.caps, exc.arches, exc.min_kernel),
+            process,
+        )
+    }
+    fn each_name(&self, i: usize, f: &mut dyn FnMut(&str, Option<resolve::NameInfo>)) {
+        let infos = name_infos();
+        for &n in self.rules[i].names {
+            if let Some(name) = tables::NAMES.get(n as usize) {
+                f(name, infos.get(n as usize).copied().flatten());
+            }
         }
     }
 }
@@ -161,11 +206,16 @@ impl MeasuredIndex {
                     return Vec::new();
                 };
                 let mut v = vec![None; crate::seccomp::abi::max_nr(a) as usize + 1];
+                let infos = name_infos();
+                let at = crate::seccomp::abi::index_of(a) as usize;
                 for (act, names) in t.groups {
                     for &i in *names {
-                        let nr = tables::NAMES
+                        let nr = infos
                             .get(i as usize)
-                            .and_then(|n| resolve::nr_of(a, n));
+                            .copied()
+                            .flatten()
+                            .and_then(|info| info.nrs.get(at).copied())
+                            .filter(|&nr| nr != u32::MAX);
                         if let Some(slot) = nr.and_then(|nr| v.get_mut(nr as usize)) {
                             *slot = Some(*act);
                         }
@@ -239,7 +289,22 @@ impl Expectation {
 /// A built-in profile resolved for this process.
 pub fn expectation(k: &Known, process: &Process) -> Expectation {
     match k {
-        Known::Rules(t) => Expectation::Filter(Filter::build(&t.profile(), process)),
+        Known::Rules(t) => Expectation::Filter(Filter::build(*t, process)),
         Known::Measured(m) => Expectation::Measured(MeasuredIndex::new(m)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_sorted_for_binary_search() {
+        assert!(tables::NAMES.windows(2).all(|w| w[0] < w[1]));
+        assert!(name_infos().iter().filter(|i| i.is_some()).count() > 400);
+        for (i, n) in tables::NAMES.iter().enumerate() {
+            assert_eq!(index_of_name(n), Some(i), "{n}");
+        }
+        assert_eq!(index_of_name("no_such_call"), None);
     }
 }

@@ -28,9 +28,6 @@
 use super::{Action, Profile, Rule};
 use crate::model::{Outcome, Verdict};
 use crate::seccomp::abi::{self, Abi};
-use std::collections::HashMap;
-
-use std::sync::OnceLock;
 
 /// What the engine knows about the container when it resolves a profile.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -145,30 +142,6 @@ pub fn go_arch() -> &'static str {
     }
 }
 
-/// FNV-1a: syscall names are short and not attacker-chosen in bulk, and
-/// the name maps are looked up thousands of times per report.
-#[derive(Default, Clone, Copy)]
-pub struct Fnv(u64);
-
-impl std::hash::Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        let mut h = if self.0 == 0 {
-            0xcbf2_9ce4_8422_2325
-        } else {
-            self.0
-        };
-        for b in bytes {
-            h = (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
-        }
-        self.0 = h;
-    }
-}
-
-pub type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<Fnv>>;
-
 /// The number of `name` on entry point `a`, if it has one.
 pub fn nr_of(a: &'static Abi, name: &str) -> Option<u32> {
     let nr = *name_info(name)?.nrs.get(abi::index_of(a) as usize)?;
@@ -177,46 +150,54 @@ pub fn nr_of(a: &'static Abi, name: &str) -> Option<u32> {
 
 /// What a name is on every entry point, looked up once per name.
 #[derive(Debug, Clone, Copy)]
-struct NameInfo {
+pub struct NameInfo {
     /// Number per entry point of [`abi::abis`] (u32::MAX: none), without
     /// the x32 bit.
-    nrs: [u32; 3],
+    pub nrs: [u32; 3],
     /// libseccomp 2.5.4 does not know it.
-    old: bool,
+    pub old: bool,
 }
 
-fn name_info(name: &str) -> Option<NameInfo> {
-    static MAP: OnceLock<FastMap<&'static str, NameInfo>> = OnceLock::new();
-    MAP.get_or_init(|| {
-        let mut map: FastMap<&'static str, NameInfo> = FastMap::default();
-        map.reserve(700);
-        for (i, a) in abi::abis().into_iter().enumerate().take(3) {
-            // x32 shares the 64-bit numbers below 512 (a.name() knows which
-            // of them x32 has) and has its own from 512.
-            for nr in 0..=abi::max_nr(a) {
-                if let Some(n) = a.name(nr) {
-                    map.entry(n)
-                        .or_insert(NameInfo {
-                            nrs: [u32::MAX; 3],
-                            old: false,
-                        })
-                        .nrs[i] = nr;
-                }
-            }
+pub fn name_info(name: &str) -> Option<NameInfo> {
+    let mut nrs = [u32::MAX; 3];
+    let mut any = false;
+    for (slot, table) in nrs.iter_mut().zip(by_name()) {
+        if let Ok(i) = table.binary_search_by(|(n, _)| (*n).cmp(name)) {
+            *slot = table[i].1;
+            any = true;
         }
-        for (n, info) in map.iter_mut() {
-            info.old = old_in_2_5_4(n, info.nrs);
-        }
-        map
+    }
+    any.then(|| NameInfo {
+        nrs,
+        old: old_in_2_5_4(name, nrs),
     })
-    .get(name)
-    .copied()
+}
+
+/// Per entry point of [`abi::abis`], its (name, number) pairs sorted by name.
+/// Sorting some 1600 pairs once is cheaper than a hash map of them, and much
+/// cheaper than matching names against the syscall tables one by one.
+fn by_name() -> &'static [Vec<(&'static str, u32)>] {
+    static TABLES: std::sync::OnceLock<Vec<Vec<(&'static str, u32)>>> = std::sync::OnceLock::new();
+    TABLES.get_or_init(|| {
+        abi::abis()
+            .into_iter()
+            .map(|a| {
+                // x32 shares the 64-bit numbers below 512 (a.name() knows
+                // which of them x32 has) and has its own from 512.
+                let mut v: Vec<(&'static str, u32)> = (0..=abi::max_nr(a))
+                    .filter_map(|nr| a.name(nr).map(|n| (n, nr)))
+                    .collect();
+                v.sort_unstable();
+                v
+            })
+            .collect()
+    })
 }
 
 /// libseccomp 2.5.4 knows nothing after futex_requeue (456), nor uretprobe
 /// and uprobe. Numbers from 424 on are the same on every architecture, so
 /// one test on the first entry point that has the name does.
-fn old_in_2_5_4(name: &str, nrs: [u32; 3]) -> bool {
+pub(crate) fn old_in_2_5_4(name: &str, nrs: [u32; 3]) -> bool {
     if matches!(name, "uretprobe" | "uprobe") {
         return true;
     }
@@ -232,37 +213,99 @@ fn multiplexed_i386(a: &Abi, nr: u32) -> bool {
         && ((359..=373).contains(&nr) || (393..=402).contains(&nr) || nr == 337 || nr == 345)
 }
 
-/// The engine's step: the rules that apply to this process and the
-/// architectures of the filter.
-pub fn applicable<'p>(p: &'p Profile, process: &Process) -> (Vec<&'p Rule>, Vec<String>) {
+/// A profile as the resolver reads it: a user's file ([`Profile`]) or a
+/// built-in table, without converting one into the other.
+pub trait RuleSet {
+    fn default_action(&self) -> Action;
+    /// The filter's architectures (SCMP_ARCH_*), `archMap` already applied
+    /// for the native architecture.
+    fn arches(&self) -> Vec<&str>;
+    fn rule_count(&self) -> usize;
+    fn action(&self, i: usize) -> Action;
+    fn args(&self, i: usize) -> &[super::ArgCmp];
+    /// Whether rule `i`'s includes hold and its excludes do not.
+    fn applies(&self, i: usize, process: &Process) -> bool;
+    /// Rule `i`'s names, each with what it is on every entry point (`None`:
+    /// no entry point has it).
+    fn each_name(&self, i: usize, f: &mut dyn FnMut(&str, Option<NameInfo>));
+}
+
+/// The engine's test of one rule's conditions (dockerd's, podman's and
+/// containerd's are the same): excluded when the native architecture, any
+/// capability or the kernel version matches `excludes`; included only when
+/// `includes` holds entirely.
+pub(crate) fn conditions_hold<S: AsRef<str>, T: AsRef<str>>(
+    inc: (&[S], &[S], Option<(u32, u32)>),
+    exc: (&[T], &[T], Option<(u32, u32)>),
+    process: &Process,
+) -> bool {
     let native = go_arch();
     let has_cap = |c: &str| process.caps.iter().any(|x| x == c);
     let kernel_at_least = |v: (u32, u32)| process.kernel.is_none_or(|k| k >= v);
-    let rules = p
-        .rules
-        .iter()
-        .filter(|r| {
-            let (inc, exc) = (&r.includes, &r.excludes);
-            !(exc.arches.iter().any(|a| a == native)
-                || exc.caps.iter().any(|c| has_cap(c))
-                || exc.min_kernel.is_some_and(kernel_at_least)
-                || (!inc.arches.is_empty() && !inc.arches.iter().any(|a| a == native))
-                || !inc.caps.iter().all(|c| has_cap(c))
-                || inc.min_kernel.is_some_and(|k| !kernel_at_least(k)))
-        })
-        .collect();
-    let native_scmp = scmp_arch(abi::native());
-    let arches = if p.arch_map.is_empty() {
-        p.architectures.clone()
-    } else {
-        p.arch_map
-            .iter()
-            .filter(|e| e.architecture == native_scmp)
-            .flat_map(|e| std::iter::once(&e.architecture).chain(&e.sub_architectures))
-            .cloned()
-            .collect()
-    };
-    (rules, arches)
+    let (inc_caps, inc_arches, inc_kernel) = inc;
+    let (exc_caps, exc_arches, exc_kernel) = exc;
+    !(exc_arches.iter().any(|a| a.as_ref() == native)
+        || exc_caps.iter().any(|c| has_cap(c.as_ref()))
+        || exc_kernel.is_some_and(kernel_at_least)
+        || (!inc_arches.is_empty() && !inc_arches.iter().any(|a| a.as_ref() == native))
+        || !inc_caps.iter().all(|c| has_cap(c.as_ref()))
+        || inc_kernel.is_some_and(|k| !kernel_at_least(k)))
+}
+
+/// The architectures of a filter: `archMap`'s entry for the native one, or
+/// `architectures` as given.
+pub(crate) fn pick_arches<'a>(
+    architectures: impl Iterator<Item = &'a str>,
+    arch_map: impl Iterator<Item = (&'a str, Vec<&'a str>)>,
+) -> Vec<&'a str> {
+    let native = scmp_arch(abi::native());
+    let mut map = arch_map.peekable();
+    if map.peek().is_none() {
+        return architectures.collect();
+    }
+    map.filter(|(a, _)| *a == native)
+        .flat_map(|(a, subs)| std::iter::once(a).chain(subs))
+        .collect()
+}
+
+impl RuleSet for Profile {
+    fn default_action(&self) -> Action {
+        self.default_action
+    }
+    fn arches(&self) -> Vec<&str> {
+        pick_arches(
+            self.architectures.iter().map(String::as_str),
+            self.arch_map.iter().map(|e| {
+                (
+                    e.architecture.as_str(),
+                    e.sub_architectures.iter().map(String::as_str).collect(),
+                )
+            }),
+        )
+    }
+    fn rule_count(&self) -> usize {
+        self.rules.len()
+    }
+    fn action(&self, i: usize) -> Action {
+        self.rules[i].action
+    }
+    fn args(&self, i: usize) -> &[super::ArgCmp] {
+        &self.rules[i].args
+    }
+    fn applies(&self, i: usize, process: &Process) -> bool {
+        let r: &Rule = &self.rules[i];
+        let (inc, exc) = (&r.includes, &r.excludes);
+        conditions_hold(
+            (&inc.caps[..], &inc.arches[..], inc.min_kernel),
+            (&exc.caps[..], &exc.arches[..], exc.min_kernel),
+            process,
+        )
+    }
+    fn each_name(&self, i: usize, f: &mut dyn FnMut(&str, Option<NameInfo>)) {
+        for n in &self.rules[i].names {
+            f(n, name_info(n));
+        }
+    }
 }
 
 /// The expected answer to one probe.
@@ -341,9 +384,12 @@ fn lib_index(l: Libseccomp) -> usize {
 }
 
 impl Filter {
-    pub fn build(p: &Profile, process: &Process) -> Filter {
-        let (rules, arches) = applicable(p, process);
-        let default = p.default_action;
+    pub fn build(p: &impl RuleSet, process: &Process) -> Filter {
+        let arches = p.arches();
+        let rules: Vec<usize> = (0..p.rule_count())
+            .filter(|&i| p.applies(i, process))
+            .collect();
+        let default = p.default_action();
         let mut kept: Vec<(Action, Vec<super::ArgCmp>)> = Vec::new();
         let mut dropped: Vec<String> = Vec::new();
         let all = abi::abis();
@@ -351,27 +397,27 @@ impl Filter {
             .iter()
             .map(|a| {
                 // No architectures at all: libseccomp's filter has the native one.
-                arches.iter().any(|x| x == scmp_arch(a))
+                arches.iter().any(|x| *x == scmp_arch(a))
                     || (arches.is_empty() && std::ptr::eq(*a, abi::native()))
             })
             .collect();
         // (abi, number, rule, dropped by 2.5.4)
         // Sized up front: musl's allocator gives memory back eagerly, and
         // growing (then sorting with a buffer) costs page faults each time.
-        let names: usize = rules.iter().map(|r| r.names.len()).sum();
         let mut named: Vec<(u8, u32, u16, bool)> =
-            Vec::with_capacity(names * listed.iter().filter(|l| **l).count());
+            Vec::with_capacity(512 * listed.iter().filter(|l| **l).count());
         let mut highest = vec![[None::<u32>; 2]; all.len()];
         for r in rules {
+            let action = p.action(r);
             // runc and crun never hand libseccomp a rule that repeats the
             // default action (libseccomp refuses it).
-            let skip = r.action == default;
+            let skip = action == default;
             let idx = kept.len() as u16;
             let mut used = false;
-            for name in &r.names {
+            p.each_name(r, &mut |name, info| {
                 // A name no entry point has: libseccomp does not know it either.
-                let Some(info) = name_info(name) else {
-                    continue;
+                let Some(info) = info else {
+                    return;
                 };
                 let old = info.old;
                 if old && !dropped.iter().any(|d| d == name) {
@@ -394,30 +440,39 @@ impl Filter {
                         used = true;
                     }
                 }
-            }
+            });
             if used {
-                kept.push((r.action, r.args.clone()));
+                kept.push((action, p.args(r).to_vec()));
             }
         }
-        // Rules keep their profile order within a number (the rule index
-        // is part of the key, so no stable sort and its buffer is needed).
-        named.sort_unstable_by_key(|&(i, nr, idx, _)| (i, nr, idx));
+        // Laid out by number with a counting pass: rules keep their profile
+        // order within a number, and nothing is sorted.
         let abis = all
             .iter()
             .enumerate()
             .map(|(i, a)| {
                 let size = abi::max_nr(a) as usize + 2;
                 let mut offsets = vec![0u32; size];
-                let mut entries =
-                    Vec::with_capacity(named.iter().filter(|n| n.0 as usize == i).count());
-                for &(j, nr, idx, old) in &named {
+                let mut count = 0usize;
+                for &(j, nr, _, _) in &named {
                     if j as usize == i && (nr as usize) < size - 1 {
-                        entries.push((idx, old));
                         offsets[nr as usize + 1] += 1;
+                        count += 1;
                     }
                 }
                 for k in 1..size {
                     offsets[k] += offsets[k - 1];
+                }
+                let mut fill = offsets.clone();
+                let mut entries = vec![(0u16, false); count];
+                for &(j, nr, idx, old) in &named {
+                    if j as usize == i && (nr as usize) < size - 1 {
+                        let at = &mut fill[nr as usize];
+                        if let Some(slot) = entries.get_mut(*at as usize) {
+                            *slot = (idx, old);
+                        }
+                        *at += 1;
+                    }
                 }
                 AbiFilter {
                     abi: a,
@@ -591,6 +646,89 @@ impl Filter {
     }
 }
 
+/// How a number fares in [`screen`].
+#[derive(Clone, Copy)]
+enum Slot {
+    Unnamed,
+    /// An unconditional rule decided it.
+    Fixed(Action),
+    /// Only conditional rules name it: the action of those that hold for
+    /// all-zero arguments, if any.
+    Conditional(Option<Action>),
+}
+
+/// The share of the native entry point's zero-argument sweep (`observed`:
+/// number, verdict) that `p` expects, under runc's and crun's handling of
+/// unnamed numbers (the better of the two), with a libseccomp that knows
+/// every name. With all arguments zero, conditional rules can be decided
+/// while reading the rules, so no filter is built: ranking every known
+/// profile this way costs a few dozen microseconds.
+pub fn screen(p: &impl RuleSet, process: &Process, observed: &[(u32, Outcome)]) -> f64 {
+    let native = abi::native();
+    let at = abi::index_of(native) as usize;
+    let listed = {
+        let arches = p.arches();
+        arches.is_empty() || arches.contains(&scmp_arch(native))
+    };
+    let default = p.default_action();
+    let mut slots = vec![Slot::Unnamed; abi::max_nr(native) as usize + 1];
+    let mut highest: Option<u32> = None;
+    for r in (0..p.rule_count()).filter(|&r| p.applies(r, process)) {
+        let action = p.action(r);
+        let args = p.args(r);
+        let unconditional = args.is_empty();
+        let holds = args.iter().all(|c| c.holds(0, false));
+        p.each_name(r, &mut |_, info| {
+            let Some(nr) = info.and_then(|i| i.nrs.get(at).copied()) else {
+                return;
+            };
+            if nr == u32::MAX {
+                return;
+            }
+            highest = highest.max(Some(nr));
+            if action == default {
+                return;
+            }
+            let Some(slot) = slots.get_mut(nr as usize) else {
+                return;
+            };
+            *slot = match (*slot, unconditional) {
+                (Slot::Fixed(a), _) => Slot::Fixed(a),
+                (_, true) => Slot::Fixed(action),
+                (Slot::Conditional(m), false) => Slot::Conditional(m.or(holds.then_some(action))),
+                (Slot::Unnamed, false) => Slot::Conditional(holds.then_some(action)),
+            };
+        });
+    }
+    let stub = !default.permits() && default != Action::Errno(38);
+    let (mut runc, mut crun) = (0usize, 0usize);
+    for &(nr, got) in observed {
+        let (r, c) = if !listed {
+            let x = outcome_of(Action::KillThread);
+            (x, x)
+        } else {
+            match slots.get(nr as usize).copied().unwrap_or(Slot::Unnamed) {
+                Slot::Fixed(a) | Slot::Conditional(Some(a)) => (outcome_of(a), outcome_of(a)),
+                Slot::Conditional(None) => (outcome_of(default), outcome_of(default)),
+                Slot::Unnamed => {
+                    let runc = match highest {
+                        Some(h) if stub && nr > h => Action::Errno(38),
+                        _ => default,
+                    };
+                    (outcome_of(runc), outcome_of(default))
+                }
+            }
+        };
+        runc += usize::from(r == got);
+        crun += usize::from(c == got);
+    }
+    if observed.is_empty() {
+        0.0
+    } else {
+        runc.max(crun) as f64 / observed.len() as f64
+    }
+}
+
 fn bad_arch() -> Expected {
     Expected {
         outcome: outcome_of(Action::KillThread),
@@ -669,6 +807,19 @@ mod tests {
              "excludes": {"caps": ["CAP_SYS_ADMIN"]}}
         ]
     }"#;
+
+    #[test]
+    fn names_map_back_to_their_numbers_on_every_entry_point() {
+        for a in abi::abis() {
+            for nr in 0..=abi::max_nr(a) {
+                if let Some(n) = a.name(nr) {
+                    let i = abi::index_of(a) as usize;
+                    assert_eq!(name_info(n).map(|x| x.nrs[i]), Some(nr), "{} {n}", a.name);
+                }
+            }
+        }
+        assert!(name_info("no_such_call").is_none());
+    }
 
     #[test]
     fn capabilities_decide_includes_and_excludes() {

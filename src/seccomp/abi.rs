@@ -42,7 +42,7 @@ impl Abi {
     /// The syscall's name in this ABI, for a number without `nr_bit`.
     pub fn name(&self, nr: u32) -> Option<&'static str> {
         // The tables spell names that are Rust keywords as raw identifiers.
-        (self.name_of)(nr).map(|n| n.trim_start_matches("r#"))
+        (self.name_of)(nr).map(|n| n.strip_prefix("r#").unwrap_or(n))
     }
 }
 
