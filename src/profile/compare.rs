@@ -841,6 +841,44 @@ mod tests {
     }
 
     #[test]
+    fn calls_an_old_libseccomp_dropped_are_a_warning_not_a_difference() {
+        let text = r#"{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [
+            {"names": ["read", "write", "futex_waitv", "mseal", "listmount"],
+             "action": "SCMP_ACT_ALLOW"}]}"#;
+        let read = read::parse(text).unwrap();
+        let f = Filter::build(&read.profile, &process());
+        // What runc with libseccomp 2.5.4 attaches: mseal and listmount
+        // dropped, ENOSYS above futex_waitv.
+        let old = Model {
+            runtime: Runtime::Runc,
+            libseccomp: Libseccomp::V2_5_4,
+        };
+        let a = abi::native();
+        let mut p = probe_from(&f, &|_| None);
+        for r in &mut p.results {
+            let o = f.expect(a, r.nr, &[0; 6], old).outcome;
+            (r.verdict, r.errno) = (o.verdict, o.errno);
+        }
+        let g = compare_given(
+            &Probed::new(&p),
+            &process(),
+            &Given {
+                path: Path::new("new.json"),
+                read: &read,
+            },
+        );
+        assert!(g.differences.is_empty(), "{:?}", g.differences);
+        assert_eq!(g.libseccomp.as_deref(), Some("2.5.4"));
+        let w = g
+            .warnings
+            .iter()
+            .find(|w| w.kind == "libseccomp_dropped")
+            .unwrap();
+        // In probe order (by number).
+        assert_eq!(w.syscalls, ["listmount", "mseal"]);
+    }
+
+    #[test]
     fn unnamed_numbers_collapse_into_ranges() {
         let read = read::parse(SMALL).unwrap();
         let f = Filter::build(&read.profile, &process());
