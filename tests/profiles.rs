@@ -207,7 +207,15 @@ fn read_file(path: &str) -> read::Read {
 /// (scripts/lab/setup.sh), or where the package installs it.
 fn docker_json() -> String {
     let rel = "usr/share/gocode/src/github.com/docker/docker/profiles/seccomp/default.json";
-    let lab = std::env::var("WHATAMI_LAB").unwrap_or_else(|_| "/tmp/whatami-lab".into());
+    // The lab's default place, as scripts/lab/labdir.sh computes it.
+    let checkout = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let lab = std::env::var("WHATAMI_LAB")
+        .ok()
+        .filter(|l| !l.is_empty())
+        .unwrap_or_else(|| format!("/tmp/whatami-lab-{checkout}"));
     let unpacked = format!("{lab}/deb/x/{rel}");
     if std::path::Path::new(&unpacked).exists() {
         unpacked
