@@ -72,11 +72,8 @@ fn fnv1a(s: &str) -> u64 {
 /// and one string comparison, since musl's memcmp makes a search on the
 /// strings themselves slow.
 fn index_of_name(name: &str) -> Option<usize> {
-    let h = fnv1a(name);
-    let at = tables::NAME_HASHES
-        .binary_search_by_key(&h, |(x, _)| *x)
-        .ok()?;
-    let i = tables::NAME_HASHES[at].1 as usize;
+    let at = tables::NAME_HASHES.binary_search(&fnv1a(name)).ok()?;
+    let i = *tables::NAME_AT.get(at)? as usize;
     (tables::NAMES.get(i) == Some(&name)).then_some(i)
 }
 

@@ -10,7 +10,7 @@
 //! for full YAML would be ten times this module's size in the binary for
 //! nothing a profile needs.
 
-use serde_json::{Map, Number, Value};
+use serde_json::{Map, Value};
 
 /// A YAML error: what and on which line (1-based).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -495,16 +495,12 @@ fn plain(t: &str) -> Value {
     } else {
         None
     };
+    // Profiles hold no fractions: anything else, floats included, stays a
+    // string (and a field that needs a number says so).
     match (parsed, neg) {
         (Some(n), false) => Value::Number(n.into()),
         (Some(n), true) if n <= i64::MAX as u64 => Value::Number((-(n as i64)).into()),
-        _ => t
-            .parse::<f64>()
-            .ok()
-            .filter(|f| f.is_finite() && t.bytes().any(|b| b.is_ascii_digit()))
-            .and_then(Number::from_f64)
-            .map(Value::Number)
-            .unwrap_or_else(|| Value::String(t.to_string())),
+        _ => Value::String(t.to_string()),
     }
 }
 
