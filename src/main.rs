@@ -90,20 +90,25 @@ const EXIT_USAGE: u8 = 2;
 const EXIT_PROFILE_DIFFERS: u8 = 4;
 
 fn read_profile(path: &std::path::Path) -> Result<profile::read::Read, String> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
     // Profiles are a few kilobytes; refuse anything absurd rather than read it.
     const LIMIT: u64 = 16 << 20;
-    let file =
-        std::fs::File::open(path).map_err(|e| format!("--profile {}: {e}", path.display()))?;
-    let meta = file
-        .metadata()
-        .map_err(|e| format!("--profile {}: {e}", path.display()))?;
+    let fail = |e: &dyn std::fmt::Display| format!("--profile {}: {e}", path.display());
+    // O_NONBLOCK: opening a named pipe must not wait for a writer (regular
+    // files ignore the flag); the file type is checked on what was opened.
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|e| fail(&e))?;
+    let meta = file.metadata().map_err(|e| fail(&e))?;
     if !meta.is_file() || meta.len() > LIMIT {
-        return Err(format!(
-            "--profile {}: not a regular file of at most 16 MiB",
-            path.display()
-        ));
+        return Err(fail(&"not a regular file of at most 16 MiB"));
     }
-    let text =
-        std::fs::read_to_string(path).map_err(|e| format!("--profile {}: {e}", path.display()))?;
-    profile::read::parse(&text).map_err(|e| format!("--profile {}: {e}", path.display()))
+    let mut text = String::new();
+    file.take(LIMIT)
+        .read_to_string(&mut text)
+        .map_err(|e| fail(&e))?;
+    profile::read::parse(&text).map_err(|e| fail(&e))
 }

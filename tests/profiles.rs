@@ -312,3 +312,49 @@ fn real_docker_profile() {
     assert_eq!(f.expect(abi::native(), nr, &Z, crun).outcome.errno, Some(1));
     same_as_table(&r, "docker-20.10");
 }
+
+fn run_whatami(args: &[&str]) -> (Option<i32>, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_whatami"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_bad_profile_file_is_a_usage_error_naming_the_line() {
+    let dir = std::env::temp_dir().join(format!("whatami-profile-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("bad.yaml");
+    std::fs::write(
+        &bad,
+        "kind: SeccompProfile\nspec:\n  defaultAction: SCMP_ACT_ERRNO\n  syscalls:\n  - names: [read]\n    action: SCMP_ACT_NOPE\n",
+    )
+    .unwrap();
+    let (code, _, err) = run_whatami(&["--probe", "none", "--profile", bad.to_str().unwrap()]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("line 6") && err.contains("SCMP_ACT_NOPE"),
+        "{err}"
+    );
+    let (code, _, err) = run_whatami(&["--profile", dir.join("missing.json").to_str().unwrap()]);
+    assert_eq!(code, Some(2), "{err}");
+    // A good file with no probe to compare: the report says so (exit 3).
+    let good = dir.join("good.json");
+    std::fs::write(&good, r#"{"defaultAction": "SCMP_ACT_ALLOW"}"#).unwrap();
+    let (code, out, _) = run_whatami(&[
+        "--json",
+        "--probe",
+        "none",
+        "--profile",
+        good.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(3));
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(v["seccomp"]["profile"]["given"]["error"].is_string(), "{v}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

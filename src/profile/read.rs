@@ -618,6 +618,42 @@ mod tests {
     }
 
     #[test]
+    fn no_input_makes_it_panic() {
+        // Random edits of valid profiles with the characters JSON and YAML
+        // give meaning to, and some that are more than one byte long.
+        let alphabet: Vec<char> = "{}[]:,-'\"#|>&*!? \n\t0123456789abcxyz_\u{e9}\u{1f600}"
+            .chars()
+            .collect();
+        let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let seeds = [
+            "{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": [{\"names\": [\"read\"], \"action\": \"SCMP_ACT_ALLOW\"}]}",
+            "kind: SeccompProfile\nspec:\n  defaultAction: SCMP_ACT_ERRNO\n  syscalls:\n  - action: SCMP_ACT_ALLOW\n    names: [read]\n",
+        ];
+        for round in 0..3000 {
+            let mut text: Vec<char> = seeds[round % 2].chars().collect();
+            for _ in 0..(next() % 6) {
+                let at = (next() as usize) % (text.len() + 1);
+                let c = alphabet[(next() as usize) % alphabet.len()];
+                match next() % 3 {
+                    0 if at < text.len() => {
+                        text.remove(at);
+                    }
+                    1 if at < text.len() => text[at] = c,
+                    _ => text.insert(at, c),
+                }
+            }
+            let text: String = text.into_iter().collect();
+            let _ = parse(&text);
+        }
+    }
+
+    #[test]
     fn yaml_field_errors_carry_the_line() {
         let y = "kind: SeccompProfile\nspec:\n  defaultAction: SCMP_ACT_ERRNO\n  syscalls:\n\
                  \x20 - names: [read]\n    action: SCMP_ACT_ALOW\n";

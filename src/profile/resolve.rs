@@ -348,14 +348,14 @@ struct AbiFilter {
     /// `entries[offsets[n]..offsets[n + 1]]`: (index into `Filter::rules`,
     /// whether libseccomp 2.5.4 drops the name), in profile order.
     offsets: Vec<u32>,
-    entries: Vec<(u16, bool)>,
+    entries: Vec<(u32, bool)>,
     /// The highest number a known name of the profile has here, for a
     /// libseccomp that knows every name and for 2.5.4 (runc's ENOSYS line).
     highest: [Option<u32>; 2],
 }
 
 impl AbiFilter {
-    fn rules_of(&self, base: u32) -> &[(u16, bool)] {
+    fn rules_of(&self, base: u32) -> &[(u32, bool)] {
         let n = base as usize;
         match (self.offsets.get(n), self.offsets.get(n + 1)) {
             (Some(&a), Some(&b)) => self.entries.get(a as usize..b as usize).unwrap_or(&[]),
@@ -404,7 +404,7 @@ impl Filter {
         // (abi, number, rule, dropped by 2.5.4)
         // Sized up front: musl's allocator gives memory back eagerly, and
         // growing (then sorting with a buffer) costs page faults each time.
-        let mut named: Vec<(u8, u32, u16, bool)> =
+        let mut named: Vec<(u8, u32, u32, bool)> =
             Vec::with_capacity(512 * listed.iter().filter(|l| **l).count());
         let mut highest = vec![[None::<u32>; 2]; all.len()];
         for r in rules {
@@ -412,7 +412,7 @@ impl Filter {
             // runc and crun never hand libseccomp a rule that repeats the
             // default action (libseccomp refuses it).
             let skip = action == default;
-            let idx = kept.len() as u16;
+            let idx = kept.len() as u32;
             let mut used = false;
             p.each_name(r, &mut |name, info| {
                 // A name no entry point has: libseccomp does not know it either.
@@ -464,7 +464,7 @@ impl Filter {
                     offsets[k] += offsets[k - 1];
                 }
                 let mut fill = offsets.clone();
-                let mut entries = vec![(0u16, false); count];
+                let mut entries = vec![(0u32, false); count];
                 for &(j, nr, idx, old) in &named {
                     if j as usize == i && (nr as usize) < size - 1 {
                         let at = &mut fill[nr as usize];
@@ -495,7 +495,7 @@ impl Filter {
     /// libseccomp keeps) names it.
     fn by_rules(
         &self,
-        entries: &[(u16, bool)],
+        entries: &[(u32, bool)],
         args: &[u64; 6],
         width32: bool,
         keep_new: bool,
