@@ -24,7 +24,7 @@ pub const MATCH_SCORE: f64 = 0.97;
 
 /// Calls a C library tries first and replaces by an older one only on
 /// ENOSYS: answered EPERM, programs fail (glibc 2.34's clone3, glibc 2.33's
-/// and musl 1.2.2's faccessat2 under Docker before 20.10.10).
+/// and musl 1.2.2's faccessat2 under older Docker releases).
 const FALLBACK_ON_ENOSYS: [&str; 2] = ["clone3", "faccessat2"];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -402,8 +402,8 @@ fn stale_eperm(p: &Probed) -> Option<ProfileWarning> {
         message: format!(
             "{} answered with an errno other than ENOSYS although newer than every call the \
              policy allows (or tried first by C libraries): programs that fall back to an older \
-             call only on ENOSYS fail instead (clone3 under glibc 2.34, faccessat2 under glibc \
-             2.33 and musl 1.2.2 with Docker before 20.10.10)",
+             call only on ENOSYS fail instead (how clone3 under glibc 2.34, and faccessat2 \
+             under glibc 2.33 and musl 1.2.2, broke with older Docker releases)",
             plural(stale.len(), "call")
         ),
         syscalls: stale,
