@@ -358,3 +358,31 @@ fn a_bad_profile_file_is_a_usage_error_naming_the_line() {
     assert!(v["seccomp"]["profile"]["given"]["error"].is_string(), "{v}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn nspawn_table_follows_the_capabilities_nspawn_keeps() {
+    let k = known::ALL
+        .iter()
+        .find(|k| k.id() == "systemd-nspawn-252")
+        .unwrap();
+    let Known::Measured(m) = k else { panic!() };
+    let answer = |caps: &[&str], name: &str| {
+        let e = known::expectation(k, &process(caps, (6, 1)));
+        let nr = abi::native_nr(name).unwrap();
+        let x = e
+            .expect(abi::native(), nr, Some(name), &Z, None, RUNC)
+            .unwrap();
+        (x.outcome.verdict, x.outcome.errno)
+    };
+    let default: Vec<&str> = m.caps.to_vec();
+    assert_eq!(answer(&default, "syslog"), EPERM);
+    assert_eq!(answer(&default, "reboot"), ALLOWED);
+    let more: Vec<&str> = default.iter().copied().chain(["CAP_SYSLOG"]).collect();
+    assert_eq!(answer(&more, "syslog"), ALLOWED);
+    let less: Vec<&str> = default
+        .iter()
+        .copied()
+        .filter(|c| *c != "CAP_SYS_BOOT")
+        .collect();
+    assert_eq!(answer(&less, "reboot"), EPERM);
+}

@@ -613,19 +613,21 @@ fn name_known(p: &Probed, process: &Process) -> ProfileReport {
         warnings.extend(dropped(f, p, fit.model));
     }
     if let (Known::Measured(m), true) = (k, matched) {
-        let mut theirs: Vec<&str> = m.caps.to_vec();
-        let mut ours: Vec<&str> = process.caps.iter().map(String::as_str).collect();
-        theirs.sort_unstable();
-        ours.sort_unstable();
-        if theirs != ours {
+        let unmeasured: Vec<String> = process
+            .caps
+            .iter()
+            .filter(|c| !m.measured_caps.contains(&c.as_str()))
+            .cloned()
+            .collect();
+        if !unmeasured.is_empty() {
             warnings.push(ProfileWarning {
                 kind: "other_capabilities".into(),
-                syscalls: Vec::new(),
                 message: format!(
-                    "{} was measured with its default capabilities; this process's bounding \
-                     set differs, and its filters depend on the capabilities it keeps",
+                    "{}'s filters depend on the capabilities it keeps, and the effect of \
+                     these was not measured",
                     m.title
                 ),
+                syscalls: unmeasured,
             });
         }
     }

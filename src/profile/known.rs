@@ -48,17 +48,30 @@ pub struct MAbi {
     pub unnamed: &'static [(u32, Action)],
 }
 
+/// Calls whose answer depends on one capability: `held` when the bounding
+/// set has it, `without` when it does not (measured by adding or dropping
+/// that capability alone).
+pub struct CapRule {
+    pub cap: &'static str,
+    pub names: &'static [u16],
+    pub held: Action,
+    pub without: Action,
+}
+
 /// A measured table.
 pub struct Measured {
     pub id: &'static str,
     pub title: &'static str,
     pub source: &'static str,
-    /// The bounding set it was measured with (nspawn's filters depend on the
-    /// capabilities it keeps).
+    /// The bounding set the base table was measured with.
     pub caps: &'static [&'static str],
+    /// The capabilities whose effect was measured (the base set, each
+    /// dropped, and every other one the host could add).
+    pub measured_caps: &'static [&'static str],
     pub abis: &'static [MAbi],
     /// Argument probes (by label) answered unlike the call's zero-argument probe.
     pub arg_probes: &'static [(&'static str, Action)],
+    pub cap_rules: &'static [CapRule],
 }
 
 /// FNV-1a, 64 bits (scripts/derive-profiles hashes NAMES the same way).
@@ -191,7 +204,10 @@ pub struct MeasuredIndex {
 }
 
 impl MeasuredIndex {
-    pub fn new(table: &'static Measured) -> MeasuredIndex {
+    /// The table for a process with this bounding set: its capability
+    /// rules applied.
+    pub fn new(table: &'static Measured, process: &Process) -> MeasuredIndex {
+        let holds = |cap: &str| process.caps.iter().any(|c| c == cap);
         let by_nr = table
             .abis
             .iter()
@@ -215,6 +231,25 @@ impl MeasuredIndex {
                             .filter(|&nr| nr != u32::MAX);
                         if let Some(slot) = nr.and_then(|nr| v.get_mut(nr as usize)) {
                             *slot = Some(*act);
+                        }
+                    }
+                }
+                for rule in table.cap_rules {
+                    let act = if holds(rule.cap) {
+                        rule.held
+                    } else {
+                        rule.without
+                    };
+                    for &i in rule.names {
+                        let nr = infos
+                            .get(i as usize)
+                            .copied()
+                            .flatten()
+                            .and_then(|info| info.nrs.get(at).copied())
+                            .filter(|&nr| nr != u32::MAX);
+                        if let Some(slot) = nr.and_then(|nr| v.get_mut(nr as usize)) {
+                            // The base table's default covers calls it does not list.
+                            *slot = (act != t.default).then_some(act);
                         }
                     }
                 }
@@ -287,7 +322,7 @@ impl Expectation {
 pub fn expectation(k: &Known, process: &Process) -> Expectation {
     match k {
         Known::Rules(t) => Expectation::Filter(Filter::build(*t, process)),
-        Known::Measured(m) => Expectation::Measured(MeasuredIndex::new(m)),
+        Known::Measured(m) => Expectation::Measured(MeasuredIndex::new(m, process)),
     }
 }
 

@@ -4,7 +4,7 @@
 //! under which conditions), not the profiles themselves; names are indexes
 //! into [`NAMES`], which is sorted.
 
-use super::known::{MAbi, Measured, TCond, TRule, Table};
+use super::known::{CapRule, MAbi, Measured, TCond, TRule, Table};
 use super::{Action, ArgCmp, Op};
 
 pub(super) static NAMES: [&str; 485] = [
@@ -2781,6 +2781,48 @@ pub(super) static NSPAWN: Measured = Measured {
         "CAP_SYS_PTRACE",
         "CAP_SYS_TTY_CONFIG",
     ],
+    measured_caps: &[
+        "CAP_AUDIT_CONTROL",
+        "CAP_AUDIT_READ",
+        "CAP_AUDIT_WRITE",
+        "CAP_BLOCK_SUSPEND",
+        "CAP_BPF",
+        "CAP_CHECKPOINT_RESTORE",
+        "CAP_CHOWN",
+        "CAP_DAC_OVERRIDE",
+        "CAP_DAC_READ_SEARCH",
+        "CAP_FOWNER",
+        "CAP_FSETID",
+        "CAP_IPC_LOCK",
+        "CAP_IPC_OWNER",
+        "CAP_KILL",
+        "CAP_LEASE",
+        "CAP_LINUX_IMMUTABLE",
+        "CAP_MAC_ADMIN",
+        "CAP_MAC_OVERRIDE",
+        "CAP_MKNOD",
+        "CAP_NET_ADMIN",
+        "CAP_NET_BIND_SERVICE",
+        "CAP_NET_BROADCAST",
+        "CAP_NET_RAW",
+        "CAP_PERFMON",
+        "CAP_SETFCAP",
+        "CAP_SETGID",
+        "CAP_SETPCAP",
+        "CAP_SETUID",
+        "CAP_SYSLOG",
+        "CAP_SYS_ADMIN",
+        "CAP_SYS_BOOT",
+        "CAP_SYS_CHROOT",
+        "CAP_SYS_MODULE",
+        "CAP_SYS_NICE",
+        "CAP_SYS_PACCT",
+        "CAP_SYS_PTRACE",
+        "CAP_SYS_RAWIO",
+        "CAP_SYS_TIME",
+        "CAP_SYS_TTY_CONFIG",
+        "CAP_WAKE_ALARM",
+    ],
     abis: &[
         MAbi {
             abi: "x86_64",
@@ -2874,6 +2916,62 @@ pub(super) static NSPAWN: Measured = Measured {
         "socket(AF_NETLINK, SOCK_RAW, NETLINK_AUDIT)",
         Action::Errno(97),
     )],
+    cap_rules: &[
+        CapRule {
+            cap: "CAP_IPC_LOCK",
+            names: &[212, 213, 214, 239, 240],
+            held: Action::Allow,
+            without: Action::Errno(1),
+        },
+        CapRule {
+            cap: "CAP_SYSLOG",
+            names: &[435],
+            held: Action::Allow,
+            without: Action::Errno(1),
+        },
+        CapRule {
+            cap: "CAP_SYS_MODULE",
+            names: &[47, 83, 151],
+            held: Action::Allow,
+            without: Action::Errno(1),
+        },
+        CapRule {
+            cap: "CAP_SYS_PACCT",
+            names: &[6],
+            held: Action::Allow,
+            without: Action::Errno(1),
+        },
+        CapRule {
+            cap: "CAP_SYS_RAWIO",
+            names: &[167, 168],
+            held: Action::Allow,
+            without: Action::Errno(1),
+        },
+        CapRule {
+            cap: "CAP_SYS_TIME",
+            names: &[8, 29, 30, 37, 38, 390],
+            held: Action::Allow,
+            without: Action::Errno(1),
+        },
+        CapRule {
+            cap: "CAP_SYS_BOOT",
+            names: &[302],
+            held: Action::Allow,
+            without: Action::Errno(1),
+        },
+        CapRule {
+            cap: "CAP_SYS_PTRACE",
+            names: &[288],
+            held: Action::Allow,
+            without: Action::Errno(1),
+        },
+        CapRule {
+            cap: "CAP_SYS_TTY_CONFIG",
+            names: &[475],
+            held: Action::Allow,
+            without: Action::Errno(1),
+        },
+    ],
 };
 
 /// FNV-1a 64 of each name, sorted; [`NAME_AT`] has the name's index.
