@@ -139,12 +139,6 @@ pub struct Cond {
     pub min_kernel: Option<(u32, u32)>,
 }
 
-impl Cond {
-    pub fn is_empty(&self) -> bool {
-        self.caps.is_empty() && self.arches.is_empty() && self.min_kernel.is_none()
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rule {
     pub names: Vec<Cow<'static, str>>,

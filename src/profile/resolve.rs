@@ -84,20 +84,6 @@ impl Model {
         },
     ];
 
-    pub fn describe(self) -> String {
-        format!(
-            "{}, {}",
-            match self.runtime {
-                Runtime::Runc => "runc (ENOSYS above the highest named call)",
-                Runtime::Crun => "crun (the default action for unnamed calls)",
-            },
-            match self.libseccomp {
-                Libseccomp::V2_5_4 => "libseccomp 2.5.4",
-                Libseccomp::Current => "a libseccomp that knows every call",
-            }
-        )
-    }
-
     pub fn runtime_name(self) -> &'static str {
         match self.runtime {
             Runtime::Runc => "runc",
@@ -140,12 +126,6 @@ pub fn go_arch() -> &'static str {
         "aarch64" => "arm64",
         other => other,
     }
-}
-
-/// The number of `name` on entry point `a`, if it has one.
-pub fn nr_of(a: &'static Abi, name: &str) -> Option<u32> {
-    let nr = *name_info(name)?.nrs.get(abi::index_of(a) as usize)?;
-    (nr != u32::MAX).then_some(nr)
 }
 
 /// What a name is on every entry point, looked up once per name.
@@ -576,34 +556,6 @@ impl Filter {
             .unwrap_or_else(|| self.unnamed(f, base, model))
     }
 
-    /// [`expect`](Self::expect) for every model of [`Model::ALL`], in its
-    /// order, working out the rules once.
-    pub fn expect_all(&self, a: &Abi, nr: u32, args: &[u64; 6]) -> [Expected; 4] {
-        let Some(f) = self
-            .abis
-            .iter()
-            .find(|f| std::ptr::eq(f.abi, a) && f.listed)
-        else {
-            return [bad_arch(); 4];
-        };
-        let base = nr & !a.nr_bit;
-        let width32 = a.entry == abi::Entry::Int80;
-        let entries = f.rules_of(base);
-        let with_new = self.by_rules(entries, args, width32, true);
-        let without = if entries.iter().any(|(_, old)| *old) {
-            self.by_rules(entries, args, width32, false)
-        } else {
-            with_new
-        };
-        Model::ALL.map(|m| {
-            let r = match m.libseccomp {
-                Libseccomp::Current => with_new,
-                Libseccomp::V2_5_4 => without,
-            };
-            r.unwrap_or_else(|| self.unnamed(f, base, m))
-        })
-    }
-
     /// The models of [`Model::ALL`] that can answer differently here: the
     /// libseccomp matters only when the profile names calls 2.5.4 does not
     /// know, the runtime only when runc's ENOSYS rule can apply.
@@ -633,17 +585,6 @@ impl Filter {
         self.abis.iter().any(|f| std::ptr::eq(f.abi, a) && f.listed)
     }
 
-    /// The highest number the profile names on `a` (as `lib` knows names).
-    pub fn highest_named(&self, a: &Abi, lib: Libseccomp) -> Option<u32> {
-        self.abis
-            .iter()
-            .find(|f| std::ptr::eq(f.abi, a))
-            .and_then(|f| f.highest[lib_index(lib)])
-    }
-
-    pub fn default_action(&self) -> Action {
-        self.default
-    }
 }
 
 /// How a number fares in [`screen`].
