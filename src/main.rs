@@ -34,21 +34,23 @@ fn run(cli: &cli::Cli) -> std::io::Result<ExitCode> {
         None => fsroot::Root::live(),
     };
     // --profile FILE is read before probing: a bad file fails fast.
-    let given = match cli.profile.as_deref().map(read_profile).transpose() {
-        Ok(g) => g,
-        Err(msg) => {
+    let given = match cli
+        .profile
+        .as_deref()
+        .map(|path| profile::read::from_path(path).map(|read| (path, read)))
+    {
+        Some(Err(msg)) => {
             eprintln!("whatami: {msg}");
             return Ok(ExitCode::from(EXIT_USAGE));
         }
+        Some(Ok(g)) => Some(g),
+        None => None,
     };
     let mut report = inspect::gather(&root, cli.probe);
-    profile::compare::attach(
-        &mut report,
-        cli.profile
-            .as_deref()
-            .zip(given.as_ref())
-            .map(|(path, read)| profile::compare::Given { path, read }),
-    );
+    let given = given
+        .as_ref()
+        .map(|(path, read)| profile::compare::Given { path, read });
+    profile::compare::attach(&mut report, given);
 
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
@@ -60,23 +62,10 @@ fn run(cli: &cli::Cli) -> std::io::Result<ExitCode> {
     }
     out.flush()?;
 
-    let differs = report
-        .seccomp
-        .profile
-        .as_ref()
-        .and_then(|p| p.given.as_ref())
-        .and_then(|g| g.ok())
-        .is_some_and(|g| !g.differences.is_empty());
-    let incomplete = !report.failed_sections().is_empty()
-        || report
-            .seccomp
-            .profile
-            .as_ref()
-            .and_then(|p| p.given.as_ref())
-            .is_some_and(|g| !g.is_ok());
-    Ok(if differs {
+    let differs = profile::compare::given_differs(&report);
+    Ok(if differs == Some(true) {
         ExitCode::from(EXIT_PROFILE_DIFFERS)
-    } else if incomplete {
+    } else if !report.failed_sections().is_empty() || (cli.profile.is_some() && differs.is_none()) {
         ExitCode::from(EXIT_INCOMPLETE)
     } else {
         ExitCode::SUCCESS
@@ -88,27 +77,3 @@ fn run(cli: &cli::Cli) -> std::io::Result<ExitCode> {
 const EXIT_USAGE: u8 = 2;
 /// Exit status when --profile FILE differs from the policy in force.
 const EXIT_PROFILE_DIFFERS: u8 = 4;
-
-fn read_profile(path: &std::path::Path) -> Result<profile::read::Read, String> {
-    use std::io::Read;
-    use std::os::unix::fs::OpenOptionsExt;
-    // Profiles are a few kilobytes; refuse anything absurd rather than read it.
-    const LIMIT: u64 = 16 << 20;
-    let fail = |e: &dyn std::fmt::Display| format!("--profile {}: {e}", path.display());
-    // O_NONBLOCK: opening a named pipe must not wait for a writer (regular
-    // files ignore the flag); the file type is checked on what was opened.
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(path)
-        .map_err(|e| fail(&e))?;
-    let meta = file.metadata().map_err(|e| fail(&e))?;
-    if !meta.is_file() || meta.len() > LIMIT {
-        return Err(fail(&"not a regular file of at most 16 MiB"));
-    }
-    let mut text = String::new();
-    file.take(LIMIT)
-        .read_to_string(&mut text)
-        .map_err(|e| fail(&e))?;
-    profile::read::parse(&text).map_err(|e| fail(&e))
-}

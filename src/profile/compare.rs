@@ -699,6 +699,14 @@ fn compare_given(p: &Probed, process: &Process, g: &Given) -> GivenProfile {
     }
 }
 
+/// What `--profile FILE` found: `Some(true)` when the policy in force
+/// differs from FILE, `Some(false)` when it answers every probe as FILE
+/// says, `None` when nothing was compared (no FILE, or no probe).
+pub fn given_differs(r: &Report) -> Option<bool> {
+    let given = r.seccomp.profile.as_ref()?.given.as_ref()?.ok()?;
+    Some(!given.differences.is_empty())
+}
+
 /// "Docker 20.10 default, plus blocked: mkdir, mkdirat" from a report's
 /// differences.
 pub fn summary(title: &str, diffs: &[ProfileDifference]) -> String {

@@ -93,6 +93,33 @@ pub fn parse(text: &str) -> Result<Read, Error> {
     }
 }
 
+/// Reads the profile file at `path` (for `--profile`): a regular file of at
+/// most 16 MiB, opened without waiting on a named pipe. The error says
+/// which file and what is wrong.
+pub fn from_path(path: &std::path::Path) -> Result<Read, String> {
+    use std::io::Read as _;
+    use std::os::unix::fs::OpenOptionsExt;
+    // Profiles are a few kilobytes; refuse anything absurd rather than read it.
+    const LIMIT: u64 = 16 << 20;
+    let fail = |e: &dyn std::fmt::Display| format!("--profile {}: {e}", path.display());
+    // O_NONBLOCK: opening a named pipe must not wait for a writer (regular
+    // files ignore the flag); the file type is checked on what was opened.
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|e| fail(&e))?;
+    let meta = file.metadata().map_err(|e| fail(&e))?;
+    if !meta.is_file() || meta.len() > LIMIT {
+        return Err(fail(&"not a regular file of at most 16 MiB"));
+    }
+    let mut text = String::new();
+    file.take(LIMIT)
+        .read_to_string(&mut text)
+        .map_err(|e| fail(&e))?;
+    parse(&text).map_err(|e| fail(&e))
+}
+
 fn plain(message: impl Into<String>) -> Error {
     Error {
         line: None,

@@ -584,7 +584,6 @@ impl Filter {
     pub fn lists(&self, a: &Abi) -> bool {
         self.abis.iter().any(|f| std::ptr::eq(f.abi, a) && f.listed)
     }
-
 }
 
 /// How a number fares in [`screen`].
