@@ -13,7 +13,7 @@ use super::tables;
 use super::{Action, ArgCmp};
 use crate::seccomp::abi::Abi;
 
-/// A rule of a built-in table; `names` index [`tables::NAMES`].
+/// A rule of a built-in table; `names` index the tables' name list ([`name_at`]).
 pub struct TRule {
     pub names: &'static [u16],
     pub action: Action,
@@ -74,30 +74,40 @@ pub struct Measured {
     pub cap_rules: &'static [CapRule],
 }
 
-/// FNV-1a, 64 bits (scripts/derive-profiles hashes NAMES the same way).
+/// FNV-1a, 64 bits (scripts/derive-profiles hashes the names the same way).
 fn fnv1a(s: &str) -> u64 {
     s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     })
 }
 
-/// The index of `name` in [`tables::NAMES`]: a binary search on integers
+/// Name `i` of the tables' sorted name list.
+pub fn name_at(i: usize) -> Option<&'static str> {
+    let end = *tables::NAME_END.get(i)? as usize;
+    let start = match i {
+        0 => 0,
+        _ => *tables::NAME_END.get(i - 1)? as usize,
+    };
+    tables::NAME_TEXT.get(start..end)
+}
+
+/// The index of `name` in the tables' name list: a binary search on integers
 /// and one string comparison, since musl's memcmp makes a search on the
 /// strings themselves slow.
 fn index_of_name(name: &str) -> Option<usize> {
     let at = tables::NAME_HASHES.binary_search(&fnv1a(name)).ok()?;
     let i = *tables::NAME_AT.get(at)? as usize;
-    (tables::NAMES.get(i) == Some(&name)).then_some(i)
+    (name_at(i) == Some(name)).then_some(i)
 }
 
-/// What each name of [`tables::NAMES`] is on every entry point, looked up
+/// What each name of the tables' list is on every entry point, looked up
 /// once per run rather than once per table.
 fn name_infos() -> &'static [Option<resolve::NameInfo>] {
     static INFOS: std::sync::OnceLock<Vec<Option<resolve::NameInfo>>> = std::sync::OnceLock::new();
     INFOS.get_or_init(|| {
         // Walk each entry point's numbers once and find each name in the
-        // sorted NAMES: no map and no sort at run time.
-        let mut infos: Vec<Option<resolve::NameInfo>> = vec![None; tables::NAMES.len()];
+        // sorted name list: no map and no sort at run time.
+        let mut infos: Vec<Option<resolve::NameInfo>> = vec![None; tables::NAME_END.len()];
         for (i, a) in crate::seccomp::abi::abis().into_iter().enumerate().take(3) {
             for nr in 0..=crate::seccomp::abi::max_nr(a) {
                 let Some(name) = a.name(nr) else { continue };
@@ -111,8 +121,8 @@ fn name_infos() -> &'static [Option<resolve::NameInfo>] {
                 info.nrs[i] = nr;
             }
         }
-        for (info, name) in infos.iter_mut().zip(tables::NAMES) {
-            if let Some(info) = info {
+        for (i, info) in infos.iter_mut().enumerate() {
+            if let (Some(info), Some(name)) = (info, name_at(i)) {
                 info.old = resolve::old_in_2_5_4(name, info.nrs);
             }
         }
@@ -151,7 +161,7 @@ impl resolve::RuleSet for Table {
     fn each_name(&self, i: usize, f: &mut dyn FnMut(&str, Option<resolve::NameInfo>)) {
         let infos = name_infos();
         for &n in self.rules[i].names {
-            if let Some(name) = tables::NAMES.get(n as usize) {
+            if let Some(name) = name_at(n as usize) {
                 f(name, infos.get(n as usize).copied().flatten());
             }
         }
@@ -332,9 +342,12 @@ mod tests {
 
     #[test]
     fn names_are_sorted_for_binary_search() {
-        assert!(tables::NAMES.windows(2).all(|w| w[0] < w[1]));
+        let names: Vec<&str> = (0..tables::NAME_END.len()).filter_map(name_at).collect();
+        assert_eq!(names.len(), tables::NAME_END.len());
+        assert!(names.windows(2).all(|w| w[0] < w[1]));
+        assert!(names.contains(&"clone3") && names.contains(&"_llseek"));
         assert!(name_infos().iter().filter(|i| i.is_some()).count() > 400);
-        for (i, n) in tables::NAMES.iter().enumerate() {
+        for (i, n) in names.iter().enumerate() {
             assert_eq!(index_of_name(n), Some(i), "{n}");
         }
         assert_eq!(index_of_name("no_such_call"), None);
