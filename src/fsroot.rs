@@ -14,6 +14,9 @@ use std::io;
 use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
+mod stat;
+pub use stat::{FileKind, FileStat, MAX_ENTRIES, STAT_TABLE, StatTable};
+
 /// Files larger than this are cut: nothing whatami reads is legitimately this
 /// big, and a hostile or broken file must not make it allocate without bound.
 const MAX_READ: u64 = 4 << 20;
@@ -21,6 +24,8 @@ const MAX_READ: u64 = 4 << 20;
 #[derive(Debug, Clone)]
 pub struct Root {
     base: PathBuf,
+    /// A captured tree's table of special files, read on first use (stat.rs).
+    stat_table: std::sync::OnceLock<Option<std::sync::Arc<StatTable>>>,
 }
 
 /// A failed read, naming the path as the report should show it (relative to
@@ -41,7 +46,10 @@ impl std::error::Error for ReadError {}
 
 impl Root {
     pub fn new(base: impl Into<PathBuf>) -> Self {
-        Root { base: base.into() }
+        Root {
+            base: base.into(),
+            stat_table: std::sync::OnceLock::new(),
+        }
     }
 
     /// The live system.
