@@ -4,6 +4,7 @@
 //! gathers the report and renders it. Integration tests read the JSON back
 //! into [`model::Report`].
 
+pub mod assess;
 pub mod cli;
 pub mod fsroot;
 pub mod inspect;

@@ -9,6 +9,9 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+mod environment;
+pub use environment::*;
+
 /// Version of the JSON contract.
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -71,6 +74,16 @@ pub struct Report {
     pub user_namespace: Section<UserNamespace>,
     pub identity: Section<Identity>,
     pub lsm: Section<Lsm>,
+    // The environment sections (model/environment.rs).
+    pub mounts: Section<Mounts>,
+    pub cgroups: Section<Cgroups>,
+    pub kernel_limits: Section<KernelLimits>,
+    pub kubernetes: Section<Kubernetes>,
+    /// Drawn from all the sections above.
+    pub assessment: Section<Assessment>,
+    /// Present only when `--check` was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub check: Option<Check>,
 }
 
 impl Report {
@@ -91,6 +104,11 @@ impl Report {
         check("user_namespace", self.user_namespace.is_ok());
         check("identity", self.identity.is_ok());
         check("lsm", self.lsm.is_ok());
+        check("mounts", self.mounts.is_ok());
+        check("cgroups", self.cgroups.is_ok());
+        check("kernel_limits", self.kernel_limits.is_ok());
+        check("kubernetes", self.kubernetes.is_ok());
+        check("assessment", self.assessment.is_ok());
         out
     }
 }

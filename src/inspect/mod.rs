@@ -17,6 +17,15 @@ pub mod runtime;
 pub mod status;
 pub mod system;
 pub mod userns;
+// The environment sections (environment.rs gathers them).
+pub mod cgroups;
+pub mod devices;
+pub mod environment;
+pub mod kube;
+pub mod limits;
+pub mod mountinfo;
+pub mod mounts;
+pub mod sockets;
 
 use crate::cli::ProbeChoice;
 use crate::fsroot::Root;
@@ -42,7 +51,8 @@ pub fn gather(root: &Root, probe: ProbeChoice) -> Report {
             .map_err(|e| format!("{name} needs /proc/self/status: {e}"))
     };
 
-    Report {
+    let env = environment::gather(root, &shared, &probe);
+    let mut report = Report {
         schema_version: SCHEMA_VERSION,
         whatami_version: env!("CARGO_PKG_VERSION").to_string(),
         system: guarded("system", || system::read(&shared).into()),
@@ -67,7 +77,16 @@ pub fn gather(root: &Root, probe: ProbeChoice) -> Report {
                 .into()
         }),
         lsm: guarded("lsm", || lsm::read(root).into()),
-    }
+        mounts: env.mounts,
+        cgroups: env.cgroups,
+        kernel_limits: env.kernel_limits,
+        kubernetes: env.kubernetes,
+        assessment: Section::failed("not assessed yet"),
+        check: None,
+    };
+    // The assessment reads every other section.
+    report.assessment = guarded("assessment", || crate::assess::assess(&report).into());
+    report
 }
 
 /// What more than one section is read against, each file read once.

@@ -17,6 +17,7 @@ pub fn write(out: &mut impl Write, r: &Report, color: bool) -> io::Result<()> {
     let p = Paint::new(color);
     let mut w = Writer { out, p };
     w.title(&format!("whatami {}", r.whatami_version))?;
+    super::environment::verdict(&mut w, &r.assessment)?;
     w.runtime(&r.runtime)?;
     w.system(&r.system)?;
     w.identity(&r.identity)?;
@@ -31,6 +32,11 @@ pub fn write(out: &mut impl Write, r: &Report, color: bool) -> io::Result<()> {
     w.namespaces(&r.namespaces)?;
     w.user_namespace(&r.user_namespace)?;
     w.lsm(&r.lsm)?;
+    super::environment::mounts(&mut w, &r.mounts, r.runtime.ok().map(|rt| rt.container))?;
+    super::environment::cgroups(&mut w, &r.cgroups)?;
+    super::environment::kernel_limits(&mut w, &r.kernel_limits)?;
+    super::environment::kubernetes(&mut w, &r.kubernetes)?;
+    super::environment::pod_security(&mut w, &r.assessment)?;
     let failed = r.failed_sections();
     if !failed.is_empty() {
         writeln!(w.out)?;

@@ -3,10 +3,14 @@
 //! `json` prints the contract; `human` prints aligned, optionally colored
 //! text. Both only read the model.
 
+mod environment;
 pub mod human;
 pub mod json;
 mod profile;
 mod seccomp;
+
+/// The result of `--check` in words (the JSON report carries it as `check`).
+pub use environment::check;
 
 use crate::cli::ColorChoice;
 use owo_colors::{OwoColorize, Style};

@@ -1,0 +1,659 @@
+//! The assessment: a verdict on how isolated this process is, the most
+//! important risks in plain words, and the Pod Security Standards controls
+//! (pss.rs), all drawn from the other sections of the report.
+//!
+//! Pure: it reads the model and nothing else, so it runs the same on a live
+//! report, a captured tree and a test's hand-made report. A section that
+//! could not be gathered makes what depends on it "cannot tell", never a
+//! guess.
+
+pub mod pss;
+
+use crate::model::*;
+
+/// What the assessment reads, pulled out of the report once. `None` means
+/// the section that would say could not be gathered.
+pub struct Facts<'a> {
+    pub container: Option<bool>,
+    pub effective: Option<&'a [String]>,
+    pub bounding: Option<&'a [String]>,
+    pub dangerous_bounding: Option<&'a [String]>,
+    pub seccomp: Option<SeccompMode>,
+    pub no_new_privs: Option<bool>,
+    /// Per namespace kind: whether it is the host's.
+    pub host_ns: Vec<(&'static str, Option<bool>)>,
+    pub uid: Option<u32>,
+    pub mounts: Option<&'a Mounts>,
+    pub cgroups: Option<&'a Cgroups>,
+    pub kube: Option<&'a Kubernetes>,
+    pub lsm: Option<&'a Lsm>,
+    pub limits: Option<&'a KernelLimits>,
+}
+
+impl<'a> Facts<'a> {
+    pub fn of(r: &'a Report) -> Facts<'a> {
+        let caps = r.capabilities.ok();
+        let ns = r.namespaces.ok();
+        let host = |s: Option<&Section<NamespaceInfo>>| s.and_then(|s| s.ok()).and_then(|i| i.host);
+        let host_ns = [
+            ("pid", ns.map(|n| &n.pid)),
+            ("net", ns.map(|n| &n.net)),
+            ("ipc", ns.map(|n| &n.ipc)),
+            ("uts", ns.map(|n| &n.uts)),
+            ("mnt", ns.map(|n| &n.mnt)),
+            ("user", ns.map(|n| &n.user)),
+            ("cgroup", ns.map(|n| &n.cgroup)),
+            ("time", ns.map(|n| &n.time)),
+        ]
+        .into_iter()
+        .map(|(k, s)| (k, host(s)))
+        .collect();
+        Facts {
+            container: r.runtime.ok().map(|rt| rt.container),
+            effective: caps.map(|c| c.effective.as_slice()),
+            bounding: caps.map(|c| c.bounding.as_slice()),
+            dangerous_bounding: caps.map(|c| c.dangerous_bounding.as_slice()),
+            seccomp: r.seccomp.status.ok().map(|s| s.mode),
+            no_new_privs: r.seccomp.status.ok().map(|s| s.no_new_privs),
+            host_ns,
+            uid: r.identity.ok().map(|i| i.uid.effective),
+            mounts: r.mounts.ok(),
+            cgroups: r.cgroups.ok(),
+            kube: r.kubernetes.ok(),
+            lsm: r.lsm.ok(),
+            limits: r.kernel_limits.ok(),
+        }
+    }
+
+    pub fn host(&self, kind: &str) -> Option<bool> {
+        self.host_ns
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .and_then(|(_, h)| *h)
+    }
+
+    pub fn has_effective(&self, cap: &str) -> bool {
+        self.effective.is_some_and(|e| e.iter().any(|c| c == cap))
+    }
+
+    /// Whether capabilities here act on the host: true unless this is a
+    /// private user namespace (where they act on what it owns).
+    pub fn caps_act_on_host(&self) -> bool {
+        self.host("user") != Some(false)
+    }
+
+    /// /sys, /proc/sys... writable, when the mount table says.
+    pub fn writable(&self, path: &str) -> Option<bool> {
+        self.mounts?
+            .pseudo
+            .iter()
+            .find(|p| p.path == path)
+            .and_then(|p| p.writable)
+    }
+
+    pub fn exposed(&self) -> Vec<&'a str> {
+        self.mounts
+            .map(|m| {
+                m.masked
+                    .iter()
+                    .filter(|x| x.state == MaskState::Exposed)
+                    .map(|x| x.path.as_str())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    pub fn caps_outside_docker_default(&self) -> Option<Vec<&'a str>> {
+        let defaults: Vec<String> = crate::inspect::caps::DOCKER_DEFAULT
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
+        Some(
+            self.effective?
+                .iter()
+                .filter(|c| !defaults.contains(c))
+                .map(String::as_str)
+                .collect(),
+        )
+    }
+}
+
+/// Capabilities whose presence, all together, is what `--privileged` (or
+/// `privileged: true`) grants and no ordinary configuration does.
+const PRIVILEGED_CORE: [&str; 6] = [
+    "CAP_SYS_ADMIN",
+    "CAP_SYS_MODULE",
+    "CAP_SYS_RAWIO",
+    "CAP_SYS_PTRACE",
+    "CAP_NET_ADMIN",
+    "CAP_DAC_READ_SEARCH",
+];
+
+/// Whether this looks like a privileged container, with the signs seen:
+/// every core capability effective in the host's user namespace, and at
+/// least two of: no seccomp, /sys writable, masked paths exposed, host
+/// devices.
+pub fn privileged(f: &Facts) -> (Option<bool>, Vec<String>) {
+    let Some(eff) = f.effective else {
+        return (None, vec![]);
+    };
+    let core = PRIVILEGED_CORE.iter().all(|c| eff.iter().any(|e| e == c));
+    if !core || !f.caps_act_on_host() {
+        return (Some(false), vec![]);
+    }
+    let mut signs = vec![format!(
+        "{} capabilities effective, {} among them",
+        eff.len(),
+        PRIVILEGED_CORE.join(", ")
+    )];
+    if f.seccomp == Some(SeccompMode::Disabled) {
+        signs.push("no seccomp filter".into());
+    }
+    if f.writable("/sys") == Some(true) {
+        signs.push("/sys is mounted writable".into());
+    }
+    let exposed = f.exposed();
+    if !exposed.is_empty() {
+        signs.push(format!("{} not masked", exposed.join(", ")));
+    }
+    let devices = f.mounts.map(|m| &m.devices);
+    let host_devices = devices.is_some_and(|d| !d.block.is_empty())
+        || f.cgroups.and_then(|c| c.devices_allow_all) == Some(true);
+    if host_devices {
+        let n = devices.map_or(0, |d| d.block.len());
+        signs.push(if n > 0 {
+            format!("{n} block devices in /dev")
+        } else {
+            "the device cgroup allows every device".into()
+        });
+    }
+    (Some(signs.len() >= 3), signs)
+}
+
+pub fn assess(r: &Report) -> Result<Assessment, String> {
+    let f = Facts::of(r);
+    let risks = risks(&f);
+    let (verdict, summary, reasons) = verdict(&f);
+    Ok(Assessment {
+        verdict: verdict.into(),
+        summary,
+        reasons,
+        risks,
+        pod_security: pss::assess(&f),
+    })
+}
+
+fn verdict(f: &Facts) -> (&'static str, String, Vec<String>) {
+    match f.container {
+        Some(false) => return ("not_in_container", "not in a container".into(), vec![]),
+        None => {
+            return (
+                "unknown",
+                "cannot tell: the runtime section could not be gathered".into(),
+                vec![],
+            );
+        }
+        Some(true) => {}
+    }
+    let (Some(eff), Some(bnd), Some(mode), Some(nnp)) =
+        (f.effective, f.bounding, f.seccomp, f.no_new_privs)
+    else {
+        return (
+            "unknown",
+            "cannot tell: capabilities or seccomp could not be read".into(),
+            vec![],
+        );
+    };
+    let (privileged, signs) = privileged(f);
+    if privileged == Some(true) {
+        return ("privileged", "privileged container".into(), signs);
+    }
+    let filter = mode != SeccompMode::Disabled;
+    let only_bind_service = bnd.iter().all(|c| c == "CAP_NET_BIND_SERVICE");
+    if eff.is_empty() && only_bind_service && nnp && filter {
+        let mut reasons = vec![
+            "no effective capabilities, and none in the bounding set".to_string(),
+            "no_new_privs: nothing gained through exec".into(),
+            "a seccomp filter is in force".into(),
+        ];
+        if bnd.len() == 1 {
+            reasons[0] =
+                "no effective capabilities; CAP_NET_BIND_SERVICE alone in the bounding set".into();
+        }
+        let weak = weaknesses(f);
+        if weak.is_empty() {
+            return (
+                "hardened",
+                "hardened: no capabilities, no_new_privs, seccomp".into(),
+                reasons,
+            );
+        }
+        return ("weakened", "weakened isolation".into(), weak);
+    }
+    let mut weak = weaknesses(f);
+    let added = f.caps_outside_docker_default().unwrap_or_default();
+    if !added.is_empty() {
+        let where_ = if f.caps_act_on_host() {
+            ""
+        } else {
+            " (in a private user namespace)"
+        };
+        weak.insert(
+            0,
+            format!(
+                "capabilities beyond Docker's default{where_}: {}",
+                added.join(" ")
+            ),
+        );
+    }
+    if !filter {
+        weak.insert(0, "no seccomp filter".into());
+    }
+    if weak.is_empty() {
+        let mut reasons = vec![
+            "capabilities within Docker's default set".to_string(),
+            "a seccomp filter is in force".into(),
+            "private pid, network, ipc, uts and mount namespaces".into(),
+        ];
+        if f.host("user") == Some(false) {
+            reasons.push("a private user namespace".into());
+        }
+        return ("docker_default", "Docker-default isolation".into(), reasons);
+    }
+    ("weakened", "weakened isolation".into(), weak)
+}
+
+/// What takes a container below the isolation Docker gives by default,
+/// apart from capabilities and seccomp (which the caller weighs).
+fn weaknesses(f: &Facts) -> Vec<String> {
+    let mut out = Vec::new();
+    for kind in ["pid", "net", "ipc", "uts", "mnt"] {
+        if f.host(kind) == Some(true) {
+            out.push(format!("the host's {kind} namespace"));
+        }
+    }
+    if let Some(m) = f.mounts {
+        for s in &m.sockets {
+            out.push(format!(
+                "{} ({} API socket) within reach",
+                s.path, s.runtime
+            ));
+        }
+        for h in m.host_paths.iter().filter(|h| h.sensitive.is_some()) {
+            out.push(format!(
+                "{} mounted at {}",
+                h.sensitive.as_deref().unwrap_or(""),
+                h.mount_point
+            ));
+        }
+        let exposed = f.exposed();
+        if !exposed.is_empty() {
+            out.push(format!("not masked: {}", exposed.join(", ")));
+        }
+        for p in ["/sys", "/proc/sys"] {
+            if f.writable(p) == Some(true) {
+                out.push(format!("{p} mounted writable"));
+            }
+        }
+        if !m.devices.block.is_empty() {
+            out.push(format!("{} block devices in /dev", m.devices.block.len()));
+        }
+    }
+    if let Some(agent) = f.cgroups.and_then(|c| c.release_agent.as_ref()) {
+        out.push(format!("{agent} on a writable cgroup mount"));
+    }
+    out
+}
+
+fn risk(severity: Severity, id: &str, text: impl Into<String>) -> Risk {
+    Risk {
+        severity,
+        id: id.into(),
+        text: text.into(),
+    }
+}
+
+/// One step less severe (a read-only mount of a sensitive path).
+fn milder(s: Severity) -> Severity {
+    match s {
+        Severity::Critical => Severity::High,
+        Severity::High => Severity::Medium,
+        _ => Severity::Low,
+    }
+}
+
+fn risks(f: &Facts) -> Vec<Risk> {
+    let mut out = Vec::new();
+    if f.container == Some(false) {
+        // Outside a container the host's namespaces and devices are simply
+        // the host's: only what reaches further is worth saying.
+        socket_risks(f, &mut out);
+        out.sort_by_key(|r| r.severity);
+        return out;
+    }
+    socket_risks(f, &mut out);
+    let host_caps = f.caps_act_on_host();
+    let no_seccomp = f.seccomp == Some(SeccompMode::Disabled);
+    let cap = |c: &str| host_caps && f.has_effective(c);
+    if cap("CAP_SYS_ADMIN") {
+        if no_seccomp {
+            out.push(risk(
+                Severity::Critical,
+                "cap_sys_admin_no_seccomp",
+                "CAP_SYS_ADMIN without seccomp: mount, cgroups, BPF and most kernel interfaces are open",
+            ));
+        } else {
+            out.push(risk(
+                Severity::High,
+                "cap_sys_admin",
+                "CAP_SYS_ADMIN: mount and most kernel interfaces (the seccomp filter narrows the calls)",
+            ));
+        }
+    }
+    if cap("CAP_SYS_MODULE") {
+        out.push(risk(
+            Severity::Critical,
+            "cap_sys_module",
+            "CAP_SYS_MODULE: can load kernel modules, i.e. run code in the host kernel",
+        ));
+    }
+    if cap("CAP_SYS_PTRACE") {
+        if f.host("pid") == Some(true) {
+            out.push(risk(
+                Severity::Critical,
+                "cap_sys_ptrace_host_pid",
+                "CAP_SYS_PTRACE with the host's PID namespace: can inject code into host processes",
+            ));
+        } else {
+            out.push(risk(
+                Severity::Medium,
+                "cap_sys_ptrace",
+                "CAP_SYS_PTRACE: can trace any process of this container",
+            ));
+        }
+    }
+    if cap("CAP_DAC_READ_SEARCH") {
+        out.push(risk(
+            Severity::High,
+            "cap_dac_read_search",
+            "CAP_DAC_READ_SEARCH: open_by_handle_at reads host files on any mounted file system",
+        ));
+    }
+    if cap("CAP_SYS_RAWIO") {
+        out.push(risk(
+            Severity::High,
+            "cap_sys_rawio",
+            "CAP_SYS_RAWIO: raw I/O to devices and memory",
+        ));
+    }
+    if cap("CAP_NET_ADMIN") && f.host("net") == Some(true) {
+        out.push(risk(
+            Severity::High,
+            "cap_net_admin_host_net",
+            "CAP_NET_ADMIN in the host's network namespace: can reconfigure the host's network",
+        ));
+    }
+    if cap("CAP_BPF") || cap("CAP_PERFMON") {
+        out.push(risk(
+            Severity::Medium,
+            "cap_bpf_perfmon",
+            "CAP_BPF or CAP_PERFMON: BPF programs and kernel tracing",
+        ));
+    }
+    if no_seccomp && !cap("CAP_SYS_ADMIN") {
+        out.push(risk(
+            Severity::Medium,
+            "no_seccomp",
+            "no seccomp filter: every system call reaches the kernel",
+        ));
+    }
+    let gainable: Vec<&str> = f
+        .dangerous_bounding
+        .unwrap_or(&[])
+        .iter()
+        .filter(|c| !f.has_effective(c))
+        .map(String::as_str)
+        .collect();
+    if host_caps && f.no_new_privs == Some(false) && !gainable.is_empty() {
+        out.push(risk(
+            Severity::Medium,
+            "gainable_caps",
+            format!(
+                "a setuid or file-capability binary can grant {} (no no_new_privs)",
+                gainable.join(", ")
+            ),
+        ));
+    }
+    for (kind, sev, text) in [
+        (
+            "pid",
+            Severity::High,
+            "host PID namespace: every host process is visible",
+        ),
+        (
+            "net",
+            Severity::High,
+            "host network namespace: host interfaces and services on localhost are reachable",
+        ),
+        (
+            "ipc",
+            Severity::Medium,
+            "host IPC namespace: host shared memory and semaphores",
+        ),
+        (
+            "uts",
+            Severity::Low,
+            "host UTS namespace: can see (and with CAP_SYS_ADMIN set) the host's name",
+        ),
+    ] {
+        if f.host(kind) == Some(true) {
+            out.push(risk(sev, &format!("host_{kind}_namespace"), text));
+        }
+    }
+    mount_risks(f, &mut out);
+    if let Some(c) = f.cgroups {
+        if let Some(agent) = &c.release_agent {
+            if cap("CAP_SYS_ADMIN") {
+                out.push(risk(
+                    Severity::Critical,
+                    "release_agent",
+                    format!("{agent} is writable with CAP_SYS_ADMIN: the host runs a program of your choice as root"),
+                ));
+            } else {
+                out.push(risk(
+                    Severity::Medium,
+                    "writable_cgroupfs",
+                    format!("a cgroup v1 hierarchy is mounted writable ({agent})"),
+                ));
+            }
+        } else if !c.writable.is_empty() && cap("CAP_SYS_ADMIN") {
+            out.push(risk(
+                Severity::Medium,
+                "writable_cgroupfs",
+                format!(
+                    "cgroup file systems mounted writable: {}",
+                    c.writable.join(", ")
+                ),
+            ));
+        }
+        if c.limits.pids.as_ref().is_some_and(|l| l.max.is_none()) {
+            out.push(risk(
+                Severity::Low,
+                "no_pids_limit",
+                "no pids limit on this cgroup: a fork bomb reaches the host's limit",
+            ));
+        }
+        if c.limits.memory.as_ref().is_some_and(|l| l.max.is_none()) {
+            out.push(risk(
+                Severity::Low,
+                "no_memory_limit",
+                "no memory limit on this cgroup",
+            ));
+        }
+    }
+    if let Some(k) = f.kube.filter(|k| k.token.is_some()) {
+        let who = match (&k.namespace, &k.service_account) {
+            (Some(ns), Some(sa)) => format!(" as {ns}/{sa}"),
+            _ => String::new(),
+        };
+        out.push(risk(
+            Severity::Medium,
+            "service_account_token",
+            format!("a service-account token is mounted: the pod can call the API server{who}"),
+        ));
+    }
+    out.sort_by_key(|r| r.severity);
+    out
+}
+
+fn socket_risks(f: &Facts, out: &mut Vec<Risk>) {
+    let Some(m) = f.mounts else { return };
+    for s in &m.sockets {
+        let what = format!("{} ({} API)", s.path, s.runtime);
+        let answers = s.ping.as_ref().filter(|p| p.answered);
+        let (sev, text) = match (answers, s.connect.as_deref()) {
+            (Some(p), _) => {
+                let server = p
+                    .server
+                    .as_ref()
+                    .map(|v| format!(" ({v})"))
+                    .unwrap_or_default();
+                (
+                    Severity::Critical,
+                    format!("{what} is mounted and answers{server}: root on the host"),
+                )
+            }
+            (None, Some("connected")) => (
+                Severity::Critical,
+                format!("{what} is mounted and accepts connections: root on the host"),
+            ),
+            // A captured tree: nothing was contacted.
+            (None, None) => (
+                Severity::Critical,
+                format!("{what} is mounted: root on the host for whoever can connect to it"),
+            ),
+            (None, Some(refused)) => (
+                Severity::High,
+                format!(
+                    "{what} is mounted: root on the host for whoever can connect to it (here: {refused})"
+                ),
+            ),
+        };
+        out.push(risk(sev, "runtime_socket", text));
+    }
+}
+
+fn mount_risks(f: &Facts, out: &mut Vec<Risk>) {
+    let Some(m) = f.mounts else { return };
+    for h in &m.host_paths {
+        let Some(what) = &h.sensitive else { continue };
+        // Sockets are said once, above.
+        if m.sockets.iter().any(|s| s.path == h.mount_point) {
+            continue;
+        }
+        let sev = if h.host_path == "/" && !h.fs_type.starts_with("devtmpfs") {
+            Severity::Critical
+        } else if what.starts_with("a home") || what.contains("logs") {
+            Severity::Medium
+        } else {
+            Severity::High
+        };
+        let sev = if h.read_only && sev != Severity::Critical {
+            milder(sev)
+        } else {
+            sev
+        };
+        let rw = if h.read_only { "read-only" } else { "writable" };
+        out.push(risk(
+            sev,
+            "host_path",
+            format!(
+                "{what} is mounted at {} ({rw}, from {})",
+                h.mount_point, h.host_path
+            ),
+        ));
+    }
+    for (path, id, what) in [
+        (
+            "/proc/sys",
+            "proc_sys_writable",
+            "the host kernel's settings are one write away",
+        ),
+        (
+            "/proc/sysrq-trigger",
+            "sysrq_writable",
+            "SysRq commands (reboot, crash) reach the host kernel",
+        ),
+        (
+            "/sys",
+            "sys_writable",
+            "kernel and device settings are one write away",
+        ),
+    ] {
+        if f.writable(path) == Some(true) && f.container == Some(true) {
+            out.push(risk(
+                Severity::High,
+                id,
+                format!("{path} is mounted writable: {what}"),
+            ));
+        }
+    }
+    let exposed = f.exposed();
+    if !exposed.is_empty() {
+        out.push(risk(
+            Severity::Medium,
+            "unmasked_paths",
+            format!("not masked: {}", exposed.join(", ")),
+        ));
+    }
+    let d = &m.devices;
+    if !d.block.is_empty() {
+        let names: Vec<&str> = d
+            .block
+            .iter()
+            .take(6)
+            .map(|b| b.path.trim_start_matches("/dev/"))
+            .collect();
+        let more = if d.block.len() > 6 { " ..." } else { "" };
+        out.push(risk(
+            Severity::High,
+            "block_devices",
+            format!(
+                "block devices in /dev ({}{more}): raw access to disks",
+                names.join(" ")
+            ),
+        ));
+    }
+    let memory: Vec<&str> = d
+        .notable
+        .iter()
+        .filter(|x| matches!(x.path.as_str(), "/dev/mem" | "/dev/kmem" | "/dev/port"))
+        .map(|x| x.path.as_str())
+        .collect();
+    if !memory.is_empty() {
+        out.push(risk(
+            Severity::Critical,
+            "memory_devices",
+            format!("{}: physical memory and I/O ports", memory.join(", ")),
+        ));
+    }
+    let others: Vec<&str> = d
+        .notable
+        .iter()
+        .filter(|x| !memory.contains(&x.path.as_str()))
+        .map(|x| x.path.as_str())
+        .collect();
+    if !others.is_empty() {
+        out.push(risk(
+            Severity::Low,
+            "devices",
+            format!(
+                "device nodes a default container does not have: {}",
+                others.join(" ")
+            ),
+        ));
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests;

@@ -1,0 +1,2 @@
+//! Tests of the assessment on reports built from the captured fixtures
+//! and on hand-made variations of them.
