@@ -14,7 +14,9 @@ Exit codes:
   2  bad command-line usage
   3  the report was produced, but some sections could not be gathered
      (each says why: see its \"error\" field in --json)
-  4  --profile FILE: the policy in force differs from FILE (takes precedence over 3)";
+  4  --profile FILE: the policy in force differs from FILE (takes precedence over 3)
+  5  --check: a control of the policy failed (the failed ones are listed; takes
+     precedence over 3 and 4)";
 
 /// What is this process allowed to do, and why not?
 ///
@@ -56,6 +58,13 @@ pub struct Cli {
     /// there are any.
     #[arg(long, value_name = "FILE")]
     pub profile: Option<PathBuf>,
+
+    /// Hold the report to a policy and print each control's result: baseline or restricted
+    /// (the Pod Security Standards controls observable from inside), or a JSON file of
+    /// required properties (docs/check.md). Exit status 5 when a control fails. With --json
+    /// the whole report is printed, the result under "check".
+    #[arg(long, value_name = "POLICY")]
+    pub check: Option<String>,
 
     #[command(subcommand)]
     pub command: Option<Command>,

@@ -5,6 +5,7 @@
 //! into [`model::Report`].
 
 pub mod assess;
+pub mod check;
 pub mod cli;
 pub mod fsroot;
 pub mod inspect;

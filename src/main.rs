@@ -6,10 +6,12 @@
 use clap::Parser;
 use std::io::Write;
 use std::process::ExitCode;
-use whatami::{cli, fsroot, inspect, profile, render};
+use whatami::{check, cli, fsroot, inspect, profile, render};
 
 /// Exit status when the report is incomplete (see cli::EXIT_HELP).
 const EXIT_INCOMPLETE: u8 = 3;
+/// Exit status when --check found a failed control.
+const EXIT_CHECK_FAILED: u8 = 5;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
@@ -33,7 +35,8 @@ fn run(cli: &cli::Cli) -> std::io::Result<ExitCode> {
         Some(dir) => fsroot::Root::new(dir),
         None => fsroot::Root::live(),
     };
-    // --profile FILE is read before probing: a bad file fails fast.
+    // --profile FILE and --check POLICY are read before probing: a bad file
+    // is bad usage, found before anything is gathered.
     let given = match cli
         .profile
         .as_deref()
@@ -46,16 +49,26 @@ fn run(cli: &cli::Cli) -> std::io::Result<ExitCode> {
         Some(Ok(g)) => Some(g),
         None => None,
     };
+    let policy = match cli.check.as_deref().map(check::Policy::load).transpose() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("whatami: --check: {e}");
+            return Ok(ExitCode::from(EXIT_USAGE));
+        }
+    };
     let mut report = inspect::gather(&root, cli.probe);
     let given = given
         .as_ref()
         .map(|(path, read)| profile::compare::Given { path, read });
     profile::compare::attach(&mut report, given);
+    report.check = policy.as_ref().map(|p| check::evaluate(p, &report));
 
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     if cli.json {
         render::json::write(&mut out, &report)?;
+    } else if let Some(c) = &report.check {
+        render::check(&mut out, &report, c, render::color_enabled(cli.color))?;
     } else {
         let color = render::color_enabled(cli.color);
         render::human::write(&mut out, &report, color)?;
@@ -63,7 +76,9 @@ fn run(cli: &cli::Cli) -> std::io::Result<ExitCode> {
     out.flush()?;
 
     let differs = profile::compare::given_differs(&report);
-    Ok(if differs == Some(true) {
+    Ok(if report.check.as_ref().is_some_and(|c| !c.passed) {
+        ExitCode::from(EXIT_CHECK_FAILED)
+    } else if differs == Some(true) {
         ExitCode::from(EXIT_PROFILE_DIFFERS)
     } else if !report.failed_sections().is_empty() || (cli.profile.is_some() && differs.is_none()) {
         ExitCode::from(EXIT_INCOMPLETE)
