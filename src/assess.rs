@@ -222,6 +222,7 @@ fn verdict(f: &Facts) -> (&'static str, String, Vec<String>) {
         }
         let weak = weaknesses(f);
         if weak.is_empty() {
+            read_only_root(f, &mut reasons);
             return (
                 "hardened",
                 "hardened: no capabilities, no_new_privs, seccomp".into(),
@@ -258,9 +259,16 @@ fn verdict(f: &Facts) -> (&'static str, String, Vec<String>) {
         if f.host("user") == Some(false) {
             reasons.push("a private user namespace".into());
         }
+        read_only_root(f, &mut reasons);
         return ("docker_default", "Docker-default isolation".into(), reasons);
     }
     ("weakened", "weakened isolation".into(), weak)
+}
+
+fn read_only_root(f: &Facts, reasons: &mut Vec<String>) {
+    if f.mounts.and_then(|m| m.root.read_only) == Some(true) {
+        reasons.push("a read-only root file system".into());
+    }
 }
 
 /// What takes a container below the isolation Docker gives by default,

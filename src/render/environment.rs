@@ -7,6 +7,24 @@ use super::human::{VALUE_COL, WIDTH, Writer, wrap};
 use crate::model::*;
 use std::io::{self, Write};
 
+/// Text from the files read, made safe for a terminal: a control
+/// character (an escape sequence planted in a mount point or a sysctl) is
+/// shown as its code, never sent.
+fn safe(s: &str) -> String {
+    if !s.chars().any(char::is_control) {
+        return s.to_string();
+    }
+    s.chars()
+        .map(|c| {
+            if c.is_control() {
+                format!("\\x{:02x}", u32::from(c))
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 /// `text` wrapped under `label`, each line painted; continuation lines are
 /// indented two more columns so a long item reads as one.
 fn wrapped<W: Write>(
@@ -15,7 +33,7 @@ fn wrapped<W: Write>(
     text: &str,
     paint: fn(&Paint, &str) -> String,
 ) -> io::Result<()> {
-    let words: Vec<String> = text.split(' ').map(str::to_string).collect();
+    let words: Vec<String> = safe(text).split(' ').map(str::to_string).collect();
     for (i, line) in wrap(&words, WIDTH - VALUE_COL - 2).iter().enumerate() {
         let line = paint(&w.p, &line.join(" "));
         if i == 0 {
@@ -60,7 +78,7 @@ pub(super) fn verdict<W: Write>(w: &mut Writer<'_, W>, s: &Section<Assessment>) 
         "hardened" | "docker_default" | "not_in_container" => Paint::good,
         _ => Paint::warn,
     };
-    w.row("verdict", &paint(&w.p, &a.summary))?;
+    w.row("verdict", &paint(&w.p, &safe(&a.summary)))?;
     for r in &a.reasons {
         wrapped(w, "", r, Paint::dim)?;
     }
@@ -99,8 +117,8 @@ pub(super) fn mounts<W: Write>(
         Section::Failed { error } => return w.failed(error),
     };
     let root = match (&m.root.fs_type, m.root.read_only) {
-        (Some(t), Some(true)) => format!("{}, {t}", w.p.good("read-only")),
-        (Some(t), _) => format!("writable, {t}"),
+        (Some(t), Some(true)) => format!("{}, {}", w.p.good("read-only"), safe(t)),
+        (Some(t), _) => format!("writable, {}", safe(t)),
         _ => w.p.dim("no mount on / (a chroot?)"),
     };
     w.row("root", &root)?;
@@ -211,7 +229,7 @@ pub(super) fn mounts<W: Write>(
         for x in &d.notable {
             w.cont(&format!(
                 "{} {}",
-                w.p.warn(&format!("{} ({}:{})", x.path, x.major, x.minor)),
+                w.p.warn(&format!("{} ({}:{})", safe(&x.path), x.major, x.minor)),
                 w.p.dim(&x.what)
             ))?;
         }
@@ -219,7 +237,7 @@ pub(super) fn mounts<W: Write>(
             let names: Vec<String> = d
                 .block
                 .iter()
-                .map(|b| b.path.trim_start_matches("/dev/").to_string())
+                .map(|b| safe(b.path.trim_start_matches("/dev/")))
                 .collect();
             w.list_row("block devices", &names, |p, s| p.bad(s))?;
         }
@@ -299,10 +317,11 @@ pub(super) fn cgroups<W: Write>(w: &mut Writer<'_, W>, s: &Section<Cgroups>) -> 
     if c.writable.is_empty() {
         w.row("writable", &w.p.good("no cgroup file system"))?;
     } else {
-        w.list_row("writable", &c.writable, |p, s| p.warn(s))?;
+        let list: Vec<String> = c.writable.iter().map(|x| safe(x)).collect();
+        w.list_row("writable", &list, |p, s| p.warn(s))?;
     }
     if let Some(a) = &c.release_agent {
-        w.row("release_agent", &w.p.bad(a))?;
+        w.row("release_agent", &w.p.bad(&safe(a)))?;
     }
     if let Some(all) = c.devices_allow_all {
         w.row(
