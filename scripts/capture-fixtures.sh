@@ -23,22 +23,30 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 configs=("$@")
 [ ${#configs[@]} -gt 0 ] || configs=("${LAB_CONFIGS[@]}")
 
-docker_started=
+docker_started= podman_api_started=
 cleanup() {
   lab_cleanup
   [ -z "$docker_started" ] || "$top/scripts/lab/dockerd.sh" stop >/dev/null 2>&1 || true
+  [ -z "$podman_api_started" ] || "$top/scripts/lab/podman-api.sh" stop >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 DIRS=(/proc/self/ns /proc/self/attr/apparmor /proc/1/ns /proc/sys/kernel /sys/kernel/security
-  /etc /run/systemd /run/host /var/run/secrets/kubernetes.io/serviceaccount)
+  /etc /run/systemd /run/host /var/run/secrets/kubernetes.io/serviceaccount
+  /proc/sys/kernel/yama /proc/sys/user /proc/sys/net/ipv4 /sys/fs/selinux
+  /sys/module/apparmor/parameters /etc/podinfo /sys/fs/cgroup/memory /sys/fs/cgroup/cpu
+  /sys/fs/cgroup/pids /sys/fs/cgroup/devices /sys/fs/cgroup/unified)
 ok=() failed=()
 for config in "${configs[@]}"; do
   lab_describe "$config" >/dev/null || { echo "unknown configuration: $config" >&2; exit 2; }
   if [[ $config == dockerd* ]] && [ -z "$docker_started" ]; then
     "$top/scripts/lab/dockerd.sh" start >/dev/null
     docker_started=1
+  fi
+  if [ "$config" = podman-socket ] && [ -z "$podman_api_started" ]; then
+    "$top/scripts/lab/podman-api.sh" start >/dev/null
+    podman_api_started=1
   fi
   dir=$LAB/runs/capture-$config
   lab_prepare "$config" "$dir"

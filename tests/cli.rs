@@ -533,3 +533,263 @@ fn named_pipes_in_the_tree_are_refused_not_waited_on() {
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     assert!(stdout(&o).contains("named pipe"), "{}", stdout(&o));
 }
+
+// ------------------------------------------------------------ environment
+
+#[test]
+fn fixtures_report_the_environment() {
+    use whatami::model::{MaskState, Severity, Status};
+    // podman --read-only: the root mount says so, and so does the verdict.
+    let r = fixture_report("podman-read-only");
+    assert_eq!(r.mounts.ok().unwrap().root.read_only, Some(true));
+    let a = r.assessment.ok().unwrap();
+    assert_eq!(a.verdict, "docker_default");
+    assert!(a.reasons.iter().any(|x| x.contains("read-only root")));
+    assert_eq!(
+        fixture_report("podman-default")
+            .mounts
+            .ok()
+            .unwrap()
+            .root
+            .read_only,
+        Some(false)
+    );
+
+    // The lab's podman API socket, bind-mounted at its usual path.
+    let r = fixture_report("podman-socket");
+    let m = r.mounts.ok().unwrap();
+    assert_eq!(m.sockets.len(), 1, "{:?}", m.sockets);
+    let s = &m.sockets[0];
+    assert_eq!(
+        (s.path.as_str(), s.runtime.as_str(), s.docker_api),
+        ("/run/podman/podman.sock", "podman", true)
+    );
+    assert!(
+        s.host_path
+            .as_deref()
+            .unwrap()
+            .ends_with("/podman-api/podman.sock")
+    );
+    let a = r.assessment.ok().unwrap();
+    assert_eq!(
+        (a.risks[0].id.as_str(), a.risks[0].severity),
+        ("runtime_socket", Severity::Critical)
+    );
+
+    // --privileged: writable /sys and /proc/sys, nothing masked, host devices.
+    let r = fixture_report("podman-privileged");
+    let m = r.mounts.ok().unwrap();
+    let writable = |p: &str| m.pseudo.iter().find(|x| x.path == p).unwrap().writable;
+    assert_eq!(
+        (writable("/sys"), writable("/proc/sys")),
+        (Some(true), Some(true))
+    );
+    assert!(m.masked.iter().all(|x| x.state != MaskState::Masked));
+    assert!(!m.devices.block.is_empty());
+    assert!(m.devices.notable.iter().any(|d| d.path == "/dev/kmsg"));
+    let c = r.cgroups.ok().unwrap();
+    assert!(!c.writable.is_empty());
+    assert_eq!(c.devices_allow_all, Some(true));
+    assert_eq!(r.assessment.ok().unwrap().verdict, "privileged");
+
+    // The default: masked, read-only kernel interfaces, podman's pids limit.
+    let r = fixture_report("podman-default");
+    let m = r.mounts.ok().unwrap();
+    for p in ["/proc/keys", "/proc/timer_list", "/sys/firmware"] {
+        let x = m.masked.iter().find(|x| x.path == p).unwrap();
+        assert_eq!(x.state, MaskState::Masked, "{p}");
+    }
+    assert!(m.host_paths.is_empty() && m.sockets.is_empty());
+    let c = r.cgroups.ok().unwrap();
+    assert_eq!(c.version, "v1");
+    assert_eq!(c.private_namespace, Some(false));
+    assert_eq!(c.limits.pids.as_ref().unwrap().max, Some(2048));
+    assert!(c.writable.is_empty() && c.release_agent.is_none());
+    let k = r.kernel_limits.ok().unwrap();
+    assert_eq!(k.apparmor_enabled, Some(false));
+    assert!(k.landlock.note.contains("captured"));
+    assert!(!r.kubernetes.ok().unwrap().pod);
+
+    // The hardened container passes restricted; nothing is cannot-tell.
+    let a = fixture_report("podman-hardened")
+        .assessment
+        .ok()
+        .unwrap()
+        .clone();
+    assert_eq!(a.verdict, "hardened");
+    assert_eq!(
+        a.pod_security.restricted,
+        Status::Pass,
+        "{:?}",
+        a.pod_security
+    );
+}
+
+#[test]
+fn check_passes_the_hardened_container_and_fails_the_default_naming_why() {
+    let root = "tests/fixtures/podman-hardened";
+    let o = whatami(&["--check", "restricted", "--color", "never", "--root", root]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let text = stdout(&o);
+    assert!(text.contains("check restricted: passed"), "{text}");
+    assert!(text.starts_with("whatami ") && text.contains("Verdict"));
+
+    let root = "tests/fixtures/podman-default";
+    let o = whatami(&["--check", "restricted", "--color", "never", "--root", root]);
+    assert_eq!(o.status.code(), Some(5), "{}", stdout(&o));
+    let text = stdout(&o);
+    assert!(
+        text.contains(
+            "check restricted: FAILED (3 of 11 controls): privilege_escalation, \
+             run_as_non_root, capabilities_restricted"
+        ),
+        "{text}"
+    );
+    // Baseline alone passes.
+    let o = whatami(&["--check", "baseline", "--root", root]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+
+    // JSON: the whole report, the result under "check", the same exit status.
+    let o = whatami(&["--json", "--check", "restricted", "--root", root]);
+    assert_eq!(o.status.code(), Some(5));
+    let r: Report = serde_json::from_slice(&o.stdout).unwrap();
+    let c = r.check.expect("check");
+    assert!(!c.passed);
+    assert_eq!(
+        c.failed,
+        [
+            "privilege_escalation",
+            "run_as_non_root",
+            "capabilities_restricted"
+        ]
+    );
+    // Without --check there is no "check" key.
+    let v: serde_json::Value =
+        serde_json::from_slice(&whatami(&["--json", "--root", root]).stdout).unwrap();
+    assert!(v.get("check").is_none());
+}
+
+#[test]
+fn check_reads_a_policy_file_and_refuses_a_bad_one() {
+    let dir = scratch("policy");
+    let policy = dir.join("policy.json");
+    std::fs::write(
+        &policy,
+        r#"{"read_only_root": true, "pids_limit": true, "private_namespaces": ["pid", "net"],
+            "allowed_capabilities": [], "max_risk": "high"}"#,
+    )
+    .unwrap();
+    let p = policy.to_string_lossy().into_owned();
+    let o = whatami(&["--check", &p, "--root", "tests/fixtures/podman-read-only"]);
+    let text = stdout(&o);
+    assert_eq!(o.status.code(), Some(5), "{text}");
+    assert!(
+        text.contains(&format!(
+            "check {p}: FAILED (1 of 5 controls): allowed_capabilities"
+        )),
+        "{text}"
+    );
+    let o = whatami(&["--check", &p, "--root", "tests/fixtures/podman-hardened"]);
+    assert_eq!(o.status.code(), Some(5), "{}", stdout(&o));
+    assert!(stdout(&o).contains("read_only_root"));
+    // A misspelt key, a missing file: bad usage, nothing gathered.
+    std::fs::write(&policy, r#"{"read_only_rot": true}"#).unwrap();
+    for arg in [p.as_str(), "/nonexistent/policy.json"] {
+        let o = whatami(&["--check", arg]);
+        assert_eq!(o.status.code(), Some(2), "{arg}");
+        assert!(o.stdout.is_empty());
+        assert!(
+            stderr(&o).starts_with("whatami: --check: "),
+            "{}",
+            stderr(&o)
+        );
+    }
+}
+
+#[test]
+fn a_pod_is_seen_from_its_service_account_mount() {
+    let root = scratch("pod");
+    copy_tree(&manifest_dir().join("tests/fixtures/podman-default"), &root);
+    // A service-account mount whose token carries the claims of a projected
+    // token (header and signature are placeholders: only claims are read).
+    let claims = r#"{"kubernetes.io":{"namespace":"shop","pod":{"name":"web-0","uid":"u"},"serviceaccount":{"name":"web","uid":"s"}},"sub":"system:serviceaccount:shop:web"}"#;
+    let b64 = |s: &str| {
+        const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        let mut out = String::new();
+        for chunk in s.as_bytes().chunks(3) {
+            let n =
+                chunk.iter().fold(0u32, |a, &b| (a << 8) | u32::from(b)) << (8 * (3 - chunk.len()));
+            for i in 0..=chunk.len() {
+                out.push(T[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            }
+        }
+        out
+    };
+    let sa = "var/run/secrets/kubernetes.io/serviceaccount";
+    write(&root, &format!("{sa}/namespace"), "shop");
+    write(
+        &root,
+        &format!("{sa}/token"),
+        &format!("e30.{}.c2ln", b64(claims)),
+    );
+    let root_arg = root.to_string_lossy().into_owned();
+    let (r, o) = json_report(&["--root", &root_arg]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let k = r.kubernetes.ok().unwrap();
+    assert!(k.pod);
+    assert_eq!(
+        (
+            k.namespace.as_deref(),
+            k.service_account.as_deref(),
+            k.pod_name.as_deref()
+        ),
+        (Some("shop"), Some("web"), Some("web-0"))
+    );
+    let a = r.assessment.ok().unwrap();
+    assert!(a.risks.iter().any(|x| x.id == "service_account_token"));
+    let o = whatami(&["--color", "never", "--root", &root_arg]);
+    let text = stdout(&o);
+    assert!(text.contains("service account web"), "{text}");
+    // The token itself is never printed.
+    assert!(
+        !text.contains("c2ln")
+            && !stdout(&whatami(&["--json", "--root", &root_arg])).contains("c2ln")
+    );
+}
+
+#[test]
+fn hostile_environment_files_cost_only_what_they_say() {
+    let root = scratch("hostile-env");
+    copy_tree(&manifest_dir().join("tests/fixtures/podman-default"), &root);
+    // A mount table of garbage, a damaged stat table, odd cgroup files.
+    write(
+        &root,
+        "proc/self/mountinfo",
+        "garbage\n\u{1b}[2J\n1 2 3\n99 1 0:1 / / ro - \\\\\\777 x\n-\n",
+    );
+    write(
+        &root,
+        "STAT.txt",
+        "stat\t/dev/kmsg\tchar\n\u{0}\u{0}\nlisted\n",
+    );
+    write(&root, "proc/self/cgroup", "::\n0::relative\n\n");
+    write(
+        &root,
+        "proc/sys/kernel/kptr_restrict",
+        "\u{1b}[31m99999999999999999999\n",
+    );
+    let root_arg = root.to_string_lossy().into_owned();
+    let limit = Duration::from_secs(30);
+    let o = whatami_within(&["--json", "--root", &root_arg], limit);
+    assert!(stderr(&o).is_empty(), "{}", stderr(&o));
+    let r: Report = serde_json::from_slice(&o.stdout).expect("JSON report");
+    let m = r.mounts.ok().expect("mounts");
+    assert_eq!(m.count, 1);
+    assert_eq!(m.root.read_only, Some(true));
+    assert!(r.cgroups.is_ok() && r.kernel_limits.is_ok() && r.assessment.is_ok());
+    let o = whatami_within(&["--color", "never", "--root", &root_arg], limit);
+    assert!(
+        !stdout(&o).contains('\u{1b}'),
+        "escape codes from a file reached the output"
+    );
+}

@@ -53,12 +53,14 @@ HOST = socket.gethostname()
 PRIVATE_ALL = {"ipc", "mnt", "net", "pid", "uts"}
 
 
-def cfg(runtime, container, hostname, caps, seccomp, nnp, private, uid_map=IDENTITY_MAP, spot=None):
+def cfg(runtime, container, hostname, caps, seccomp, nnp, private, uid_map=IDENTITY_MAP, spot=None, uid=0):
     """caps: a list, or "host" (the host's bounding set: the runtime keeps what it has),
     or "full" (a new user namespace's full set). private: namespaces that are not the
-    host's. uid_map: a list, or "picked" (a private range the runtime chose)."""
+    host's. uid_map: a list, or "picked" (a private range the runtime chose). uid: the
+    process's uid inside."""
     return dict(runtime=runtime, container=container, hostname=hostname, caps=caps,
-                seccomp=seccomp, nnp=nnp, private=set(private), uid_map=uid_map, spot=spot or {})
+                seccomp=seccomp, nnp=nnp, private=set(private), uid_map=uid_map, spot=spot or {},
+                uid=uid)
 
 
 # Known verdicts of the policies the lab applies, checked on the attached filter so that a
@@ -123,6 +125,10 @@ EXPECT = {
     "unshare-all": cfg("unknown", True, "whatami-unshare", "full", "disabled", False,
                        {"user", "pid", "mnt", "uts", "net", "ipc"}, uid_map=[{"inside": 0, "outside": 0, "count": 1}]),
     "setpriv-nnp": cfg("none", False, HOST, [], "disabled", True, set()),
+    # The environment configurations (environment.py checks what they are for).
+    "podman-read-only": cfg(PODMAN, True, "whatami-podman", PODMAN_CAPS, "filter", False, PRIVATE_ALL, spot=MKDIR_ALLOWED),
+    "podman-socket": cfg(PODMAN, True, "whatami-podman", PODMAN_CAPS, "filter", False, PRIVATE_ALL, spot=MKDIR_ALLOWED),
+    "podman-hardened": cfg(PODMAN, True, "whatami-podman", [], "filter", True, PRIVATE_ALL, uid=1000),
 }
 
 
@@ -368,7 +374,7 @@ def check_config(outdir, config, host, require_probe):
     ident = section(report, "identity", res, "identity")
     if ident is not None:
         uid = ident.get("uid") or {}
-        res.eq("identity.uid", [uid.get(k) for k in ("real", "effective", "saved")], [0, 0, 0])
+        res.eq("identity.uid", [uid.get(k) for k in ("real", "effective", "saved")], [exp["uid"]] * 3)
         res.eq("identity.hostname", ident.get("hostname"), exp["hostname"])
 
     lsm = section(report, "lsm", res, "lsm")

@@ -28,7 +28,8 @@ LAB_ROOTLESS_USER=whatami-lab
 # Configurations the fixtures are captured in (and the e2e runs).
 LAB_CONFIGS=(host podman-default podman-runc podman-privileged podman-block-mkdir podman-uidmap
   podman-rootless runc-docker crun-docker dockerd nspawn nspawn-userns bwrap unshare-user
-  unshare-all setpriv-nnp)
+  unshare-all setpriv-nnp
+  podman-read-only podman-socket podman-hardened)
 # More, for the e2e only: the policies they add are worth checking, not worth fixtures.
 LAB_E2E_EXTRA=(podman-cap-drop-all podman-docker-profile podman-unconfined runc-block-mkdir
   runc-unconfined runc-actions crun-actions dockerd-block-mkdir bwrap-seccomp)
@@ -66,6 +67,12 @@ lab_describe() {
   unshare-user) echo "unshare --user --map-root-user (host file system)" ;;
   unshare-all) echo "unshare --user --map-root-user --pid --fork --mount --uts --net --ipc --root ROOTFS" ;;
   setpriv-nnp) echo "setpriv --no-new-privs --inh-caps=-all --bounding-set=-all (host file system)" ;;
+  # The environment checks: a read-only root, podman's API socket mounted in (the lab's
+  # service, scripts/lab/podman-api.sh), and a container hardened as the restricted Pod
+  # Security Standard asks.
+  podman-read-only) echo "podman run --read-only --rootfs" ;;
+  podman-socket) echo "podman run -v <the lab's podman API socket>:/run/podman/podman.sock --rootfs" ;;
+  podman-hardened) echo "podman run --security-opt no-new-privileges --cap-drop ALL --user 1000:1000 --rootfs" ;;
   *) return 1 ;;
   esac
 }
@@ -154,6 +161,9 @@ _lab_argv() { # CONFIG RUNDIR NAME CMD...
     LAB_ARGV=(env -i "PATH=$LAB_PATH" unshare --user --map-root-user --pid --fork --mount --uts --net --ipc
       "--root=$R" /bin/sh -c "mount -t proc proc /proc && hostname whatami-unshare && exec$q") ;;
   setpriv-nnp) LAB_ARGV=(env -i "PATH=$LAB/bbbin" "$(command -v setpriv)" --no-new-privs --inh-caps=-all --bounding-set=-all "$@") ;;
+  podman-read-only) LAB_ARGV=("${podman[@]}" --read-only --rootfs "$R" "$@") ;;
+  podman-socket) LAB_ARGV=("${podman[@]}" -v "$LAB/podman-api/podman.sock:/run/podman/podman.sock" --rootfs "$R" "$@") ;;
+  podman-hardened) LAB_ARGV=("${podman[@]}" --security-opt no-new-privileges --cap-drop ALL --user 1000:1000 --rootfs "$R" "$@") ;;
   *) lab_log "unknown configuration $config"; return 2 ;;
   esac
 }

@@ -64,3 +64,70 @@ pub fn gather(root: &Root, shared: &Shared, probe: &Section<Probe>) -> Environme
         kubernetes,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A captured tree answers "absent" for a path only if the capture
+    /// looked at it: every path the environment sections stat or read must
+    /// be one that scripts/lab/capture-inside.sh captures.
+    #[test]
+    fn the_capture_looks_at_every_path_read_here() {
+        let script = std::fs::read_to_string("scripts/lab/capture-inside.sh").unwrap();
+        let mut paths: Vec<String> = Vec::new();
+        paths.extend(mounts::MASKED.iter().map(|p| p.to_string()));
+        paths.extend(mounts::PSEUDO.iter().map(|p| p.to_string()));
+        paths.extend(devices::stat_paths().iter().map(|p| p.to_string()));
+        paths.extend(limits::SYSCTLS.iter().map(|n| limits::sysctl_path(n)));
+        paths.extend(
+            [
+                "/sys/module",
+                "/sys/module/apparmor",
+                "/sys/module/apparmor/parameters/enabled",
+                "/sys/fs/selinux/enforce",
+                "/sys/kernel/security/lockdown",
+                "/etc/podinfo/name",
+                "/etc/podinfo/namespace",
+            ]
+            .map(String::from),
+        );
+        for p in &paths {
+            assert!(
+                script.contains(p.as_str()),
+                "capture-inside.sh does not capture {p}"
+            );
+        }
+        for s in sockets::well_known() {
+            let rel = s
+                .strip_prefix("/var/run/")
+                .or_else(|| s.strip_prefix("/run/"))
+                .unwrap();
+            assert!(script.contains(rel), "capture-inside.sh does not stat {s}");
+        }
+        for f in [
+            "memory.max",
+            "cpu.max",
+            "pids.max",
+            "cgroup.controllers",
+            "memory.limit_in_bytes",
+            "cpu.cfs_quota_us",
+            "cpu.cfs_period_us",
+            "devices.list",
+            "release_agent",
+        ] {
+            assert!(script.contains(f), "capture-inside.sh does not capture {f}");
+        }
+    }
+
+    #[test]
+    fn the_live_system_gives_every_section() {
+        let root = Root::live();
+        let shared = Shared::read(&root);
+        let e = gather(&root, &shared, &Section::failed("not probed"));
+        assert!(e.mounts.is_ok(), "{:?}", e.mounts.error());
+        assert!(e.cgroups.is_ok(), "{:?}", e.cgroups.error());
+        assert!(e.kernel_limits.is_ok() && e.kubernetes.is_ok());
+        assert!(e.mounts.ok().unwrap().count > 0);
+    }
+}
