@@ -524,7 +524,7 @@ fn socket_risks(f: &Facts, out: &mut Vec<Risk>) {
                 let server = p
                     .server
                     .as_ref()
-                    .map(|v| format!(" ({v})"))
+                    .map(|v| format!(" as {v}"))
                     .unwrap_or_default();
                 (
                     Severity::Critical,

@@ -140,7 +140,7 @@ fn a_mounted_socket_is_the_first_risk() {
     let a = assessed(&r);
     assert_eq!(
         a.risks[0].text,
-        "/run/podman/podman.sock (podman API) is mounted and answers (Libpod/4.3.1 (linux)): root on the host"
+        "/run/podman/podman.sock (podman API) is mounted and answers as Libpod/4.3.1 (linux): root on the host"
     );
 }
 

@@ -35,7 +35,7 @@ pub fn gather(root: &Root, shared: &Shared, probe: &Section<Probe>) -> Environme
         };
         Section::Ok(Mounts {
             count: table.len(),
-            root: mounts::root_fs(table),
+            root: mounts::root_fs(root, table),
             pseudo: mounts::pseudo(root, table),
             masked: mounts::masked(root, table),
             sockets: sockets::find(root, table),

@@ -38,8 +38,11 @@ pub const MASKED: [&str; 11] = [
 /// systems are the cgroups section's.)
 pub const PSEUDO: [&str; 4] = ["/proc", "/proc/sys", "/proc/sysrq-trigger", "/sys"];
 
-/// The root file system: mountinfo's mount on `/`.
-pub fn root_fs(mounts: &[Mount]) -> RootFs {
+/// The root file system: mountinfo's mount on `/`. In a chroot (`unshare
+/// --root`, a bare chroot) the mount that holds the root is outside it and
+/// mountinfo does not list it; on the live system statvfs("/") still says
+/// whether it is read-only.
+pub fn root_fs(root: &Root, mounts: &[Mount]) -> RootFs {
     match mountinfo::at(mounts, "/") {
         Some(m) => RootFs {
             read_only: Some(m.read_only()),
@@ -47,11 +50,25 @@ pub fn root_fs(mounts: &[Mount]) -> RootFs {
             source: Some(m.source.clone()),
         },
         None => RootFs {
-            read_only: None,
+            read_only: if root.is_live() {
+                statvfs_read_only()
+            } else {
+                None
+            },
             fs_type: None,
             source: None,
         },
     }
+}
+
+/// ST_RDONLY of the mount that holds this process's root directory.
+fn statvfs_read_only() -> Option<bool> {
+    // SAFETY: statvfs is plain data that the call fills; zeroed is valid.
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: a NUL-terminated path and a buffer of the right type; the
+    // call only writes into the buffer.
+    let r = unsafe { libc::statvfs(c"/".as_ptr(), &mut st) };
+    (r == 0).then_some(st.f_flag & libc::ST_RDONLY != 0)
 }
 
 /// Whether each of [`PSEUDO`] is writable, from the mount that holds it. A
@@ -298,15 +315,17 @@ mod tests {
     #[test]
     fn the_root_and_the_kernel_interfaces() {
         let m = parse(DOCKER);
-        let r = root_fs(&m);
+        let none = Root::new("/nonexistent-whatami-root");
+        let r = root_fs(&none, &m);
         assert_eq!(
             (r.read_only, r.fs_type.as_deref()),
             (Some(false), Some("overlay"))
         );
         let ro = parse("1 0 0:1 / / ro,relatime - overlay overlay rw\n");
-        assert_eq!(root_fs(&ro).read_only, Some(true));
-        assert_eq!(root_fs(&[]).read_only, None);
-        let none = Root::new("/nonexistent-whatami-root");
+        assert_eq!(root_fs(&none, &ro).read_only, Some(true));
+        assert_eq!(root_fs(&none, &[]).read_only, None);
+        // The live root, even without a mount table: this machine's is writable.
+        assert_eq!(root_fs(&Root::live(), &[]).read_only, Some(false));
         let p = pseudo(&none, &m);
         let w = |path: &str| p.iter().find(|x| x.path == path).unwrap().writable;
         assert_eq!(w("/proc"), Some(true));
