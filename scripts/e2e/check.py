@@ -33,6 +33,7 @@ sys.dont_write_bytecode = True
 import seccomp_truth  # noqa: E402
 import why_check  # noqa: E402
 import profile_checks  # noqa: E402
+import environment  # noqa: E402
 from capsets import ALL_CAPS, DOCKER_CAPS, PODMAN_CAPS  # noqa: E402
 
 # systemd-nspawn's default retained set (nspawn.c, DEFAULT_CAPABILITIES), intersected with
@@ -167,6 +168,7 @@ def facts(pid):
         "uid_map": read_map("/proc/%s/uid_map" % pid),
         "gid_map": read_map("/proc/%s/gid_map" % pid),
         "filters": seccomp_truth.read_filters(int(pid)) if st.get("Seccomp") == "2" else [],
+        "environment": environment.twin_facts(pid),
     }
     return out
 
@@ -384,6 +386,7 @@ def check_config(outdir, config, host, require_probe):
 
     check_probe(res, report, twin, require_probe)
     profile_checks.check(res, outdir, config)
+    environment.check(res, config, report, read, twin, exp)
     return res
 
 
