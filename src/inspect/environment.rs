@@ -7,7 +7,7 @@
 
 use super::{Shared, cgroups, devices, guarded, kube, limits, mountinfo, mounts, sockets};
 use crate::fsroot::Root;
-use crate::model::{Cgroups, KernelLimits, Kubernetes, Mounts, Probe, Section};
+use crate::model::{Cgroups, KernelLimits, Kubernetes, Mounts, Probe, SeccompMode, Section};
 
 /// The environment sections of the report.
 pub struct Environment {
@@ -21,12 +21,12 @@ pub struct Environment {
 const UTS_INIT_INO: u64 = 0xEFFF_FFFE;
 
 pub fn gather(root: &Root, shared: &Shared, probe: &Section<Probe>) -> Environment {
-    let mountinfo_text = root.read("/proc/self/mountinfo").map_err(|e| e.to_string());
-    let table: Result<Vec<mountinfo::Mount>, String> = mountinfo_text
+    let table: Result<Vec<mountinfo::Mount>, String> = shared
+        .mountinfo
         .as_deref()
         .map(mountinfo::parse)
         .map_err(|e| e.clone());
-    let self_cgroup = root.read("/proc/self/cgroup").ok();
+    let self_cgroup = shared.self_cgroup.as_deref();
 
     let mounts = guarded("mounts", || {
         let table = match &table {
@@ -46,16 +46,31 @@ pub fn gather(root: &Root, shared: &Shared, probe: &Section<Probe>) -> Environme
     let cgroups = guarded("cgroups", || {
         let empty = Vec::new();
         let table = table.as_ref().unwrap_or(&empty);
-        cgroups::read(root, shared, table, self_cgroup.as_deref()).into()
+        cgroups::read(root, shared, table, self_cgroup).into()
     });
-    let kernel_limits = guarded("kernel limits", || limits::read(root, probe).into());
     let kubernetes = guarded("kubernetes", || {
         let uts_private = shared
             .ns
             .get(super::namespaces::Kind::Uts)
             .as_ref()
             .is_ok_and(|&i| i != UTS_INIT_INO);
-        Section::Ok(kube::read(root, uts_private, self_cgroup.as_deref()))
+        let process = kube::Process {
+            cgroup: self_cgroup,
+            environ: shared.self_environ.as_deref(),
+            init_environ: shared.init_environ.as_deref(),
+        };
+        Section::Ok(kube::read(root, uts_private, &process))
+    });
+    // Without a seccomp filter (the status, read after the probe, says so)
+    // the Landlock query needs no disposable child.
+    let no_filter = shared
+        .status
+        .as_ref()
+        .ok()
+        .and_then(|s| s.seccomp_mode().ok())
+        == Some(SeccompMode::Disabled);
+    let kernel_limits = guarded("kernel limits", || {
+        limits::read(root, no_filter, probe).into()
     });
     Environment {
         mounts,

@@ -105,7 +105,15 @@ pub struct Facts {
     pub kubepods_cgroup: bool,
 }
 
-pub fn gather(root: &Root, hostname_is_private: bool, cgroup: Option<&str>) -> Facts {
+/// What the process shows of itself that the kubelet sets: its cgroups and
+/// its and PID 1's environment (read once, into `Shared`).
+pub struct Process<'a> {
+    pub cgroup: Option<&'a str>,
+    pub environ: Option<&'a str>,
+    pub init_environ: Option<&'a str>,
+}
+
+pub fn gather(root: &Root, hostname_is_private: bool, p: &Process) -> Facts {
     let small = |p: &str| -> Option<String> {
         let t = root.read(p).ok()?;
         let t = t.trim();
@@ -129,8 +137,8 @@ pub fn gather(root: &Root, hostname_is_private: bool, cgroup: Option<&str>) -> F
         sa_namespace,
         token_path,
         claims,
-        environ: root.read("/proc/self/environ").ok(),
-        init_environ: root.read("/proc/1/environ").ok(),
+        environ: p.environ.map(str::to_string),
+        init_environ: p.init_environ.map(str::to_string),
         podinfo_name: small(&format!("{PODINFO}/name")),
         podinfo_namespace: small(&format!("{PODINFO}/namespace")),
         private_hostname: if hostname_is_private {
@@ -138,7 +146,7 @@ pub fn gather(root: &Root, hostname_is_private: bool, cgroup: Option<&str>) -> F
         } else {
             None
         },
-        kubepods_cgroup: cgroup.is_some_and(|c| {
+        kubepods_cgroup: p.cgroup.is_some_and(|c| {
             c.lines()
                 .any(|l| l.split('/').any(|seg| seg.starts_with("kubepods")))
         }),
@@ -220,8 +228,8 @@ pub fn decide(f: &Facts) -> Kubernetes {
     }
 }
 
-pub fn read(root: &Root, hostname_is_private: bool, cgroup: Option<&str>) -> Kubernetes {
-    decide(&gather(root, hostname_is_private, cgroup))
+pub fn read(root: &Root, hostname_is_private: bool, p: &Process) -> Kubernetes {
+    decide(&gather(root, hostname_is_private, p))
 }
 
 #[cfg(test)]
@@ -362,7 +370,12 @@ pub(crate) mod tests {
         std::fs::create_dir_all(&sa).unwrap();
         std::fs::write(sa.join("namespace"), "shop").unwrap();
         std::fs::write(sa.join("token"), token(PROJECTED)).unwrap();
-        let k = read(&Root::new(&dir), false, Some("0::/kubepods.slice/x\n"));
+        let p = Process {
+            cgroup: Some("0::/kubepods.slice/x\n"),
+            environ: None,
+            init_environ: None,
+        };
+        let k = read(&Root::new(&dir), false, &p);
         assert!(k.pod);
         assert_eq!(k.evidence.len(), 2, "{:?}", k.evidence);
         assert_eq!(k.service_account.as_deref(), Some("web"));

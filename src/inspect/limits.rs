@@ -7,9 +7,13 @@
 //! Files are read through the [`Root`]. The Landlock version has no file:
 //! it is the answer to `landlock_create_ruleset(NULL, 0,
 //! LANDLOCK_CREATE_RULESET_VERSION)`, a query that creates nothing. It is
-//! asked only on the live system, and only from a disposable child
-//! (`seccomp::disposable`): a policy that kills on that call kills the
-//! child, not whatami.
+//! asked only on the live system, and from a disposable child
+//! (`seccomp::disposable`) whenever a seccomp filter is attached: a policy
+//! that kills on that call kills the child, not whatami. Without a filter
+//! nothing can turn the query into a kill, and whatami asks it itself,
+//! which spares a fork. The child is reaped as soon as it is forked:
+//! while it lives, every page whatami writes is copied on write, which
+//! costs more than the wait.
 
 use crate::fsroot::Root;
 use crate::model::{KernelLimits, Landlock, Probe, Section, Sysctl, Verdict};
@@ -131,20 +135,14 @@ fn apparmor_enabled(root: &Root) -> Option<bool> {
     (dir("/sys/module") && absent).then_some(false)
 }
 
-pub fn read(root: &Root, probe: &Section<Probe>) -> Result<KernelLimits, String> {
+/// `no_filter`: this process's status says no seccomp filter is attached.
+pub fn read(root: &Root, no_filter: bool, probe: &Section<Probe>) -> Result<KernelLimits, String> {
+    let landlock = describe(Query::start(root, no_filter).finish(), probe);
     let sysctls = SYSCTLS.iter().map(|n| read_sysctl(root, n)).collect();
     let lockdown = root
         .read("/sys/kernel/security/lockdown")
         .ok()
         .and_then(|t| parse_lockdown(&t));
-    let landlock = if root.is_live() {
-        landlock(probe)
-    } else {
-        Landlock {
-            abi: None,
-            note: "not asked: reading a captured tree (--root)".into(),
-        }
-    };
     Ok(KernelLimits {
         sysctls,
         lockdown,
@@ -175,9 +173,65 @@ fn seccomp_verdict(probe: &Section<Probe>) -> Option<String> {
 /// Exit codes of the query child: the ABI version itself, or this plus errno.
 const FAILED_BASE: i32 = 100;
 
-fn landlock(probe: &Section<Probe>) -> Landlock {
+/// The Landlock version query: asked directly or by a child, then answered.
+enum Query {
+    /// A captured tree: nothing to ask.
+    NotAsked,
+    /// Asked by whatami itself (no seccomp filter): the answer.
+    Direct(i64),
+    /// Asked by a disposable child, not reaped yet.
+    Child {
+        child: crate::seccomp::disposable::Child,
+        _sigchld: crate::seccomp::disposable::SigchldDefault,
+    },
+    Failed(String),
+}
+
+impl Query {
+    /// `no_filter`: this process's status says no seccomp filter is attached.
+    fn start(root: &Root, no_filter: bool) -> Query {
+        use crate::seccomp::disposable::{SigchldDefault, spawn};
+        if !root.is_live() {
+            return Query::NotAsked;
+        }
+        if no_filter {
+            return Query::Direct(ask_landlock());
+        }
+        // An inherited SIG_IGN would let the kernel reap the child itself.
+        let sigchld = SigchldDefault::set();
+        // SAFETY: whatami is single-threaded here (the seccomp probe has
+        // joined its children), and the child only makes direct libc calls.
+        match unsafe { spawn(landlock_child) } {
+            Ok(child) => Query::Child {
+                child,
+                _sigchld: sigchld,
+            },
+            Err(e) => Query::Failed(format!("fork failed: {e}")),
+        }
+    }
+
+    fn finish(self) -> Result<u32, Answer> {
+        use crate::seccomp::disposable::WaitStatus;
+        match self {
+            Query::NotAsked => Err(Answer::None("reading a captured tree (--root)".into())),
+            Query::Direct(v) if v >= 0 => Ok(v.min(i64::from(FAILED_BASE - 1)) as u32),
+            Query::Direct(e) => Err(Answer::Errno((-e) as i32)),
+            Query::Failed(why) => Err(Answer::None(why)),
+            Query::Child { child, .. } => match child.reap() {
+                WaitStatus::Exited(c) if c < FAILED_BASE => Ok(c as u32),
+                WaitStatus::Exited(c) => Err(Answer::Errno(c - FAILED_BASE)),
+                WaitStatus::Signaled(s) => Err(Answer::Signal(s)),
+                WaitStatus::Killed | WaitStatus::Unknown => {
+                    Err(Answer::None("the query child did not answer".into()))
+                }
+            },
+        }
+    }
+}
+
+fn describe(answer: Result<u32, Answer>, probe: &Section<Probe>) -> Landlock {
     let by_seccomp = seccomp_verdict(probe);
-    let (abi, note) = match query_landlock() {
+    let (abi, note) = match answer {
         Ok(v) => (
             Some(v),
             format!("landlock_create_ruleset answers ABI version {v}"),
@@ -217,9 +271,9 @@ fn landlock(probe: &Section<Probe>) -> Landlock {
 
 const LANDLOCK_CREATE_RULESET_VERSION: libc::c_uint = 1;
 
-/// The query child: one raw syscall, errno, _exit. Nothing it does
-/// allocates or takes a lock.
-fn landlock_child(_done: libc::c_int) {
+/// The query: the ABI version, or -errno. One raw syscall, nothing else
+/// (the child calls it after the fork).
+fn ask_landlock() -> i64 {
     // SAFETY: a query with a null attribute pointer and size 0, as
     // landlock_create_ruleset(2) defines for the VERSION flag: it creates
     // nothing and reads no memory.
@@ -231,10 +285,21 @@ fn landlock_child(_done: libc::c_int) {
             LANDLOCK_CREATE_RULESET_VERSION,
         )
     };
+    if r >= 0 {
+        r
+    } else {
+        -i64::from(crate::seccomp::disposable::errno())
+    }
+}
+
+/// The query child: the query, then _exit with its answer. Nothing it
+/// does allocates or takes a lock.
+fn landlock_child(_done: libc::c_int) {
+    let r = ask_landlock();
     let code = if r >= 0 {
         r.min(i64::from(FAILED_BASE - 1)) as i32
     } else {
-        FAILED_BASE + crate::seccomp::disposable::errno().clamp(0, 150)
+        FAILED_BASE + (-r).clamp(0, 150) as i32
     };
     // SAFETY: ends this child only.
     unsafe { libc::_exit(code) }
@@ -244,24 +309,6 @@ enum Answer {
     Errno(i32),
     Signal(i32),
     None(String),
-}
-
-/// Asks the kernel for its Landlock ABI version from a disposable child.
-fn query_landlock() -> Result<u32, Answer> {
-    use crate::seccomp::disposable::{SigchldDefault, WaitStatus, spawn};
-    let _sigchld = SigchldDefault::set();
-    // SAFETY: whatami is single-threaded here (the seccomp probe has
-    // joined its children), and the child only makes direct libc calls.
-    let child =
-        unsafe { spawn(landlock_child) }.map_err(|e| Answer::None(format!("fork failed: {e}")))?;
-    match child.reap() {
-        WaitStatus::Exited(c) if c < FAILED_BASE => Ok(c as u32),
-        WaitStatus::Exited(c) => Err(Answer::Errno(c - FAILED_BASE)),
-        WaitStatus::Signaled(s) => Err(Answer::Signal(s)),
-        WaitStatus::Killed | WaitStatus::Unknown => {
-            Err(Answer::None("the query child did not answer".into()))
-        }
-    }
 }
 
 #[cfg(test)]
@@ -322,7 +369,7 @@ mod tests {
         std::fs::write(dir.join("proc/sys/kernel/dmesg_restrict"), "1\n").unwrap();
         std::fs::write(dir.join("proc/sys/net/ipv4/ping_group_range"), "1\t0\n").unwrap();
         let probe = Section::failed("none");
-        let k = read(&Root::new(&dir), &probe).unwrap();
+        let k = read(&Root::new(&dir), false, &probe).unwrap();
         let get = |n: &str| k.sysctls.iter().find(|s| s.name == n).unwrap().clone();
         assert_eq!(get("kernel.dmesg_restrict").value.as_deref(), Some("1"));
         assert!(get("kernel.dmesg_restrict").meaning.is_some());
@@ -341,13 +388,18 @@ mod tests {
     }
 
     #[test]
-    fn the_live_kernel_answers_the_landlock_query() {
+    fn the_live_kernel_answers_the_landlock_query_in_a_child_or_directly() {
         // This machine's kernel (6.18) serves Landlock; the test process has
-        // no seccomp filter that refuses it.
-        let l = landlock(&Section::failed("none"));
-        match l.abi {
-            Some(v) => assert!((1..FAILED_BASE as u32).contains(&v), "{l:?}"),
-            None => assert!(l.note.starts_with("unavailable"), "{l:?}"),
+        // no seccomp filter that refuses it. Both ways give one answer.
+        let live = Root::live();
+        let none = Section::failed("none");
+        let child = describe(Query::start(&live, false).finish(), &none);
+        let direct = describe(Query::start(&live, true).finish(), &none);
+        assert!(matches!(Query::start(&live, false), Query::Child { .. }));
+        assert_eq!(child, direct);
+        match child.abi {
+            Some(v) => assert!((1..FAILED_BASE as u32).contains(&v), "{child:?}"),
+            None => assert!(child.note.starts_with("unavailable"), "{child:?}"),
         }
     }
 }

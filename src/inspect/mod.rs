@@ -103,6 +103,14 @@ pub struct Shared {
     /// Why the kernel is taken for gVisor's sentry rather than Linux (then
     /// namespace inode numbers are the sandbox's, and prove nothing).
     pub gvisor: Option<String>,
+    /// Files that the runtime and the environment sections both read:
+    /// /proc/self/mountinfo (or why it could not be read), and this
+    /// process's cgroups and environment and PID 1's environment (`None`
+    /// when unreadable: each is only one piece of evidence).
+    pub mountinfo: Result<String, String>,
+    pub self_cgroup: Option<String>,
+    pub self_environ: Option<String>,
+    pub init_environ: Option<String>,
 }
 
 impl Shared {
@@ -140,6 +148,10 @@ impl Shared {
             release,
             ns,
             gvisor,
+            mountinfo: root.read("/proc/self/mountinfo").map_err(|e| e.to_string()),
+            self_cgroup: root.read("/proc/self/cgroup").ok(),
+            self_environ: root.read("/proc/self/environ").ok(),
+            init_environ: root.read("/proc/1/environ").ok(),
         }
     }
 
@@ -222,6 +234,10 @@ mod tests {
             release: Ok(Some(release.into())),
             ns: namespaces::Links::failed("none".into()),
             gvisor: None,
+            mountinfo: Err("none".into()),
+            self_cgroup: None,
+            self_environ: None,
+            init_environ: None,
         }
     }
 

@@ -29,8 +29,8 @@ pub struct Mount {
     /// bind mount, where on its file system it comes from.
     pub root: String,
     pub mount_point: String,
-    /// Per-mount options (`rw`/`ro`, `nosuid`, ...).
-    pub options: Vec<String>,
+    /// Per-mount options as printed (`rw,nosuid,...`).
+    pub options: String,
     /// Propagation fields: `shared:N`, `master:N`, `propagate_from:N`, `unbindable`.
     pub optional: Vec<String>,
     pub fs_type: String,
@@ -44,7 +44,8 @@ impl Mount {
     /// Whether this mount is read-only (its own option; a read-only
     /// superblock shows as `ro` in the mount options too).
     pub fn read_only(&self) -> bool {
-        self.options.iter().any(|o| o == "ro") || self.super_options.split(',').any(|o| o == "ro")
+        self.options.split(',').any(|o| o == "ro")
+            || self.super_options.split(',').any(|o| o == "ro")
     }
 
     /// Whether `path` is this mount's mount point or lies under it.
@@ -80,21 +81,28 @@ pub fn parse(text: &str) -> Vec<Mount> {
 }
 
 fn parse_line(line: &str) -> Option<Mount> {
-    let fields: Vec<&str> = line.split(' ').collect();
-    // The separator comes after the six fixed fields.
-    let sep = fields.iter().skip(6).position(|f| *f == "-")? + 6;
-    let id = fields.first()?.parse().ok()?;
-    let parent = fields.get(1)?.parse().ok()?;
-    let (major, minor) = fields.get(2)?.split_once(':')?;
+    // Field by field, without collecting the line: a container's table is
+    // parsed on every run.
+    let mut f = line.split(' ');
+    let id = f.next()?.parse().ok()?;
+    let parent = f.next()?.parse().ok()?;
+    let (major, minor) = f.next()?.split_once(':')?;
     let dev = (major.parse().ok()?, minor.parse().ok()?);
-    let root = unescape(fields.get(3)?);
-    let mount_point = unescape(fields.get(4)?);
+    let root = unescape(f.next()?);
+    let mount_point = unescape(f.next()?);
     if !mount_point.starts_with('/') {
         return None;
     }
-    let options = fields.get(5)?.split(',').map(str::to_string).collect();
-    let optional = fields[6..sep].iter().map(|s| s.to_string()).collect();
-    let fs_type = unescape(fields.get(sep + 1).filter(|t| !t.is_empty())?);
+    let options = f.next()?.to_string();
+    // Optional fields up to the lone "-".
+    let mut optional = Vec::new();
+    loop {
+        match f.next()? {
+            "-" => break,
+            x => optional.push(x.to_string()),
+        }
+    }
+    let fs_type = unescape(f.next().filter(|t| !t.is_empty())?);
     Some(Mount {
         id,
         parent,
@@ -104,14 +112,17 @@ fn parse_line(line: &str) -> Option<Mount> {
         options,
         optional,
         fs_type,
-        source: unescape(fields.get(sep + 2).copied().unwrap_or("")),
-        super_options: unescape(fields.get(sep + 3).copied().unwrap_or("")),
+        source: unescape(f.next().unwrap_or("")),
+        super_options: unescape(f.next().unwrap_or("")),
     })
 }
 
 /// Undoes the kernel's octal escapes (`\040` for a space, ...); anything
 /// else, a lone backslash included, is kept as it is.
 pub fn unescape(s: &str) -> String {
+    if !s.contains('\\') {
+        return s.to_string();
+    }
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
@@ -182,7 +193,7 @@ pub(crate) mod tests {
             "/tmp/whatami-lab/runs/manual-podman-default/rootfs"
         );
         assert_eq!(root.mount_point, "/");
-        assert_eq!(root.options, ["rw", "relatime"]);
+        assert_eq!(root.options, "rw,relatime");
         assert!(root.optional.is_empty());
         assert_eq!(
             (root.fs_type.as_str(), root.source.as_str()),

@@ -230,11 +230,11 @@ pub fn find(root: &Root, mounts: &[Mount]) -> Vec<RuntimeSocket> {
         }
     };
     let deadline = Instant::now() + PING_BUDGET;
-    let mut seen: Vec<String> = Vec::new();
+    // Each path is looked at once, whichever way it was found first.
+    let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
     let mut out = Vec::new();
     for (path, found_by) in candidates(mounts) {
-        let key = canonical(&path);
-        if seen.contains(&key) {
+        if !seen.insert(canonical(&path)) {
             continue;
         }
         let Ok(Some(st)) = root.stat(&path) else {
@@ -243,7 +243,6 @@ pub fn find(root: &Root, mounts: &[Mount]) -> Vec<RuntimeSocket> {
         if st.kind != FileKind::Socket {
             continue;
         }
-        seen.push(key);
         let found_by = match mountinfo::at(mounts, &path) {
             Some(m) => format!("bind-mounted from {}", m.root),
             None => found_by,
