@@ -247,13 +247,12 @@ fn describe(answer: Result<u32, Answer>, probe: &Section<Probe>) -> Landlock {
                 }
                 (None, _) => "refused".into(),
             };
-            (
-                None,
-                format!(
-                    "unavailable: {why} ({})",
-                    crate::seccomp::errno_name(e.unsigned_abs())
-                ),
-            )
+            // The policy's verdict already names the errno.
+            let errno = match by_seccomp {
+                Some(_) => String::new(),
+                None => format!(" ({})", crate::seccomp::errno_name(e.unsigned_abs())),
+            };
+            (None, format!("unavailable: {why}{errno}"))
         }
         Err(Answer::Signal(sig)) => (
             None,
