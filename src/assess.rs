@@ -307,8 +307,8 @@ fn weaknesses(f: &Facts) -> Vec<String> {
             out.push(format!("{} block devices in /dev", m.devices.block.len()));
         }
     }
-    if let Some(agent) = f.cgroups.and_then(|c| c.release_agent.as_ref()) {
-        out.push(format!("{agent} on a writable cgroup mount"));
+    if let Some(release_file) = f.cgroups.and_then(|c| c.release_agent.as_ref()) {
+        out.push(format!("{release_file} on a writable cgroup mount"));
     }
     out
 }
@@ -460,18 +460,18 @@ fn risks(f: &Facts) -> Vec<Risk> {
     }
     mount_risks(f, &mut out);
     if let Some(c) = f.cgroups {
-        if let Some(agent) = &c.release_agent {
+        if let Some(release_file) = &c.release_agent {
             if cap("CAP_SYS_ADMIN") {
                 out.push(risk(
                     Severity::Critical,
                     "release_agent",
-                    format!("{agent} is writable with CAP_SYS_ADMIN: the host runs a program of your choice as root"),
+                    format!("{release_file} is writable with CAP_SYS_ADMIN: the host runs a program of your choice as root"),
                 ));
             } else {
                 out.push(risk(
                     Severity::Medium,
                     "writable_cgroupfs",
-                    format!("a cgroup v1 hierarchy is mounted writable ({agent})"),
+                    format!("a cgroup v1 hierarchy is mounted writable ({release_file})"),
                 ));
             }
         } else if !c.writable.is_empty() && cap("CAP_SYS_ADMIN") {

@@ -108,11 +108,10 @@ impl Policy {
 
     pub fn parse(text: &str) -> Result<Policy, String> {
         // An object, not the array serde would also take for a struct.
-        let v: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
-        if !v.is_object() {
+        if !text.trim_start().starts_with('{') {
             return Err("a policy is a JSON object".into());
         }
-        let p: Policy = serde_json::from_value(v).map_err(|e| e.to_string())?;
+        let p: Policy = serde_json::from_str(text).map_err(|e| e.to_string())?;
         if let Some(bad) = p
             .private_namespaces
             .iter()

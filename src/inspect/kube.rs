@@ -15,6 +15,7 @@
 use super::runtime::env_var;
 use crate::fsroot::Root;
 use crate::model::Kubernetes;
+use serde::Deserialize;
 
 pub const SERVICEACCOUNT_DIRS: [&str; 2] = [
     "/var/run/secrets/kubernetes.io/serviceaccount",
@@ -62,8 +63,9 @@ fn base64url(s: &str) -> Option<Vec<u8>> {
 }
 
 /// A name as the report may show it: printable, short, one line.
-fn name(v: Option<&serde_json::Value>) -> Option<String> {
-    let s = v?.as_str()?.trim();
+fn name(v: Option<String>) -> Option<String> {
+    let v = v?;
+    let s = v.trim();
     let ok = !s.is_empty()
         && s.len() <= 253
         && s.bytes()
@@ -71,20 +73,47 @@ fn name(v: Option<&serde_json::Value>) -> Option<String> {
     ok.then(|| s.to_string())
 }
 
-/// The names in a token's claims: the projected token's `kubernetes.io`
-/// object, or a legacy secret token's flat keys.
+/// The claims whatami reads: a projected token's `kubernetes.io` object,
+/// or a legacy secret token's flat keys. Everything else is ignored.
+#[derive(Debug, Default, Deserialize)]
+struct Payload {
+    #[serde(rename = "kubernetes.io", default)]
+    kubernetes: Option<Projected>,
+    #[serde(rename = "kubernetes.io/serviceaccount/namespace", default)]
+    legacy_namespace: Option<String>,
+    #[serde(rename = "kubernetes.io/serviceaccount/service-account.name", default)]
+    legacy_service_account: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Projected {
+    #[serde(default)]
+    namespace: Option<String>,
+    #[serde(default)]
+    serviceaccount: Option<Named>,
+    #[serde(default)]
+    pod: Option<Named>,
+    #[serde(default)]
+    node: Option<Named>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Named {
+    #[serde(default)]
+    name: Option<String>,
+}
+
+/// The names in a token's claims.
 pub fn token_claims(token: &str) -> Option<Claims> {
     let payload = token.trim().split('.').nth(1)?;
-    let json: serde_json::Value = serde_json::from_slice(&base64url(payload)?).ok()?;
-    let k = json.get("kubernetes.io");
-    let legacy = |key: &str| name(json.get(format!("kubernetes.io/serviceaccount/{key}")));
-    let nested = |a: &str, b: &str| name(k.and_then(|k| k.get(a)).and_then(|x| x.get(b)));
+    let p: Payload = serde_json::from_slice(&base64url(payload)?).ok()?;
+    let k = p.kubernetes.unwrap_or_default();
     let claims = Claims {
-        namespace: name(k.and_then(|k| k.get("namespace"))).or_else(|| legacy("namespace")),
-        service_account: nested("serviceaccount", "name")
-            .or_else(|| legacy("service-account.name")),
-        pod: nested("pod", "name"),
-        node: nested("node", "name"),
+        namespace: name(k.namespace).or_else(|| name(p.legacy_namespace)),
+        service_account: name(k.serviceaccount.and_then(|n| n.name))
+            .or_else(|| name(p.legacy_service_account)),
+        pod: name(k.pod.and_then(|n| n.name)),
+        node: name(k.node.and_then(|n| n.name)),
     };
     (claims != Claims::default()).then_some(claims)
 }
