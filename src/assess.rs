@@ -598,11 +598,24 @@ fn mount_risks(f: &Facts, out: &mut Vec<Risk>) {
             "kernel and device settings are one write away",
         ),
     ] {
-        if f.writable(path) == Some(true) && f.container == Some(true) {
+        if f.writable(path) != Some(true) || f.container != Some(true) {
+            continue;
+        }
+        // In a private user namespace the kernel lets only the namespace's
+        // own settings be changed (network, ipc, uts), not the host's.
+        if f.caps_act_on_host() {
             out.push(risk(
                 Severity::High,
                 id,
                 format!("{path} is mounted writable: {what}"),
+            ));
+        } else {
+            out.push(risk(
+                Severity::Low,
+                id,
+                format!(
+                    "{path} is mounted writable (in a private user namespace: only the namespace's own settings)"
+                ),
             ));
         }
     }

@@ -280,3 +280,22 @@ fn a_pod_with_a_token_is_named_as_a_risk() {
         .unwrap();
     assert!(r.text.ends_with("as shop/web"), "{}", r.text);
 }
+
+#[test]
+fn a_writable_proc_sys_in_a_private_user_namespace_is_not_the_hosts() {
+    // bwrap --unshare-all mounts a fresh /proc, writable, in its own user namespace.
+    let a = assessed(&report("bwrap"));
+    let r = a
+        .risks
+        .iter()
+        .find(|r| r.id == "proc_sys_writable")
+        .unwrap();
+    assert_eq!(r.severity, Severity::Low, "{}", r.text);
+    let a = assessed(&report("podman-privileged"));
+    let r = a
+        .risks
+        .iter()
+        .find(|r| r.id == "proc_sys_writable")
+        .unwrap();
+    assert_eq!(r.severity, Severity::High);
+}
