@@ -7,7 +7,7 @@
 
 use super::{Shared, cgroups, devices, guarded, kube, limits, mountinfo, mounts, sockets};
 use crate::fsroot::Root;
-use crate::model::{Cgroups, KernelLimits, Kubernetes, Mounts, Probe, SeccompMode, Section};
+use crate::model::{Cgroups, KernelLimits, Kubernetes, Mounts, Probe, Section};
 
 /// The environment sections of the report.
 pub struct Environment {
@@ -20,7 +20,13 @@ pub struct Environment {
 /// The initial UTS namespace's inode (include/linux/proc_ns.h).
 const UTS_INIT_INO: u64 = 0xEFFF_FFFE;
 
-pub fn gather(root: &Root, shared: &Shared, probe: &Section<Probe>) -> Environment {
+/// `landlock`: the answer [`limits::ask_landlock`] got, first of all.
+pub fn gather(
+    root: &Root,
+    shared: &Shared,
+    probe: &Section<Probe>,
+    landlock: limits::LandlockAnswer,
+) -> Environment {
     let table: Result<Vec<mountinfo::Mount>, String> = shared
         .mountinfo
         .as_deref()
@@ -61,16 +67,8 @@ pub fn gather(root: &Root, shared: &Shared, probe: &Section<Probe>) -> Environme
         };
         Section::Ok(kube::read(root, uts_private, &process))
     });
-    // Without a seccomp filter (the status, read after the probe, says so)
-    // the Landlock query needs no disposable child.
-    let no_filter = shared
-        .status
-        .as_ref()
-        .ok()
-        .and_then(|s| s.seccomp_mode().ok())
-        == Some(SeccompMode::Disabled);
     let kernel_limits = guarded("kernel limits", || {
-        limits::read(root, no_filter, probe).into()
+        limits::read(root, landlock, probe).into()
     });
     Environment {
         mounts,
@@ -139,7 +137,8 @@ mod tests {
     fn the_live_system_gives_every_section() {
         let root = Root::live();
         let shared = Shared::read(&root);
-        let e = gather(&root, &shared, &Section::failed("not probed"));
+        let landlock = limits::ask_landlock(&root);
+        let e = gather(&root, &shared, &Section::failed("not probed"), landlock);
         assert!(e.mounts.is_ok(), "{:?}", e.mounts.error());
         assert!(e.cgroups.is_ok(), "{:?}", e.cgroups.error());
         assert!(e.kernel_limits.is_ok() && e.kubernetes.is_ok());

@@ -11,9 +11,10 @@
 //! (`seccomp::disposable`) whenever a seccomp filter is attached: a policy
 //! that kills on that call kills the child, not whatami. Without a filter
 //! nothing can turn the query into a kill, and whatami asks it itself,
-//! which spares a fork. The child is reaped as soon as it is forked:
-//! while it lives, every page whatami writes is copied on write, which
-//! costs more than the wait.
+//! which spares a fork. The query is made first of all ([`ask_landlock`],
+//! before the seccomp probe), when whatami has the least memory mapped and
+//! a fork costs least, and the child is reaped at once: while it lives,
+//! every page whatami writes is copied on write.
 
 use crate::fsroot::Root;
 use crate::model::{KernelLimits, Landlock, Probe, Section, Sysctl, Verdict};
@@ -135,9 +136,36 @@ fn apparmor_enabled(root: &Root) -> Option<bool> {
     (dir("/sys/module") && absent).then_some(false)
 }
 
-/// `no_filter`: this process's status says no seccomp filter is attached.
-pub fn read(root: &Root, no_filter: bool, probe: &Section<Probe>) -> Result<KernelLimits, String> {
-    let landlock = describe(Query::start(root, no_filter).finish(), probe);
+/// The Landlock ABI version as the kernel answered it, or why not.
+pub struct LandlockAnswer(Result<u32, Answer>);
+
+impl LandlockAnswer {
+    pub fn failed(why: String) -> LandlockAnswer {
+        LandlockAnswer(Err(Answer::None(why)))
+    }
+}
+
+/// Asks the kernel for its Landlock ABI version: directly when this
+/// process's status says no seccomp filter is attached, from a disposable
+/// child otherwise (or when the status cannot tell). Not asked for a
+/// captured tree.
+pub fn ask_landlock(root: &Root) -> LandlockAnswer {
+    let no_filter = root.is_live()
+        && root
+            .read("/proc/self/status")
+            .ok()
+            .and_then(|t| super::status::ProcStatus::parse(&t).seccomp_mode().ok())
+            == Some(crate::model::SeccompMode::Disabled);
+    LandlockAnswer(Query::start(root, no_filter).finish())
+}
+
+/// `landlock`: the answer [`ask_landlock`] got.
+pub fn read(
+    root: &Root,
+    landlock: LandlockAnswer,
+    probe: &Section<Probe>,
+) -> Result<KernelLimits, String> {
+    let landlock = describe(landlock.0, probe);
     let sysctls = SYSCTLS.iter().map(|n| read_sysctl(root, n)).collect();
     let lockdown = root
         .read("/sys/kernel/security/lockdown")
@@ -195,7 +223,7 @@ impl Query {
             return Query::NotAsked;
         }
         if no_filter {
-            return Query::Direct(ask_landlock());
+            return Query::Direct(landlock_version());
         }
         // An inherited SIG_IGN would let the kernel reap the child itself.
         let sigchld = SigchldDefault::set();
@@ -272,7 +300,7 @@ const LANDLOCK_CREATE_RULESET_VERSION: libc::c_uint = 1;
 
 /// The query: the ABI version, or -errno. One raw syscall, nothing else
 /// (the child calls it after the fork).
-fn ask_landlock() -> i64 {
+fn landlock_version() -> i64 {
     // SAFETY: a query with a null attribute pointer and size 0, as
     // landlock_create_ruleset(2) defines for the VERSION flag: it creates
     // nothing and reads no memory.
@@ -294,7 +322,7 @@ fn ask_landlock() -> i64 {
 /// The query child: the query, then _exit with its answer. Nothing it
 /// does allocates or takes a lock.
 fn landlock_child(_done: libc::c_int) {
-    let r = ask_landlock();
+    let r = landlock_version();
     let code = if r >= 0 {
         r.min(i64::from(FAILED_BASE - 1)) as i32
     } else {
@@ -368,7 +396,8 @@ mod tests {
         std::fs::write(dir.join("proc/sys/kernel/dmesg_restrict"), "1\n").unwrap();
         std::fs::write(dir.join("proc/sys/net/ipv4/ping_group_range"), "1\t0\n").unwrap();
         let probe = Section::failed("none");
-        let k = read(&Root::new(&dir), false, &probe).unwrap();
+        let root = Root::new(&dir);
+        let k = read(&root, ask_landlock(&root), &probe).unwrap();
         let get = |n: &str| k.sysctls.iter().find(|s| s.name == n).unwrap().clone();
         assert_eq!(get("kernel.dmesg_restrict").value.as_deref(), Some("1"));
         assert!(get("kernel.dmesg_restrict").meaning.is_some());

@@ -34,6 +34,10 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 /// Gathers every section. `probe` says whether and how to probe seccomp.
 pub fn gather(root: &Root, probe: ProbeChoice) -> Report {
+    // The Landlock version is asked before anything else: if that takes a
+    // disposable child, a fork now, with little memory mapped, costs least.
+    let landlock = catch("the Landlock query", || limits::ask_landlock(root))
+        .unwrap_or_else(limits::LandlockAnswer::failed);
     // The probe runs first, so the status read below (Seccomp,
     // Seccomp_filters, NoNewPrivs) shows whatami's state after probing: the
     // report itself shows that probing changed nothing in this process.
@@ -51,7 +55,7 @@ pub fn gather(root: &Root, probe: ProbeChoice) -> Report {
             .map_err(|e| format!("{name} needs /proc/self/status: {e}"))
     };
 
-    let env = environment::gather(root, &shared, &probe);
+    let env = environment::gather(root, &shared, &probe, landlock);
     let mut report = Report {
         schema_version: SCHEMA_VERSION,
         whatami_version: env!("CARGO_PKG_VERSION").to_string(),
