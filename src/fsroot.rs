@@ -9,9 +9,9 @@
 //! device node could act when opened: see [`Root::read`].
 
 use std::fmt;
-use std::fs::{File, FileType, Metadata};
+use std::fs::{File, FileType};
 use std::io;
-use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
 
 mod stat;
@@ -84,9 +84,8 @@ impl Root {
     /// is checked again on the open descriptor, in case the path was swapped
     /// in between. /proc and /sys files are regular files (of size 0).
     pub fn read(&self, p: &str) -> Result<String, ReadError> {
-        use std::io::Read;
         let path = self.path(p);
-        let regular = |m: Metadata| match not_regular(m.file_type()) {
+        let regular = |t: FileType| match not_regular(t) {
             None => Ok(()),
             Some(what) => Err(Self::err(
                 p,
@@ -96,23 +95,20 @@ impl Root {
                 ),
             )),
         };
-        regular(std::fs::metadata(&path).map_err(|e| Self::err(p, e))?)?;
-        let f = File::options()
-            .read(true)
-            // O_CLOEXEC is std's default; it is named to keep the set in one place.
-            .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_CLOEXEC)
-            .open(&path)
-            .map_err(|e| Self::err(p, e))?;
-        regular(f.metadata().map_err(|e| Self::err(p, e))?)?;
-        // O_NONBLOCK stays set: it changes nothing for a regular file.
-        let mut buf = Vec::new();
-        f.take(MAX_READ)
-            .read_to_end(&mut buf)
-            .map_err(|e| Self::err(p, e))?;
-        Ok(match String::from_utf8(buf) {
-            Ok(s) => s,
-            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
-        })
+        // procfs and sysfs hold no device nodes or pipes under the names read
+        // here, so on the live system the check before opening is spared
+        // there: most reads are theirs, and each costs a syscall.
+        let kernel_fs = self.is_live() && (p.starts_with("/proc/") || p.starts_with("/sys/"));
+        if !kernel_fs {
+            regular(
+                std::fs::metadata(&path)
+                    .map_err(|e| Self::err(p, e))?
+                    .file_type(),
+            )?;
+        }
+        let f = open_for_reading(&path).map_err(|e| Self::err(p, e))?;
+        regular(f.metadata().map_err(|e| Self::err(p, e))?.file_type())?;
+        read_bounded(f).map_err(|e| Self::err(p, e))
     }
 
     /// Reads a file that may legitimately be absent: `Ok(None)` when it does not exist.
@@ -134,6 +130,53 @@ impl Root {
     /// Whether the path exists (without following a final symlink).
     pub fn exists(&self, p: &str) -> bool {
         std::fs::symlink_metadata(self.path(p)).is_ok()
+    }
+}
+
+/// Opens `path` read-only, non-blocking and without taking a controlling
+/// terminal. openat(2) is called directly: the C library's open() may add
+/// an fcntl() for O_CLOEXEC (musl does), a syscall per file read.
+fn open_for_reading(path: &Path) -> io::Result<File> {
+    use std::os::fd::FromRawFd;
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes())
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "a NUL byte in the path"))?;
+    let flags = libc::O_RDONLY | libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_CLOEXEC;
+    // SAFETY: a valid NUL-terminated path; the result is checked before use.
+    let fd = unsafe { libc::syscall(libc::SYS_openat, libc::AT_FDCWD, c.as_ptr(), flags, 0) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: a descriptor just opened and owned by nobody else.
+    Ok(unsafe { File::from_raw_fd(fd as i32) })
+}
+
+/// Reads at most MAX_READ bytes. The first 4 KiB go to the stack, which is
+/// enough for nearly every file read here and spares the allocator a grown
+/// buffer per file; procfs may return a file in several short reads, so
+/// reading goes on until end of file.
+fn read_bounded(mut f: File) -> io::Result<String> {
+    use std::io::Read;
+    let mut first = [0u8; 4096];
+    let mut n = 0;
+    while n < first.len() {
+        match f.read(&mut first[n..]) {
+            Ok(0) => return Ok(text(first[..n].to_vec())),
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let mut buf = first.to_vec();
+    f.take(MAX_READ - n as u64).read_to_end(&mut buf)?;
+    Ok(text(buf))
+}
+
+/// Bytes as text; invalid UTF-8 is replaced rather than rejected.
+fn text(buf: Vec<u8>) -> String {
+    match String::from_utf8(buf) {
+        Ok(s) => s,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
     }
 }
 
