@@ -198,7 +198,7 @@ pub fn decide(f: &Facts) -> Result<Runtime, String> {
         // point was left in the root file system (`podman run --rootfs`
         // leaves one behind).
         let mounted = f.mountinfo.as_deref().is_some_and(|mi| {
-            parse_mountinfo(mi)
+            super::mountinfo::parse(mi)
                 .iter()
                 .any(|m| m.mount_point == "/run/.containerenv")
         });
@@ -408,59 +408,6 @@ fn kubernetes_findings(f: &Facts) -> Vec<Finding> {
     out
 }
 
-/// One parsed /proc/<pid>/mountinfo line: the fields runtime detection uses.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Mount {
-    /// Path of the mounted directory or file inside its file system.
-    pub root: String,
-    pub mount_point: String,
-    pub fs_type: String,
-    pub super_options: String,
-}
-
-/// Parses mountinfo, skipping lines that do not have its shape.
-pub fn parse_mountinfo(text: &str) -> Vec<Mount> {
-    text.lines()
-        .filter_map(|line| {
-            let fields: Vec<&str> = line.split(' ').collect();
-            // id parent dev root mount-point options [optional...] - type source super-options
-            let sep = fields.iter().skip(6).position(|f| *f == "-")? + 6;
-            Some(Mount {
-                root: unescape(fields.get(3)?),
-                mount_point: unescape(fields.get(4)?),
-                fs_type: (*fields.get(sep + 1)?).to_string(),
-                super_options: unescape(fields.get(sep + 3).copied().unwrap_or("")),
-            })
-        })
-        .collect()
-}
-
-/// Undoes the kernel's octal escapes (`\040` for a space, ...).
-fn unescape(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let octal = b
-            .get(i + 1..i + 4)
-            .filter(|d| d.iter().all(|c| (b'0'..=b'7').contains(c)));
-        match (b[i], octal) {
-            (b'\\', Some(d)) => {
-                let v = (u32::from(d[0] - b'0') << 6)
-                    | (u32::from(d[1] - b'0') << 3)
-                    | u32::from(d[2] - b'0');
-                out.push(u8::try_from(v).unwrap_or(b'?'));
-                i += 4;
-            }
-            (c, _) => {
-                out.push(c);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 fn is_container_id(s: &str) -> bool {
     s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())
 }
@@ -515,7 +462,7 @@ fn mount_findings(mountinfo: &str, storage_engine: &str) -> Vec<Finding> {
     // (engine, source directory, mount points): the three files a runtime
     // bind-mounts usually come from one directory, so they make one finding.
     let mut binds: Vec<(String, String, Vec<String>)> = Vec::new();
-    for m in parse_mountinfo(mountinfo) {
+    for m in super::mountinfo::parse(mountinfo) {
         let bound = matches!(
             m.mount_point.as_str(),
             "/etc/hostname" | "/etc/hosts" | "/etc/resolv.conf"
@@ -637,14 +584,14 @@ mod tests {
 
     #[test]
     fn mountinfo_parsing_is_tolerant() {
-        let m = parse_mountinfo(DOCKER_MOUNTINFO);
+        let m = crate::inspect::mountinfo::parse(DOCKER_MOUNTINFO);
         assert_eq!(m.len(), 4);
         assert_eq!(m[0].mount_point, "/");
         assert_eq!(m[0].fs_type, "overlay");
         assert!(m[0].super_options.contains("upperdir="));
         assert_eq!(m[3].mount_point, "/etc/hostname");
         // Escapes, optional fields, garbage and truncated lines.
-        let m = parse_mountinfo(
+        let m = crate::inspect::mountinfo::parse(
             "1 2 0:1 /a\\040b /mnt\\011x rw shared:1 master:2 - ext4 /dev/x rw\n\
              garbage\n\n1 2 3\n1 2 0:1 / / rw -\n1 2 0:1 / / rw - tmpfs\n\\\\\\ \\777 \\0",
         );
@@ -656,14 +603,6 @@ mod tests {
             (m[1].fs_type.as_str(), m[1].super_options.as_str()),
             ("tmpfs", "")
         );
-    }
-
-    #[test]
-    fn unescape_never_panics() {
-        for s in ["\\", "\\0", "\\07", "\\777", "\\999", "é\\040", "\\\\040"] {
-            let _ = unescape(s);
-        }
-        assert_eq!(unescape("a\\134b"), "a\\b");
     }
 
     #[test]
