@@ -4,6 +4,8 @@
 //! Tests that need those files are ignored by default; .ci/run installs
 //! them and runs `cargo test -- --ignored`.
 
+mod common;
+
 use whatami::model::Verdict;
 use whatami::profile::known::{self, Expectation, Known};
 use whatami::profile::read;
@@ -203,27 +205,6 @@ fn read_file(path: &str) -> read::Read {
     read::parse(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
-/// Where the lab unpacks Debian's golang-github-docker-docker-dev
-/// (scripts/lab/setup.sh), or where the package installs it.
-fn docker_json() -> String {
-    let rel = "usr/share/gocode/src/github.com/docker/docker/profiles/seccomp/default.json";
-    // The lab's default place, as scripts/lab/labdir.sh computes it.
-    let checkout = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let lab = std::env::var("WHATAMI_LAB")
-        .ok()
-        .filter(|l| !l.is_empty())
-        .unwrap_or_else(|| format!("/tmp/whatami-lab-{checkout}"));
-    let unpacked = format!("{lab}/deb/x/{rel}");
-    if std::path::Path::new(&unpacked).exists() {
-        unpacked
-    } else {
-        format!("/{rel}")
-    }
-}
-
 /// Every (name, native number) whatami knows.
 fn native_names() -> Vec<(&'static str, u32)> {
     let a = abi::native();
@@ -288,7 +269,7 @@ fn real_containers_common_profile() {
 #[test]
 #[ignore = "needs Docker's default.json (golang-github-docker-docker-dev; CI unpacks it)"]
 fn real_docker_profile() {
-    let r = read_file(&docker_json());
+    let r = read_file(&common::lab::docker_json());
     assert_eq!(r.format, whatami::profile::Format::Docker);
     let admin: Vec<&str> = DOCKER_CAPS
         .iter()
