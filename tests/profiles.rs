@@ -367,3 +367,33 @@ fn nspawn_table_follows_the_capabilities_nspawn_keeps() {
         .collect();
     assert_eq!(answer(&less, "reboot"), EPERM);
 }
+
+#[test]
+fn what_a_known_profile_says_about_one_call() {
+    let docker = Known::by_id("docker-20.10").unwrap();
+    assert_eq!(docker.caps_for("clock_settime"), ["CAP_SYS_TIME"]);
+    assert_eq!(docker.caps_for("clone"), ["CAP_SYS_ADMIN"]);
+    assert!(docker.caps_for("read").is_empty());
+    assert!(docker.caps_for("no_such_call").is_empty());
+    assert!(docker.lists("clock_settime") && docker.lists("read"));
+    assert!(!docker.lists("kexec_load"));
+    // The rules naming clone for a container without CAP_SYS_ADMIN: one,
+    // allowing it without namespace flags.
+    let f = table("docker-20.10");
+    let nr = abi::native_nr("clone").unwrap();
+    let rules = f.rules_naming(abi::native(), nr, RUNC);
+    assert_eq!(rules.len(), 1, "{rules:?}");
+    let (action, cmps) = rules[0];
+    assert_eq!(action, whatami::profile::Action::Allow);
+    assert_eq!(cmps.len(), 1);
+    assert_eq!(
+        (cmps[0].index, cmps[0].value, cmps[0].value_two),
+        (0, 0x7E02_0000, 0)
+    );
+    // No rule names a call it leaves to the default.
+    let nr = abi::native_nr("kexec_load").unwrap();
+    assert!(f.rules_naming(abi::native(), nr, RUNC).is_empty());
+    let podman = Known::by_id("containers-common-0.50.1").unwrap();
+    assert!(podman.lists("kexec_load"));
+    assert!(Known::by_id("no-such-profile").is_none());
+}

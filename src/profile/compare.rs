@@ -453,7 +453,7 @@ fn plural(n: usize, what: &str) -> String {
 }
 
 /// This process as the engine saw the container.
-fn process_of(r: &Report) -> Process {
+pub(crate) fn process_of(r: &Report) -> Process {
     Process {
         caps: r
             .capabilities
@@ -557,6 +557,16 @@ pub fn attach(report: &mut Report, given: Option<Given>) {
     }
     out.elapsed_us = started.elapsed().as_micros() as u64;
     report.seccomp.profile = Some(out);
+}
+
+/// Names the policy in force from a probe of a process under a seccomp
+/// filter: what `seccomp.profile` of the report says (no `--profile`
+/// comparison).
+pub fn name_policy(probe: &Probe, process: &Process) -> ProfileReport {
+    let started = Instant::now();
+    let mut out = name_known(&Probed::new(probe), process);
+    out.elapsed_us = started.elapsed().as_micros() as u64;
+    out
 }
 
 fn name_known(p: &Probed, process: &Process) -> ProfileReport {

@@ -203,6 +203,99 @@ impl Known {
             Known::Measured(m) => m.source,
         }
     }
+
+    /// The built-in profile with this id.
+    pub fn by_id(id: &str) -> Option<&'static Known> {
+        ALL.iter().find(|k| k.id() == id)
+    }
+
+    /// The profile as a sentence names it: "Docker's default profile (20.10)".
+    pub fn noun(&self) -> &'static str {
+        match self.id() {
+            "docker-20.10" => "Docker's default profile (20.10)",
+            "moby-0.2.3" => "Docker's default profile (moby profiles v0.2.3)",
+            "containers-common-0.50.1" => {
+                "podman's default profile (containers-common 0.50.1, also CRI-O's)"
+            }
+            "containerd-1.6.20" => "containerd's RuntimeDefault profile (1.6.20)",
+            "systemd-nspawn-252" => "systemd-nspawn's default policy (252)",
+            _ => self.title(),
+        }
+    }
+
+    /// The engine whose containers get this profile: it decides how a
+    /// container is given a capability or another profile.
+    pub fn engine(&self) -> Engine {
+        match self.id() {
+            "containers-common-0.50.1" => Engine::Podman,
+            "containerd-1.6.20" => Engine::Containerd,
+            "systemd-nspawn-252" => Engine::Nspawn,
+            _ => Engine::Docker,
+        }
+    }
+
+    /// Whether the profile names `name` at all, under whatever condition.
+    pub fn lists(&self, name: &str) -> bool {
+        let Some(at) = index_of_name(name) else {
+            return false;
+        };
+        let at = at as u16;
+        match self {
+            Known::Rules(t) => t.rules.iter().any(|r| r.names.contains(&at)),
+            Known::Measured(m) => {
+                m.abis
+                    .iter()
+                    .any(|a| a.groups.iter().any(|(_, names)| names.contains(&at)))
+                    || m.cap_rules.iter().any(|r| r.names.contains(&at))
+            }
+        }
+    }
+
+    /// The capabilities the profile's conditions for `name` depend on:
+    /// those of the `includes` and `excludes` of every rule naming it, or
+    /// of the measured capability rules that list it. Only these can change
+    /// the profile's answer to the call, whatever else the bounding set has.
+    pub fn caps_for(&self, name: &str) -> Vec<&'static str> {
+        let Some(at) = index_of_name(name) else {
+            return Vec::new();
+        };
+        let mut out: Vec<&'static str> = Vec::new();
+        let mut add = |caps: &[&'static str]| {
+            for c in caps {
+                if !out.contains(c) {
+                    out.push(c);
+                }
+            }
+        };
+        match self {
+            Known::Rules(t) => {
+                for r in t.rules.iter().filter(|r| r.names.contains(&(at as u16))) {
+                    add(r.includes.caps);
+                    add(r.excludes.caps);
+                }
+            }
+            Known::Measured(m) => {
+                for r in m
+                    .cap_rules
+                    .iter()
+                    .filter(|r| r.names.contains(&(at as u16)))
+                {
+                    add(&[r.cap]);
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Who applies a built-in profile to its containers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Docker,
+    Podman,
+    /// containerd, under Kubernetes or nerdctl.
+    Containerd,
+    Nspawn,
 }
 
 /// A measured table laid out by number for each entry point.

@@ -556,6 +556,28 @@ impl Filter {
             .unwrap_or_else(|| self.unnamed(f, base, model))
     }
 
+    /// The rules that name a call through `a` (number `nr`, x32: with its
+    /// bit), in profile order, as `model`'s libseccomp keeps them: each
+    /// rule's action and argument comparisons (none: unconditional). Empty
+    /// when no rule names it. What [`Filter::expect`] decides from, for
+    /// whoever needs to say under which arguments a call would pass.
+    pub fn rules_naming(&self, a: &Abi, nr: u32, model: Model) -> Vec<(Action, &[super::ArgCmp])> {
+        let Some(f) = self
+            .abis
+            .iter()
+            .find(|f| std::ptr::eq(f.abi, a) && f.listed)
+        else {
+            return Vec::new();
+        };
+        let keep_new = model.libseccomp == Libseccomp::Current;
+        f.rules_of(nr & !a.nr_bit)
+            .iter()
+            .filter(|(_, old)| keep_new || !old)
+            .filter_map(|(i, _)| self.rules.get(*i as usize))
+            .map(|(action, cmps)| (*action, cmps.as_slice()))
+            .collect()
+    }
+
     /// The models of [`Model::ALL`] that can answer differently here: the
     /// libseccomp matters only when the profile names calls 2.5.4 does not
     /// know, the runtime only when runc's ENOSYS rule can apply.

@@ -148,7 +148,7 @@ pub fn not_run(why: &str) -> Probe {
 
 /// The running kernel's (major, minor), from uname(2): it works where /proc
 /// is missing.
-fn kernel_version() -> Option<(u32, u32)> {
+pub(crate) fn kernel_version() -> Option<(u32, u32)> {
     // SAFETY: utsname is plain data that uname fills; release is then a
     // NUL-terminated string inside it.
     let release = unsafe {
