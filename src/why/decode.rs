@@ -1061,6 +1061,71 @@ const REBOOT: &[(u64, &str)] = &[
     (0xd000_fce2, "LINUX_REBOOT_CMD_SW_SUSPEND"),
 ];
 
+/// The namespace flags of clone and unshare (CLONE_NEWTIME aside: in clone
+/// it shares a bit with the exit signal).
+pub const NAMESPACE_FLAGS: u64 = 0x7E02_0000;
+
+/// Argument `index` of `name` when it is a number or flags, not a pointer:
+/// what the argument is ("domain", "flags") and `value` as the call's text
+/// would show it in a call with the other arguments `args`. `None` for an
+/// argument that points into memory or that the decoder does not know.
+pub fn scalar(
+    name: &str,
+    index: usize,
+    value: u64,
+    args: &[u64; 6],
+) -> Option<(&'static str, String)> {
+    let kind = *spec(name)?.get(index)?;
+    let other = |j: u8| args.get(usize::from(j)).copied().unwrap_or(0);
+    Some(match kind {
+        Int => ("argument", i64::from(value as u32 as i32).to_string()),
+        Long => ("argument", (value as i64).to_string()),
+        UInt => ("argument", value.to_string()),
+        Hex => ("argument", format!("{value:#x}")),
+        Fd => ("descriptor", (value as u32 as i32).to_string()),
+        Mode => ("mode", format!("{:#o}", value & 0o7777).replace("0o", "0")),
+        OpenFlags => ("flags", open_flags(value)),
+        AtFlags => ("flags", at_flags(name, value)),
+        AccessMode => ("mode", access_mode(value)),
+        ClockId => (
+            "clock",
+            named(value, CLOCKS).unwrap_or_else(|| value.to_string()),
+        ),
+        Domain => ("domain", domain(value)),
+        SockType => ("type", sock_type(value)),
+        Proto(j) => ("protocol", proto(other(j), value)),
+        CloneFlags => ("flags", clone_flags(value)),
+        NsFlags => ("flags", flags(value, CLONE, "0")),
+        MountFlags => ("flags", mount_flags(value)),
+        UmountFlags => ("flags", flags(value, UMOUNT, "0")),
+        Signal => ("signal", signal(value)),
+        Id => ("id", (value as u32).to_string()),
+        PtraceReq => (
+            "request",
+            named(value, PTRACE).unwrap_or_else(|| format!("{value:#x}")),
+        ),
+        PrctlOpt => (
+            "option",
+            named(value, PRCTL).unwrap_or_else(|| value.to_string()),
+        ),
+        Resource => (
+            "resource",
+            named(value, RLIMITS).unwrap_or_else(|| value.to_string()),
+        ),
+        Personality => ("persona", personality(value)),
+        IoctlReq => (
+            "request",
+            named(value, IOCTLS).unwrap_or_else(|| format!("{value:#x}")),
+        ),
+        RebootCmd => (
+            "command",
+            named(value, REBOOT).unwrap_or_else(|| format!("{value:#x}")),
+        ),
+        MknodMode => ("mode", mknod_mode(value)),
+        _ => return None,
+    })
+}
+
 /// How a path argument of `name` is used.
 fn role(name: &str, arg: usize, args: &[u64]) -> Role {
     let open_role = |flags: u64| {
@@ -1138,6 +1203,32 @@ mod tests {
 
     fn p(s: &std::ffi::CStr) -> u64 {
         s.as_ptr() as u64
+    }
+
+    #[test]
+    fn scalar_arguments_alone() {
+        let z = [0u64; 6];
+        assert_eq!(
+            scalar("socket", 0, 16, &z),
+            Some(("domain", "AF_NETLINK".to_string()))
+        );
+        // A protocol reads with the call's domain.
+        assert_eq!(
+            scalar("socket", 2, 9, &[16, 3, 9, 0, 0, 0]),
+            Some(("protocol", "NETLINK_AUDIT".to_string()))
+        );
+        assert_eq!(
+            scalar("clone", 0, NAMESPACE_FLAGS, &z).map(|(w, _)| w),
+            Some("flags")
+        );
+        assert_eq!(
+            scalar("personality", 0, 8, &z),
+            Some(("persona", "PER_LINUX32".to_string()))
+        );
+        // Pointers, paths, unknown calls and indexes: nothing.
+        assert_eq!(scalar("openat", 1, 0, &z), None);
+        assert_eq!(scalar("no_such_call", 0, 0, &z), None);
+        assert_eq!(scalar("socket", 9, 0, &z), None);
     }
 
     #[test]
