@@ -7,13 +7,14 @@
 //! an active LSM when nothing else explains it, and "unknown" last.
 //!
 //! Pure: everything was read when the call failed (evidence.rs) or once
-//! afterwards (the policy's verdicts, the sysctls); nothing here does I/O,
+//! afterwards (the policy's verdicts, the sysctls, the name of the profile
+//! in force and its rule for the call, profile.rs); nothing here does I/O,
 //! so every rule is tested on made-up facts.
 
 use super::captable::{self, Need, Scope};
 use super::decode::{self, Decoded, Role};
 use super::evidence::{Creds, FileStat, PathEvidence, PrivilegedExec, Snapshot};
-use super::profile::ProfileKnowledge;
+use super::profile::{ProfileKnowledge, ProfileRule};
 use super::tracer::{Call, EACCES, EAFNOSUPPORT, ENOSPC, ENOSYS, EPERM, EROFS, EUSERS, How};
 use crate::model::{Outcome, Verdict};
 use serde::{Deserialize, Serialize};
@@ -138,6 +139,9 @@ pub struct Input<'a> {
     pub own_filter: bool,
     pub target_traced: bool,
     pub seccomp: &'a SeccompAnswer,
+    /// The named profile's rule for this call, when the policy refused it
+    /// and is a known profile there.
+    pub profile: Option<&'a ProfileRule>,
 }
 
 /// What holds for every failure.
@@ -180,7 +184,7 @@ pub fn explain(i: &Input, ctx: &Context) -> Vec<Cause> {
     let mut out = Vec::new();
 
     // 1. The seccomp policy, asked about the exact call.
-    let seccomp = seccomp_cause(i, name);
+    let seccomp = seccomp_cause(i, name, ctx);
     let by_policy = seccomp.is_some();
     out.extend(seccomp);
 
@@ -375,11 +379,29 @@ pub fn explain(i: &Input, ctx: &Context) -> Vec<Cause> {
     out
 }
 
-fn seccomp_cause(i: &Input, name: &str) -> Option<Cause> {
+fn seccomp_cause(i: &Input, name: &str, ctx: &Context) -> Option<Cause> {
     let SeccompAnswer::Verdict(o) = i.seccomp else {
         return None;
     };
     let ask = "asked the policy about this call with these arguments; nothing ran";
+    // Which profile gave that answer: the naming's evidence, once the named
+    // profile is known to answer this call as the policy did.
+    let named = i.profile.zip(ctx.profile.naming()).map(|(_, n)| {
+        let score = n
+            .score
+            .map(|s| {
+                format!(
+                    " ({:.1}% of {} probes as it expects)",
+                    s * 100.0,
+                    n.compared
+                )
+            })
+            .unwrap_or_default();
+        format!(
+            "the policy in force is {}{score}, and its rules give this call the same answer",
+            n.summary
+        )
+    });
     let c = match (i.how, o.verdict) {
         (How::Errno(e), Verdict::Errno) if o.errno == Some(e) => Cause::new(
             Kind::Seccomp,
@@ -404,6 +426,10 @@ fn seccomp_cause(i: &Input, name: &str) -> Option<Cause> {
         .ev(ask),
         _ => return None,
     };
+    let c = match named {
+        Some(n) => c.ev(n),
+        None => c,
+    };
     if i.own_filter {
         return Some(c.ev("the command also installed a filter of its own, which was not asked"));
     }
@@ -414,23 +440,15 @@ fn seccomp_cause(i: &Input, name: &str) -> Option<Cause> {
 /// table and the profile knowledge say.
 fn seccomp_fix(
     name: &str,
-    args: &[u64; 6],
     errno: Option<u32>,
     cap: Option<&Cause>,
-    ctx: &Context,
+    rule: Option<&ProfileRule>,
 ) -> String {
-    if let Some(rule) = ctx.profile.rule_for(name, args) {
-        return match rule.allowed_with {
-            Some(c) => format!(
-                "{} allows {name} only with {c}: run with --cap-add {}",
-                rule.profile,
-                c.trim_start_matches("CAP_")
-            ),
-            None => format!(
-                "{} refuses {name} to every container: use a profile that allows it (--security-opt seccomp=PROFILE.json)",
-                rule.profile
-            ),
-        };
+    if let Some(rule) = rule {
+        return format!(
+            "blocked by the seccomp profile; {}",
+            rule.sentence(name, errno)
+        );
     }
     if errno == Some(ENOSYS) {
         return format!(
@@ -1362,14 +1380,20 @@ fn limit_causes(
 }
 
 /// The fix for a failure: the first cause's, with the policy's refusal
-/// phrased from what else is known.
-pub fn fix(call: &Call, errno: Option<u32>, causes: &[Cause], ctx: &Context) -> Option<String> {
+/// phrased from what else is known (`rule`: the named profile's rule for
+/// the call).
+pub fn fix(
+    call: &Call,
+    errno: Option<u32>,
+    causes: &[Cause],
+    rule: Option<&ProfileRule>,
+) -> Option<String> {
     let first = causes.first()?;
     if first.kind == Kind::Seccomp && first.certainty == Certainty::Exact {
         let cap = causes
             .iter()
             .find(|c| c.kind == Kind::Capability && c.capability.is_some());
-        let mut f = seccomp_fix(&call.display_name(), &call.args, errno, cap, ctx);
+        let mut f = seccomp_fix(&call.display_name(), errno, cap, rule);
         if let Some(c) = cap
             && c.in_bounding_set == Some(true)
             && let Some(cf) = &c.fix
@@ -1448,6 +1472,10 @@ mod tests {
         sec: SeccompAnswer,
         ctx: &Context,
     ) -> Vec<Cause> {
+        let rule = match &sec {
+            SeccompAnswer::Verdict(o) => ctx.profile.rule_for(c, o),
+            _ => None,
+        };
         explain(
             &Input {
                 call: c,
@@ -1458,6 +1486,7 @@ mod tests {
                 own_filter: false,
                 target_traced: false,
                 seccomp: &sec,
+                profile: rule.as_ref(),
             },
             ctx,
         )
@@ -1497,9 +1526,54 @@ mod tests {
         assert_eq!(causes[1].kind, Kind::Capability);
         assert_eq!(causes[1].capability.as_deref(), Some("CAP_SYS_TIME"));
         assert_eq!(causes[1].in_bounding_set, Some(false));
-        let f = fix(&c, Some(EPERM), &causes, &ctx).unwrap();
+        let f = fix(&c, Some(EPERM), &causes, None).unwrap();
         assert!(f.contains("--cap-add SYS_TIME"), "{f}");
         assert!(f.starts_with("blocked by the seccomp profile"), "{f}");
+    }
+
+    #[test]
+    fn date_under_dockers_profile_names_it_and_its_condition() {
+        let c = call("clock_settime", [0; 6]);
+        let s = snap(creds(0, DOCKER, DOCKER));
+        let caps = crate::inspect::caps::names(DOCKER);
+        let caps: Vec<&str> = caps.iter().map(String::as_str).collect();
+        let ctx = Context {
+            profile: ProfileKnowledge::known("docker-20.10", &caps, Some((6, 1))),
+            ..Context::default()
+        };
+        let sec = errno_verdict(EPERM);
+        let causes = run(
+            &c,
+            How::Errno(EPERM),
+            Some(&s),
+            &Decoded::default(),
+            sec.clone(),
+            &ctx,
+        );
+        assert_eq!(causes[0].kind, Kind::Seccomp);
+        assert!(
+            causes[0]
+                .evidence
+                .iter()
+                .any(|e| e.starts_with("the policy in force is Docker 20.10 default")),
+            "{:?}",
+            causes[0].evidence
+        );
+        let SeccompAnswer::Verdict(o) = &sec else {
+            unreachable!()
+        };
+        let rule = ctx.profile.rule_for(&c, o);
+        assert_eq!(
+            fix(&c, Some(EPERM), &causes, rule.as_ref()).unwrap(),
+            "blocked by the seccomp profile; Docker's default profile (20.10) allows clock_settime only with CAP_SYS_TIME: run with --cap-add SYS_TIME"
+        );
+        // A custom policy keeps the generic wording.
+        let generic = fix(&c, Some(EPERM), &causes, None).unwrap();
+        assert!(
+            generic
+                .contains("Profiles that allow clock_settime only to containers with CAP_SYS_TIME"),
+            "{generic}"
+        );
     }
 
     #[test]
@@ -1748,6 +1822,7 @@ mod tests {
             own_filter: false,
             target_traced: false,
             seccomp: &sec,
+            profile: None,
         };
         let causes = explain(
             &i,
@@ -1806,6 +1881,7 @@ mod tests {
             own_filter: false,
             target_traced: false,
             seccomp: &sec,
+            profile: None,
         };
         let causes = explain(&i, &Context::default());
         assert_eq!(causes[0].kind, Kind::NoNewPrivs, "{causes:?}");
@@ -1886,7 +1962,7 @@ mod tests {
             &Context::default(),
         );
         assert_eq!(causes[0].kind, Kind::Seccomp);
-        let f = fix(&c, Some(ENOSYS), &causes, &Context::default()).unwrap();
+        let f = fix(&c, Some(ENOSYS), &causes, None).unwrap();
         assert!(f.contains("ENOSYS"));
         let causes = run(
             &c,

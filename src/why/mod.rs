@@ -159,6 +159,7 @@ pub fn main(args: &WhyArgs) -> ExitCode {
             calls_asked: 0,
             elapsed_us: 0,
             note: None,
+            profile: None,
         },
         summary: Vec::new(),
         totals: report::Totals {
@@ -262,7 +263,11 @@ pub fn main(args: &WhyArgs) -> ExitCode {
             i32::from(EXIT_UNTRACEABLE)
         }
     };
-    let (failures, asked) = report::explain_all(&trace, filter, &ctx);
+    let (failures, asked) = report::explain_all(&trace, filter, &ctx, || {
+        own.as_ref()
+            .map(|c| profile::ProfileKnowledge::learn(c.bounding))
+            .unwrap_or_default()
+    });
     report.failures = failures;
     report.seccomp = asked;
     let (summary, totals) = report::summary(&trace);
@@ -305,6 +310,22 @@ fn untraceable(
     sysctls: &[(String, String)],
     program: &std::path::Path,
 ) {
+    // The static report first: its probe also names the profile in force,
+    // which the refused call's fix may need.
+    let root = crate::fsroot::Root::live();
+    let mut static_report = crate::inspect::gather(&root, crate::cli::ProbeChoice::Auto);
+    let learned;
+    let ctx = if filter {
+        crate::profile::compare::attach(&mut static_report, None);
+        learned = Context {
+            profile: profile::ProfileKnowledge::from_report(&static_report),
+            ..ctx.clone()
+        };
+        report.seccomp.profile = learned.profile.naming().cloned();
+        &learned
+    } else {
+        ctx
+    };
     let (name, args, text) = refusal.step.call(refusal.pid);
     let abi = crate::seccomp::abi::native();
     let how = match (refusal.errno, refusal.signal) {
@@ -396,7 +417,5 @@ fn untraceable(
         r.pids.clear();
         report.tracing.refused = Some(Box::new(r));
     }
-    let root = crate::fsroot::Root::live();
-    let static_report = crate::inspect::gather(&root, crate::cli::ProbeChoice::Auto);
     report.likely = likely::hints(&static_report, Some(program), sysctls);
 }

@@ -5,6 +5,7 @@
 
 use super::causes::{self, Cause, Context, SeccompAnswer};
 use super::decode::Role;
+use super::profile::{PolicyNaming, ProfileKnowledge, ProfileRule};
 use super::tracer::{Failure, How, Trace};
 use crate::model::{Outcome, Verdict};
 use crate::seccomp::{self, ExactCall};
@@ -104,6 +105,10 @@ pub struct FailureReport {
     /// Most certain first; the first is the cause.
     pub causes: Vec<Cause>,
     pub fix: Option<String>,
+    /// When the seccomp policy is the cause and is a known profile there:
+    /// that profile and under which condition it would allow the call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<ProfileRule>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -115,6 +120,10 @@ pub struct SeccompAsked {
     pub elapsed_us: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// Which profile the policy is, named as the report names it, when the
+    /// policy refused a call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<PolicyNaming>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -198,6 +207,10 @@ fn ask_policy(
 /// One failure with its causes.
 pub fn explain_one(f: &Failure, answer: &SeccompAnswer, ctx: &Context) -> FailureReport {
     let name = f.call.display_name();
+    let rule = match answer {
+        SeccompAnswer::Verdict(o) => ctx.profile.rule_for(&f.call, o),
+        _ => None,
+    };
     let causes = causes::explain(
         &causes::Input {
             call: &f.call,
@@ -208,14 +221,21 @@ pub fn explain_one(f: &Failure, answer: &SeccompAnswer, ctx: &Context) -> Failur
             own_filter: f.own_filter,
             target_traced: f.target_traced,
             seccomp: answer,
+            profile: rule.as_ref(),
         },
         ctx,
     );
+    // The rule belongs to the explanation only when the policy is the cause.
+    let rule = rule.filter(|_| {
+        causes.first().is_some_and(|c| {
+            c.kind == causes::Kind::Seccomp && c.certainty == causes::Certainty::Exact
+        })
+    });
     let errno = match f.how {
         How::Errno(e) => Some(e),
         _ => None,
     };
-    let fix = causes::fix(&f.call, errno, &causes, ctx);
+    let fix = causes::fix(&f.call, errno, &causes, rule.as_ref());
     let (result, how) = match f.how {
         How::Errno(e) => (errno_result(e), "errno"),
         How::Trap(d) => (format!("SIGSYS (seccomp trap, data {d})"), "trap"),
@@ -267,6 +287,7 @@ pub fn explain_one(f: &Failure, answer: &SeccompAnswer, ctx: &Context) -> Failur
         },
         causes,
         fix,
+        profile: rule,
     }
 }
 
@@ -295,13 +316,31 @@ fn answer_for(
 }
 
 /// The failures worth showing, explained and merged, and how the policy
-/// was asked.
+/// was asked. `learn` names the profile in force; it is called once, and
+/// only when the policy refused one of the calls.
 pub fn explain_all(
     trace: &Trace,
     filter: bool,
     ctx: &Context,
+    learn: impl FnOnce() -> ProfileKnowledge,
 ) -> (Vec<FailureReport>, SeccompAsked) {
     let (verdicts, note, asked, elapsed) = ask_policy(&trace.failures, filter);
+    // The naming probes the whole policy: worth it only for a refusal to
+    // explain, and only when whatami itself runs under the policy.
+    let refused = filter
+        && verdicts
+            .values()
+            .any(|o| !matches!(o.verdict, Verdict::Allowed | Verdict::Exempt));
+    let learned;
+    let ctx = if refused {
+        learned = Context {
+            profile: learn(),
+            ..ctx.clone()
+        };
+        &learned
+    } else {
+        ctx
+    };
     let mut order: Vec<&Failure> = trace.failures.iter().collect();
     order.sort_by_key(|f| f.seq);
     let mut out: Vec<FailureReport> = Vec::new();
@@ -352,6 +391,7 @@ pub fn explain_all(
             calls_asked: asked,
             elapsed_us: elapsed,
             note,
+            profile: ctx.profile.naming().cloned(),
         },
     )
 }
