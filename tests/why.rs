@@ -68,6 +68,8 @@ fn scratch(name: &str) -> PathBuf {
 struct Setup {
     /// Seccomp filters, installed (after no_new_privs) just before whatami runs.
     filters: Vec<Policy>,
+    /// Filters already compiled (raw BPF), installed after `filters`.
+    raw_filters: Vec<Vec<Ins>>,
     /// Capabilities removed from every set (root only; a non-root user has none).
     drop: Vec<u8>,
     /// As root: a private mount namespace, so a mount that should fail cannot leak.
@@ -161,7 +163,8 @@ fn why(name: &str, s: Setup, cmd: &[&str]) -> (Value, Output) {
         })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let progs: Vec<Vec<Ins>> = s.filters.iter().map(Policy::compile).collect();
+    let mut progs: Vec<Vec<Ins>> = s.filters.iter().map(Policy::compile).collect();
+    progs.extend(s.raw_filters.iter().cloned());
     let drop = s.drop.clone();
     let root = is_root();
     let private = s.private_mounts && root;
@@ -314,6 +317,19 @@ fn date_without_cap_sys_time_under_dockers_time_rules() {
     }
     let fix = f["fix"].as_str().unwrap();
     assert!(fix.contains("--cap-add SYS_TIME"), "{fix}");
+    // Four rules are no known profile: the policy is named custom, and the
+    // fix speaks of profiles in general.
+    assert_eq!(
+        v["seccomp"]["profile"]["title"], "custom",
+        "{:#}",
+        v["seccomp"]
+    );
+    assert_eq!(v["seccomp"]["profile"]["match"], Value::Null);
+    assert!(f.get("profile").is_none(), "{f:#}");
+    assert!(
+        fix.starts_with("blocked by the seccomp profile; clock_settime also needs CAP_SYS_TIME"),
+        "{fix}"
+    );
     // The summary counts the call and its error.
     let row = v["summary"]
         .as_array()
@@ -325,6 +341,118 @@ fn date_without_cap_sys_time_under_dockers_time_rules() {
         (row["calls"].as_u64(), row["errors"].as_u64()),
         (Some(1), Some(1))
     );
+}
+
+/// Docker's default profile as a container with Docker's capabilities gets
+/// it: resolved as dockerd does and compiled with libseccomp as the
+/// runtimes do (scripts/lab/seccomp-profile.py), read back as raw BPF.
+fn dockers_profile(dir: &Path) -> Vec<Ins> {
+    let script = common::lab::seccomp_profile_script();
+    let oci = dir.join("docker-oci.json");
+    let bpf = dir.join("docker.bpf");
+    let out = Command::new("/usr/bin/python3")
+        .arg(&script)
+        .args(["resolve", &common::lab::docker_json(), "--caps", "docker"])
+        .output()
+        .expect("run /usr/bin/python3");
+    assert!(
+        out.status.success(),
+        "resolve: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::write(&oci, &out.stdout).unwrap();
+    let out = Command::new("/usr/bin/python3")
+        .arg(&script)
+        .arg("bpf")
+        .arg(&oci)
+        .arg(&bpf)
+        .output()
+        .expect("run /usr/bin/python3");
+    assert!(
+        out.status.success(),
+        "bpf (needs python3-seccomp): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let raw = std::fs::read(&bpf).unwrap();
+    assert!(
+        !raw.is_empty() && raw.len() % 8 == 0,
+        "{} bytes of BPF",
+        raw.len()
+    );
+    raw.chunks_exact(8)
+        .map(|i| Ins {
+            code: u16::from_ne_bytes([i[0], i[1]]),
+            jt: i[2],
+            jf: i[3],
+            k: u32::from_ne_bytes([i[4], i[5], i[6], i[7]]),
+        })
+        .collect()
+}
+
+/// Every capability outside Docker's default set, up to the kernel's last.
+fn beyond_dockers_set() -> Vec<u8> {
+    const DOCKER: u64 = 0xa804_25fb;
+    let last: u8 = std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(40);
+    (0..=last).filter(|b| DOCKER & (1u64 << b) == 0).collect()
+}
+
+#[test]
+#[ignore = "needs root, the lab's Docker default.json and python3-seccomp (CI runs it as root after setting the lab up)"]
+fn date_under_dockers_real_profile_names_it_and_its_condition() {
+    need(is_root(), "root (to give whatami Docker's capability set)");
+    need(
+        Path::new(&common::lab::docker_json()).exists(),
+        "Docker's default.json (scripts/lab/setup.sh unpacks it)",
+    );
+    let dir = scratch("docker-profile");
+    let filter = dockers_profile(&dir);
+    let _ = std::fs::remove_dir_all(&dir);
+    let setup = || Setup {
+        raw_filters: vec![filter.clone()],
+        drop: beyond_dockers_set(),
+        ..Setup::default()
+    };
+    let (v, _) = why(
+        "date-docker",
+        setup(),
+        &["date", "-s", "19 april 2022 18:19:09"],
+    );
+    assert_eq!(
+        v["seccomp"]["profile"]["match"], "docker-20.10",
+        "{:#}",
+        v["seccomp"]
+    );
+    let f = failure(&v, "clock_settime");
+    assert_eq!(first_cause(f), ("seccomp", "exact"));
+    assert_eq!(f["profile"]["id"], "docker-20.10", "{f:#}");
+    assert_eq!(f["profile"]["condition"], "capability");
+    assert_eq!(
+        f["profile"]["capabilities"],
+        serde_json::json!(["CAP_SYS_TIME"])
+    );
+    assert_eq!(
+        f["fix"],
+        "blocked by the seccomp profile; Docker's default profile (20.10) allows clock_settime only with CAP_SYS_TIME: run with --cap-add SYS_TIME"
+    );
+
+    // unshare is Docker's only with CAP_SYS_ADMIN.
+    if which("unshare").is_some() {
+        let (v, _) = why("unshare-docker", setup(), &["unshare", "-U", "true"]);
+        let f = failure(&v, "unshare");
+        assert_eq!(
+            f["profile"]["capabilities"],
+            serde_json::json!(["CAP_SYS_ADMIN"]),
+            "{f:#}"
+        );
+        let fix = f["fix"].as_str().unwrap();
+        assert!(
+            fix.contains("Docker's default profile (20.10) allows unshare only with CAP_SYS_ADMIN: run with --cap-add SYS_ADMIN"),
+            "{fix}"
+        );
+    }
 }
 
 #[test]
