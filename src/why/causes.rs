@@ -391,14 +391,14 @@ fn seccomp_cause(i: &Input, name: &str, ctx: &Context) -> Option<Cause> {
             .score
             .map(|s| {
                 format!(
-                    " ({:.1}% of {} probes as it expects)",
+                    ": {:.1}% of {} probes answered as it expects",
                     s * 100.0,
                     n.compared
                 )
             })
             .unwrap_or_default();
         format!(
-            "the policy in force is {}{score}, and its rules give this call the same answer",
+            "the policy in force is {}{score}, this call included",
             n.summary
         )
     });
@@ -445,9 +445,14 @@ fn seccomp_fix(
     rule: Option<&ProfileRule>,
 ) -> String {
     if let Some(rule) = rule {
+        // The kernel's own check comes next; a capability the process
+        // could gain is added by the caller.
+        let kernel = cap
+            .filter(|c| c.in_bounding_set == Some(false))
+            .and_then(|c| c.capability.as_deref());
         return format!(
             "blocked by the seccomp profile; {}",
-            rule.sentence(name, errno)
+            rule.sentence(name, errno, kernel)
         );
     }
     if errno == Some(ENOSYS) {

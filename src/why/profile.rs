@@ -365,8 +365,27 @@ impl ProfileRule {
 
     /// What the profile does to `name` and what would let the call through,
     /// in a sentence; `errno` is the policy's answer (ENOSYS reads apart:
-    /// programs fall back on it).
-    pub fn sentence(&self, name: &str, errno: Option<u32>) -> String {
+    /// programs fall back on it); `kernel` the capability the kernel checks
+    /// next and the container lacks, when there is one.
+    pub fn sentence(&self, name: &str, errno: Option<u32>, kernel: Option<&str>) -> String {
+        let mut s = self.profile_sentence(name, errno);
+        // When the capability the fix adds for the profile is the kernel's
+        // too, one flag does both.
+        let added = match self.condition {
+            Condition::Capability | Condition::CapabilityOrArguments => {
+                self.capabilities.first().map(String::as_str)
+            }
+            Condition::Arguments | Condition::Never => None,
+        };
+        if let Some(k) = kernel
+            && added != Some(k)
+        {
+            s.push_str(&format!("; {name} also needs {k}: {}", self.add(k)));
+        }
+        s
+    }
+
+    fn profile_sentence(&self, name: &str, errno: Option<u32>) -> String {
         let p = self.noun();
         let caps = self.capabilities.join(" or ");
         let add = self
@@ -585,8 +604,13 @@ mod tests {
         assert_eq!(r.arguments, None);
         assert!(r.listed);
         assert_eq!(
-            r.sentence("clock_settime", Some(1)),
+            r.sentence("clock_settime", Some(1), None),
             "Docker's default profile (20.10) allows clock_settime only with CAP_SYS_TIME: run with --cap-add SYS_TIME"
+        );
+        // The kernel wants the same capability: the one flag does both.
+        assert_eq!(
+            r.sentence("clock_settime", Some(1), Some("CAP_SYS_TIME")),
+            r.sentence("clock_settime", Some(1), None)
         );
     }
 
@@ -609,14 +633,21 @@ mod tests {
         assert_eq!(r.condition, Condition::Never);
         assert!(r.capabilities.is_empty());
         assert_eq!(
-            r.sentence("kexec_load", Some(1)),
+            r.sentence("kexec_load", Some(1), None),
             "podman's default profile (containers-common 0.50.1, also CRI-O's) refuses kexec_load to every container: use a custom profile (--security-opt seccomp=FILE)"
+        );
+        // swapon too; the kernel then wants CAP_SYS_ADMIN, which the
+        // container lacks: one more flag.
+        let r = k.rule_for(&call("swapon", [0; 6]), &errno(1)).unwrap();
+        assert_eq!(
+            r.sentence("swapon", Some(1), Some("CAP_SYS_ADMIN")),
+            "podman's default profile (containers-common 0.50.1, also CRI-O's) refuses swapon to every container: use a custom profile (--security-opt seccomp=FILE); swapon also needs CAP_SYS_ADMIN: run with --cap-add SYS_ADMIN"
         );
         // And calls it does not list get its default, ENOSYS, whatever the
         // capabilities.
         let r = k.rule_for(&call("mseal", [0; 6]), &errno(38)).unwrap();
         assert_eq!((r.condition, r.listed), (Condition::Never, false));
-        let s = r.sentence("mseal", Some(38));
+        let s = r.sentence("mseal", Some(38), None);
         assert!(
             s.contains(
                 "answers ENOSYS to mseal for every container, as to the calls it does not list"
@@ -632,7 +663,7 @@ mod tests {
             .rule_for(&call("clock_settime", [0; 6]), &errno(1))
             .unwrap();
         assert_eq!(
-            r.sentence("clock_settime", Some(1)),
+            r.sentence("clock_settime", Some(1), None),
             "podman's default profile (containers-common 0.50.1, also CRI-O's) allows clock_settime only with CAP_SYS_TIME: run with --cap-add SYS_TIME"
         );
     }
@@ -647,7 +678,7 @@ mod tests {
         assert_eq!(r.condition, Condition::CapabilityOrArguments);
         assert_eq!(r.arguments.as_deref(), Some("without namespace flags"));
         assert_eq!(
-            r.sentence("clone", Some(1)),
+            r.sentence("clone", Some(1), None),
             "Docker's default profile (20.10) allows clone only without namespace flags, or with CAP_SYS_ADMIN: run with --cap-add SYS_ADMIN"
         );
     }
@@ -661,7 +692,7 @@ mod tests {
             .unwrap();
         assert_eq!(r.condition, Condition::Arguments);
         assert_eq!(
-            r.sentence("personality", Some(1)),
+            r.sentence("personality", Some(1), None),
             "Docker's default profile (20.10) allows personality only with persona PER_LINUX, PER_LINUX32, PER_LINUX|UNAME26, PER_LINUX32|UNAME26 or 0xffffffff (query): to allow it with these arguments, use a custom profile (--security-opt seccomp=FILE)"
         );
     }
@@ -688,7 +719,7 @@ mod tests {
         let k = ProfileKnowledge::known("docker-20.10", &DOCKER, KERNEL);
         let r = k.rule_for(&call("clone3", [0; 6]), &errno(38)).unwrap();
         assert_eq!(r.capabilities, ["CAP_SYS_ADMIN"]);
-        let s = r.sentence("clone3", Some(38));
+        let s = r.sentence("clone3", Some(38), None);
         assert!(s.starts_with("Docker's default profile (20.10) answers ENOSYS to clone3 unless the container has CAP_SYS_ADMIN, so that programs fall back"), "{s}");
     }
 
@@ -698,7 +729,7 @@ mod tests {
         let r = k.rule_for(&call("syslog", [0; 6]), &errno(1)).unwrap();
         assert_eq!(r.capabilities, ["CAP_SYSLOG", "CAP_SYS_ADMIN"]);
         assert_eq!(
-            r.sentence("syslog", Some(1)),
+            r.sentence("syslog", Some(1), None),
             "Docker's default profile (20.10) allows syslog only with CAP_SYSLOG or CAP_SYS_ADMIN: run with --cap-add SYSLOG"
         );
     }
@@ -713,12 +744,12 @@ mod tests {
             .rule_for(&call("clock_settime", [0; 6]), &errno(1))
             .unwrap();
         assert_eq!(
-            r.sentence("clock_settime", Some(1)),
+            r.sentence("clock_settime", Some(1), None),
             "systemd-nspawn's default policy (252) allows clock_settime only with CAP_SYS_TIME: run with --capability=CAP_SYS_TIME"
         );
         let r = k.rule_for(&call("swapon", [0; 6]), &errno(1)).unwrap();
         assert_eq!(
-            r.sentence("swapon", Some(1)),
+            r.sentence("swapon", Some(1), None),
             "systemd-nspawn's default policy (252) refuses swapon to every container: allow it with --system-call-filter=swapon"
         );
     }
