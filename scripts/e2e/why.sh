@@ -43,6 +43,10 @@ setup_secret() { # ROOTFS: /root/secret, root's, mode 0600
   printf 'secret\n' >"$1/root/secret"
   chmod 600 "$1/root/secret"
 }
+setup_swapfile() { # ROOTFS: /swapfile, 64 KiB of zeros (no swap signature: the kernel would refuse it too)
+  head -c 65536 /dev/zero >"$1/swapfile"
+  chmod 600 "$1/swapfile"
+}
 
 podman_run() { # CONFIG NAME ROOTFS OPTIONS... -- CMD...
   local config=$1 name=$2 R=$3
@@ -108,7 +112,10 @@ why_case() {
 DATE=(date -s "2022-04-19 18:19:09")
 why_case date-docker dockerd - -- "${DATE[@]}"
 why_case date-runc runc-docker - -- "${DATE[@]}"
+why_case date-podman podman-default - -- "${DATE[@]}"
 why_case date-userns podman-uidmap - --cap-add SYS_TIME -- "${DATE[@]}"
+why_case swapon-podman podman-default setup_swapfile -- swapon /swapfile
+why_case swapon-docker dockerd setup_swapfile -- swapon /swapfile
 why_case mkdir-podman podman-block-mkdir - --security-opt "seccomp=$LAB/profiles/podman-block-mkdir.json" -- mkdir /tmp/newdir
 why_case mkdir-docker dockerd-block-mkdir - --security-opt "seccomp=$LAB/profiles/docker-block-mkdir.json" -- mkdir /tmp/newdir
 why_case mkdir-runc runc-block-mkdir - -- mkdir /tmp/newdir

@@ -21,26 +21,58 @@ import seccomp_truth  # noqa: E402
 
 
 def case(config, rc, failure=None, first=None, also=(), capability=None, in_bounding=None, fix=None,
-         call=None, mount_point=None, evidence=None, how="errno", truth=False, traced=True):
+         call=None, mount_point=None, evidence=None, how="errno", truth=False, traced=True, named=None,
+         profile=None):
+    """named: the id seccomp.profile.match must have. profile: what failures[].profile must hold
+    (a dict of its fields), or False when it must be absent (the policy is custom there, or not
+    the named profile at that call)."""
     return dict(config=config, rc=rc, failure=failure, first=first, also=also, capability=capability,
                 in_bounding=in_bounding, fix=fix, call=call, mount_point=mount_point, evidence=evidence,
-                how=how, truth=truth, traced=traced)
+                how=how, truth=truth, traced=traced, named=named, profile=profile)
 
 
 DATE_CALL = "clock_settime(CLOCK_REALTIME, {tv_sec=1650392349, tv_nsec=0})"
 PING_CALL = "socket(AF_INET, SOCK_RAW, IPPROTO_ICMP)"
+DOCKER = "docker-20.10"
+PODMAN = "containers-common-0.50.1"
+DOCKER_NOUN = "Docker's default profile (20.10)"
+PODMAN_NOUN = "podman's default profile (containers-common 0.50.1, also CRI-O's)"
+DOCKER_TIME = dict(id=DOCKER, condition="capability", capabilities=["CAP_SYS_TIME"], listed=True)
 CASES = {
-    # Docker's profile refuses clock_settime without CAP_SYS_TIME, which Docker does not give.
+    # Docker's profile refuses clock_settime without CAP_SYS_TIME, which Docker does not give:
+    # whatami names the profile and its condition.
     "date-docker": case("dockerd", 0, "clock_settime", ("seccomp", "exact"), ("capability",), "CAP_SYS_TIME",
-                        False, "--cap-add SYS_TIME", DATE_CALL, truth=True),
+                        False, DOCKER_NOUN + " allows clock_settime only with CAP_SYS_TIME: run with --cap-add SYS_TIME",
+                        DATE_CALL, truth=True, named=DOCKER, profile=DOCKER_TIME),
     "date-runc": case("runc-docker", 0, "clock_settime", ("seccomp", "exact"), ("capability",), "CAP_SYS_TIME",
-                      False, "--cap-add SYS_TIME", DATE_CALL, truth=True),
+                      False, DOCKER_NOUN + " allows clock_settime only with CAP_SYS_TIME: run with --cap-add SYS_TIME",
+                      DATE_CALL, truth=True, named=DOCKER, profile=DOCKER_TIME),
+    # podman's profile does the same, with its own default capabilities.
+    "date-podman": case("podman-default", 0, "clock_settime", ("seccomp", "exact"), ("capability",),
+                        "CAP_SYS_TIME", False,
+                        PODMAN_NOUN + " allows clock_settime only with CAP_SYS_TIME: run with --cap-add SYS_TIME",
+                        DATE_CALL, truth=True, named=PODMAN,
+                        profile=dict(id=PODMAN, condition="capability", capabilities=["CAP_SYS_TIME"])),
+    # swapon: podman's profile refuses it to every container; Docker's does not list it.
+    "swapon-podman": case("podman-default", 1, "swapon", ("seccomp", "exact"),
+                          fix=PODMAN_NOUN + " refuses swapon to every container: use a custom profile "
+                          "(--security-opt seccomp=FILE)", truth=True, named=PODMAN,
+                          profile=dict(id=PODMAN, condition="never", capabilities=[], listed=True)),
+    "swapon-docker": case("dockerd", 1, "swapon", ("seccomp", "exact"),
+                          fix=DOCKER_NOUN + " refuses swapon to every container (it does not list it): use a "
+                          "custom profile (--security-opt seccomp=FILE)", truth=True, named=DOCKER,
+                          profile=dict(id=DOCKER, condition="never", capabilities=[], listed=False)),
     # With CAP_SYS_TIME, podman's profile lets it through; the kernel wants it in the host's
     # user namespace, and --uidmap gives the container a private one.
     "date-userns": case("podman-uidmap", 0, "clock_settime", ("user_namespace", "exact"), call=DATE_CALL),
-    "mkdir-podman": case("podman-block-mkdir", 1, "mkdir", ("seccomp", "exact"), fix="allow mkdir", truth=True),
-    "mkdir-docker": case("dockerd-block-mkdir", 1, "mkdir", ("seccomp", "exact"), fix="allow mkdir", truth=True),
-    "mkdir-runc": case("runc-block-mkdir", 1, "mkdir", ("seccomp", "exact"), fix="allow mkdir", truth=True),
+    # A default profile with mkdir blocked is named, but its rules allow mkdir: they say nothing
+    # about this refusal, and the fix is the generic one.
+    "mkdir-podman": case("podman-block-mkdir", 1, "mkdir", ("seccomp", "exact"), fix="allow mkdir", truth=True,
+                         named=PODMAN, profile=False),
+    "mkdir-docker": case("dockerd-block-mkdir", 1, "mkdir", ("seccomp", "exact"), fix="allow mkdir", truth=True,
+                         named=DOCKER, profile=False),
+    "mkdir-runc": case("runc-block-mkdir", 1, "mkdir", ("seccomp", "exact"), fix="allow mkdir", truth=True,
+                       named=DOCKER, profile=False),
     # podman's default set has no CAP_NET_RAW; --cap-drop ALL none at all.
     "ping-podman": case("podman-default", 1, "socket", ("capability", "likely"), capability="CAP_NET_RAW",
                         in_bounding=False, fix="--cap-add NET_RAW", call=PING_CALL, truth=True),
@@ -51,11 +83,15 @@ CASES = {
     "mount-podman": case("podman-default", 1, "mount", ("capability", "likely"), capability="CAP_SYS_ADMIN",
                          in_bounding=False, fix="--cap-add SYS_ADMIN", truth=True),
     "mount-docker": case("dockerd", 1, "mount", ("seccomp", "exact"), ("capability",), "CAP_SYS_ADMIN",
-                         False, "--cap-add SYS_ADMIN", truth=True),
+                         False, DOCKER_NOUN + " allows mount only with CAP_SYS_ADMIN: run with --cap-add SYS_ADMIN",
+                         truth=True, named=DOCKER,
+                         profile=dict(id=DOCKER, condition="capability", capabilities=["CAP_SYS_ADMIN"])),
     "rofs-podman": case("podman-default", 1, "openat", ("read_only_mount", "exact"), mount_point="/data",
                         truth=True),
     "unshare-docker": case("dockerd", 1, "unshare", ("seccomp", "exact"), call="unshare(CLONE_NEWUSER)",
-                           truth=True),
+                           fix=DOCKER_NOUN + " allows unshare only with CAP_SYS_ADMIN: run with --cap-add SYS_ADMIN",
+                           truth=True, named=DOCKER,
+                           profile=dict(id=DOCKER, condition="capability", capabilities=["CAP_SYS_ADMIN"])),
     # A file-capability ping as uid 65534: no_new_privs ignores its capability...
     "nnp-docker": case("dockerd", 1, "socket", ("no_new_privs", "exact"), ("capability",), "CAP_NET_RAW",
                        call=PING_CALL),
@@ -70,8 +106,11 @@ CASES = {
                           call='openat(AT_FDCWD, "/root/secret", O_RDONLY)', evidence="mode 0600"),
     # A profile that refuses ptrace: nothing is traced, the command does not run, whatami says
     # why and exits 125; one that kills on ptrace kills only the rehearsal child.
-    "noptrace-podman": case("podman-default", 125, first=("seccomp", "exact"), traced=False),
-    "noptrace-kill-podman": case("podman-default", 125, first=("seccomp", "exact"), how="killed", traced=False),
+    # podman's profile with ptrace blocked: named as podman's, whose rules allow ptrace.
+    "noptrace-podman": case("podman-default", 125, first=("seccomp", "exact"), traced=False, named=PODMAN,
+                            profile=False),
+    "noptrace-kill-podman": case("podman-default", 125, first=("seccomp", "exact"), how="killed", traced=False,
+                                 named=PODMAN, profile=False),
 }
 
 
@@ -150,6 +189,17 @@ def check_case(res, outdir, name, exp):
         res.check(p + "the fix says %r" % exp["fix"], exp["fix"] in (f.get("fix") or ""), f.get("fix") or "no fix")
     if exp["call"]:
         res.check(p + "shows %s" % exp["call"], f.get("call") == exp["call"], "got %s" % f.get("call"))
+    if exp["named"]:
+        sp = (j.get("seccomp") or {}).get("profile") or {}
+        res.check(p + "the policy is named %s" % exp["named"], sp.get("match") == exp["named"],
+                  json.dumps(sp)[:300], info=sp.get("summary"))
+    if exp["profile"] is False:
+        res.check(p + "no profile rule for the call", f.get("profile") is None, json.dumps(f.get("profile")))
+    elif exp["profile"]:
+        got = f.get("profile") or {}
+        bad = {k: got.get(k) for k, v in exp["profile"].items() if got.get(k) != v}
+        res.check(p + "the profile rule %s" % json.dumps(exp["profile"], sort_keys=True), not bad,
+                  "got %s" % json.dumps(got))
     if exp["mount_point"]:
         res.check(p + "names the mount %s" % exp["mount_point"],
                   f["causes"][0].get("mount_point") == exp["mount_point"], json.dumps(f["causes"][0]))
