@@ -30,6 +30,23 @@ pub const DOCKER_DEFAULT: [Capability; 14] = [
     Capability::CAP_AUDIT_WRITE,
 ];
 
+/// podman's default capability set (containers.conf `default_capabilities`
+/// since containers-common 0.38): Docker's without MKNOD, NET_RAW and
+/// AUDIT_WRITE.
+pub const PODMAN_DEFAULT: [Capability; 11] = [
+    Capability::CAP_CHOWN,
+    Capability::CAP_DAC_OVERRIDE,
+    Capability::CAP_FOWNER,
+    Capability::CAP_FSETID,
+    Capability::CAP_KILL,
+    Capability::CAP_NET_BIND_SERVICE,
+    Capability::CAP_SETFCAP,
+    Capability::CAP_SETGID,
+    Capability::CAP_SETPCAP,
+    Capability::CAP_SETUID,
+    Capability::CAP_SYS_CHROOT,
+];
+
 /// Capabilities that give a known way out of a container or act on the whole
 /// host. Everything in Docker's default set is left out on purpose: those are
 /// the baseline every container has, and flagging them would drown the
@@ -100,6 +117,11 @@ pub fn names(mask: u64) -> Vec<String> {
         .filter(|b| mask & (1u64 << b) != 0)
         .map(name)
         .collect()
+}
+
+/// The names of a set of capabilities, in its order.
+pub fn set_names(list: &[Capability]) -> Vec<String> {
+    list.iter().map(|c| c.to_string()).collect()
 }
 
 fn mask_of(list: &[Capability]) -> u64 {

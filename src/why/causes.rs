@@ -1541,7 +1541,6 @@ mod tests {
         let c = call("clock_settime", [0; 6]);
         let s = snap(creds(0, DOCKER, DOCKER));
         let caps = crate::inspect::caps::names(DOCKER);
-        let caps: Vec<&str> = caps.iter().map(String::as_str).collect();
         let ctx = Context {
             profile: ProfileKnowledge::known("docker-20.10", &caps, Some((6, 1))),
             ..Context::default()

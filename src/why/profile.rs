@@ -215,11 +215,15 @@ impl ProfileKnowledge {
 
     /// The known profile `id` in force for a process with these
     /// capabilities in its bounding set, whatever the runtime.
-    pub fn known(id: &str, caps: &[&str], kernel: Option<(u32, u32)>) -> ProfileKnowledge {
+    pub fn known(
+        id: &str,
+        caps: &[impl AsRef<str>],
+        kernel: Option<(u32, u32)>,
+    ) -> ProfileKnowledge {
         let named = Known::by_id(id).map(|known| Named {
             known,
             process: Process {
-                caps: caps.iter().map(|c| c.to_string()).collect(),
+                caps: caps.iter().map(|c| c.as_ref().to_string()).collect(),
                 kernel,
             },
             models: Model::ALL.to_vec(),
@@ -542,39 +546,15 @@ fn comparison(name: &str, c: &ArgCmp, args: &[u64; 6]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::inspect::caps;
     use crate::seccomp::abi;
 
-    /// Docker's default capability set.
-    const DOCKER: [&str; 14] = [
-        "CAP_CHOWN",
-        "CAP_DAC_OVERRIDE",
-        "CAP_FSETID",
-        "CAP_FOWNER",
-        "CAP_MKNOD",
-        "CAP_NET_RAW",
-        "CAP_SETGID",
-        "CAP_SETUID",
-        "CAP_SETFCAP",
-        "CAP_SETPCAP",
-        "CAP_NET_BIND_SERVICE",
-        "CAP_SYS_CHROOT",
-        "CAP_KILL",
-        "CAP_AUDIT_WRITE",
-    ];
-    /// podman's default capability set (containers.conf).
-    const PODMAN: [&str; 11] = [
-        "CAP_CHOWN",
-        "CAP_DAC_OVERRIDE",
-        "CAP_FOWNER",
-        "CAP_FSETID",
-        "CAP_KILL",
-        "CAP_NET_BIND_SERVICE",
-        "CAP_SETFCAP",
-        "CAP_SETGID",
-        "CAP_SETPCAP",
-        "CAP_SETUID",
-        "CAP_SYS_CHROOT",
-    ];
+    fn docker() -> Vec<String> {
+        caps::set_names(&caps::DOCKER_DEFAULT)
+    }
+    fn podman() -> Vec<String> {
+        caps::set_names(&caps::PODMAN_DEFAULT)
+    }
     const KERNEL: Option<(u32, u32)> = Some((6, 1));
 
     fn call(name: &str, args: [u64; 6]) -> Call {
@@ -595,7 +575,7 @@ mod tests {
 
     #[test]
     fn docker_allows_clock_settime_only_with_cap_sys_time() {
-        let k = ProfileKnowledge::known("docker-20.10", &DOCKER, KERNEL);
+        let k = ProfileKnowledge::known("docker-20.10", &docker(), KERNEL);
         let r = k
             .rule_for(&call("clock_settime", [0; 6]), &errno(1))
             .unwrap();
@@ -616,19 +596,20 @@ mod tests {
 
     #[test]
     fn with_cap_sys_time_docker_allows_it_so_a_refusal_is_not_dockers() {
-        let caps: Vec<&str> = DOCKER.iter().copied().chain(["CAP_SYS_TIME"]).collect();
+        let mut caps = docker();
+        caps.push("CAP_SYS_TIME".into());
         let k = ProfileKnowledge::known("docker-20.10", &caps, KERNEL);
         // The profile allows the call: a policy that refuses it is not
         // Docker's at this call, and nothing is said of Docker's rules.
         assert_eq!(k.rule_for(&call("clock_settime", [0; 6]), &errno(1)), None);
         // Nor of a call the profile answers otherwise than the policy did.
-        let k = ProfileKnowledge::known("docker-20.10", &DOCKER, KERNEL);
+        let k = ProfileKnowledge::known("docker-20.10", &docker(), KERNEL);
         assert_eq!(k.rule_for(&call("clock_settime", [0; 6]), &errno(13)), None);
     }
 
     #[test]
     fn podman_refuses_kexec_load_to_every_container() {
-        let k = ProfileKnowledge::known("containers-common-0.50.1", &PODMAN, KERNEL);
+        let k = ProfileKnowledge::known("containers-common-0.50.1", &podman(), KERNEL);
         let r = k.rule_for(&call("kexec_load", [0; 6]), &errno(1)).unwrap();
         assert_eq!(r.condition, Condition::Never);
         assert!(r.capabilities.is_empty());
@@ -658,7 +639,7 @@ mod tests {
 
     #[test]
     fn podman_allows_clock_settime_only_with_cap_sys_time() {
-        let k = ProfileKnowledge::known("containers-common-0.50.1", &PODMAN, KERNEL);
+        let k = ProfileKnowledge::known("containers-common-0.50.1", &podman(), KERNEL);
         let r = k
             .rule_for(&call("clock_settime", [0; 6]), &errno(1))
             .unwrap();
@@ -670,7 +651,7 @@ mod tests {
 
     #[test]
     fn docker_allows_clone_only_without_namespace_flags() {
-        let k = ProfileKnowledge::known("docker-20.10", &DOCKER, KERNEL);
+        let k = ProfileKnowledge::known("docker-20.10", &docker(), KERNEL);
         // clone(CLONE_NEWUSER|SIGCHLD)
         let r = k
             .rule_for(&call("clone", [0x1000_0011, 0, 0, 0, 0, 0]), &errno(1))
@@ -685,7 +666,7 @@ mod tests {
 
     #[test]
     fn docker_allows_personality_only_with_some_personas() {
-        let k = ProfileKnowledge::known("docker-20.10", &DOCKER, KERNEL);
+        let k = ProfileKnowledge::known("docker-20.10", &docker(), KERNEL);
         // personality(ADDR_NO_RANDOMIZE), as setarch -R asks.
         let r = k
             .rule_for(&call("personality", [0x0040000, 0, 0, 0, 0, 0]), &errno(1))
@@ -699,7 +680,7 @@ mod tests {
 
     #[test]
     fn podman_refuses_the_audit_socket_without_cap_audit_write() {
-        let k = ProfileKnowledge::known("containers-common-0.50.1", &PODMAN, KERNEL);
+        let k = ProfileKnowledge::known("containers-common-0.50.1", &podman(), KERNEL);
         // socket(AF_NETLINK, SOCK_RAW, NETLINK_AUDIT): EINVAL from the profile.
         let r = k
             .rule_for(&call("socket", [16, 3, 9, 0, 0, 0]), &errno(22))
@@ -716,7 +697,7 @@ mod tests {
 
     #[test]
     fn docker_answers_enosys_to_clone3_without_cap_sys_admin() {
-        let k = ProfileKnowledge::known("docker-20.10", &DOCKER, KERNEL);
+        let k = ProfileKnowledge::known("docker-20.10", &docker(), KERNEL);
         let r = k.rule_for(&call("clone3", [0; 6]), &errno(38)).unwrap();
         assert_eq!(r.capabilities, ["CAP_SYS_ADMIN"]);
         let s = r.sentence("clone3", Some(38), None);
@@ -725,7 +706,7 @@ mod tests {
 
     #[test]
     fn the_narrower_capability_is_suggested_first() {
-        let k = ProfileKnowledge::known("docker-20.10", &DOCKER, KERNEL);
+        let k = ProfileKnowledge::known("docker-20.10", &docker(), KERNEL);
         let r = k.rule_for(&call("syslog", [0; 6]), &errno(1)).unwrap();
         assert_eq!(r.capabilities, ["CAP_SYSLOG", "CAP_SYS_ADMIN"]);
         assert_eq!(
@@ -761,12 +742,12 @@ mod tests {
             none.rule_for(&call("clock_settime", [0; 6]), &errno(1)),
             None
         );
-        let custom = ProfileKnowledge::known("no-such-profile", &DOCKER, KERNEL);
+        let custom = ProfileKnowledge::known("no-such-profile", &docker(), KERNEL);
         assert_eq!(
             custom.rule_for(&call("clock_settime", [0; 6]), &errno(1)),
             None
         );
-        let k = ProfileKnowledge::known("docker-20.10", &DOCKER, KERNEL);
+        let k = ProfileKnowledge::known("docker-20.10", &docker(), KERNEL);
         // A number without a name, all-ones arguments, an allowed call.
         let odd = Call {
             abi: abi::native(),
