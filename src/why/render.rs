@@ -19,20 +19,28 @@ pub fn json(out: &mut impl Write, r: &WhyReport) -> io::Result<()> {
     writeln!(out)
 }
 
-/// Words of `text` in lines of at most `width` characters.
+/// Words of `text` in lines of at most `width` characters. Leading spaces
+/// (a bullet's continuation) stay at the start of the first line.
 fn wrap(text: &str, width: usize) -> Vec<String> {
+    let body = text.trim_start_matches(' ');
     let mut lines = Vec::new();
-    let mut cur = String::new();
-    for word in text.split(' ') {
-        if !cur.is_empty() && cur.chars().count() + 1 + word.chars().count() > width {
+    if body.is_empty() {
+        return lines;
+    }
+    let mut cur = text[..text.len() - body.len()].to_string();
+    let mut words = 0;
+    for word in body.split(' ') {
+        if words > 0 && cur.chars().count() + 1 + word.chars().count() > width {
             lines.push(std::mem::take(&mut cur));
+            words = 0;
         }
-        if !cur.is_empty() {
+        if words > 0 {
             cur.push(' ');
         }
         cur.push_str(word);
+        words += 1;
     }
-    if !cur.is_empty() {
+    if words > 0 {
         lines.push(cur);
     }
     lines
@@ -283,6 +291,17 @@ fn notes<O: Write>(w: &mut W<O>, r: &WhyReport) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wrapping_keeps_a_continuation_indented_and_words_whole() {
+        assert_eq!(
+            wrap("  expects, this call included", 12),
+            ["  expects,", "this call", "included"]
+        );
+        assert_eq!(wrap("one two three", 7), ["one two", "three"]);
+        assert_eq!(wrap("unbreakableword x", 5), ["unbreakableword", "x"]);
+        assert!(wrap("", 10).is_empty());
+    }
 
     #[test]
     fn command_lines_read_back_as_a_shell_would() {
