@@ -78,6 +78,10 @@ DOCKER_SPOT = {**MKDIR_ALLOWED, **{
     ("i386", 88, ()): ("errno", 1),                # reboot, i386 entry point
 }}
 
+# What containerd's RuntimeDefault shares with Docker's profile.
+CONTAINERD_SPOT = {k: DOCKER_SPOT[k] for k in (("x86_64", 83, ()), ("x86_64", 169, ()), ("x86_64", 435, ()),
+                                               ("x86_64", 272, (0x10000000,)), ("i386", 88, ()))}
+
 ACTIONS_SPOT = {("x86_64", 83, ()): ("kill_process", None), ("x86_64", 258, ()): ("trap", None),
                 ("x86_64", 84, ()): ("kill_thread", None), ("x86_64", 90, ()): ("allowed", None),
                 ("x86_64", 86, ()): ("errno", 13)}
@@ -104,6 +108,9 @@ EXPECT = {
     "crun-actions": cfg("unknown", True, "whatami-oci", DOCKER_CAPS, "filter", False, PRIVATE_ALL, spot=ACTIONS_SPOT),
     "runc-unconfined": cfg("unknown", True, "whatami-oci", DOCKER_CAPS, "disabled", False, PRIVATE_ALL),
     "dockerd": cfg("docker", True, "whatami-docker", DOCKER_CAPS, "filter", False, PRIVATE_ALL, spot=DOCKER_SPOT),
+    # ctr run --seccomp: containerd's own default spec (Docker's 14 capabilities,
+    # no_new_privs) and RuntimeDefault; a UTS namespace, but the host's name in it.
+    "containerd": cfg("containerd", True, HOST, DOCKER_CAPS, "filter", True, PRIVATE_ALL, spot=CONTAINERD_SPOT),
     "dockerd-block-mkdir": cfg("docker", True, "whatami-docker", DOCKER_CAPS, "filter", False, PRIVATE_ALL, spot=MKDIR_BLOCKED),
     # nspawn keeps the host's network unless asked otherwise, and makes a cgroup namespace.
     "nspawn": cfg("systemd-nspawn", True, "whatami-nspawn", "nspawn", "filter", False,

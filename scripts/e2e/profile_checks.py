@@ -20,13 +20,14 @@ LAB = os.environ.get("WHATAMI_LAB") or "/tmp/whatami-lab-" + os.path.basename(_T
 DOCKER = "docker-20.10"  # Debian's packaged profile is the one dockerd 20.10 compiles in
 PODMAN = "containers-common-0.50.1"
 NSPAWN = "systemd-nspawn-252"
+CONTAINERD = "containerd-1.6.20"  # Debian 12's containerd, which docker.io runs
 MKDIR = {"mkdir", "mkdirat"}
 # configuration -> (the known profile it applies, or None for no filter; calls it blocks on top)
 EXPECT = {
     "dockerd": (DOCKER, set()), "dockerd-block-mkdir": (DOCKER, MKDIR),
     "runc-docker": (DOCKER, set()), "crun-docker": (DOCKER, set()),
     "runc-block-mkdir": (DOCKER, MKDIR), "podman-docker-profile": (DOCKER, set()),
-    "bwrap-seccomp": (DOCKER, set()),
+    "bwrap-seccomp": (DOCKER, set()), "containerd": (CONTAINERD, set()),
     # chmod gets SCMP_ACT_LOG, which runs the call: not a difference a probe can see.
     "runc-actions": (DOCKER, {"mkdir", "mkdirat", "rmdir", "link"}),
     "crun-actions": (DOCKER, {"mkdir", "mkdirat", "rmdir", "link"}),

@@ -23,6 +23,8 @@ LAB_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 LAB_DOCKER=/usr/bin/docker
 [ -x "$LAB_DOCKER" ] || LAB_DOCKER=$(command -v docker || echo docker)
 LAB_DOCKER_SOCK=unix://$LAB/docker/docker.sock
+# The containerd that the lab's dockerd manages, driven with ctr in a namespace of the lab's.
+LAB_CTR=(ctr -a "$LAB/docker/exec/containerd/containerd.sock" -n whatami-lab)
 LAB_ROOTLESS_USER=whatami-lab
 
 # Configurations the fixtures are captured in (and the e2e runs).
@@ -32,7 +34,7 @@ LAB_CONFIGS=(host podman-default podman-runc podman-privileged podman-block-mkdi
   podman-read-only podman-socket podman-hardened)
 # More, for the e2e only: the policies they add are worth checking, not worth fixtures.
 LAB_E2E_EXTRA=(podman-cap-drop-all podman-docker-profile podman-unconfined runc-block-mkdir
-  runc-unconfined runc-actions crun-actions dockerd-block-mkdir bwrap-seccomp)
+  runc-unconfined runc-actions crun-actions dockerd-block-mkdir bwrap-seccomp containerd)
 
 # Configurations that run on the host's own file system (no rootfs of their own): the
 # command's files are placed in RUNDIR/rootfs and named by their host path. Their PATH is
@@ -60,6 +62,7 @@ lab_describe() {
   crun-docker) echo "crun run: Docker-like bundle (14 caps, Docker's profile resolved for them)" ;;
   dockerd) echo "docker run (dockerd from docker.io, its built-in profile, --network none)" ;;
   dockerd-block-mkdir) echo "docker run --security-opt seccomp=<Docker's profile with mkdir,mkdirat ERRNO(EPERM)>" ;;
+  containerd) echo "ctr run --seccomp (containerd's RuntimeDefault profile, as CRI applies it; the containerd dockerd manages)" ;;
   nspawn) echo "systemd-nspawn -D ROOTFS" ;;
   nspawn-userns) echo "systemd-nspawn -U -D ROOTFS" ;;
   bwrap) echo "bwrap --unshare-all (as root)" ;;
@@ -147,6 +150,14 @@ _lab_argv() { # CONFIG RUNDIR NAME CMD...
     local opts=()
     [ "$config" != dockerd-block-mkdir ] || opts=(--security-opt "seccomp=$LAB/profiles/docker-block-mkdir.json")
     LAB_ARGV=("${docker[@]}" "${opts[@]}" "$image" "$@") ;;
+  containerd)
+    # An image, as containerd always runs one: its snapshotter's overlay is part of what a
+    # containerd container looks like from inside. dockerd makes it from the rootfs.
+    local image=whatami-lab/$(basename "$dir"):latest
+    { tar -C "$R" -c . | timeout "$LAB_TIMEOUT" "$LAB_DOCKER" -H "$LAB_DOCKER_SOCK" import - "$image" >/dev/null &&
+      timeout "$LAB_TIMEOUT" "$LAB_DOCKER" -H "$LAB_DOCKER_SOCK" save "$image" |
+      timeout "$LAB_TIMEOUT" "${LAB_CTR[@]}" images import - >/dev/null; } || return
+    LAB_ARGV=(env -i "PATH=$LAB_PATH" "${LAB_CTR[@]}" run --rm --seccomp "docker.io/$image" "$name" "$@") ;;
   nspawn) LAB_ARGV=(env -i "PATH=$LAB_PATH" "$LAB/bin/nspawn" -D "$R" -M "$name" --hostname=whatami-nspawn "$@") ;;
   nspawn-userns) LAB_ARGV=(env -i "PATH=$LAB_PATH" "$LAB/bin/nspawn" -U -D "$R" -M "$name" --hostname=whatami-nspawn "$@") ;;
   bwrap) LAB_ARGV=(env -i "PATH=$LAB_PATH" bwrap --bind "$R" / --proc /proc --dev /dev --unshare-all
@@ -214,6 +225,12 @@ _lab_remove() { # CONFIG RUNDIR NAME
       timeout 30 podman rm -f -t 0 "$name" >/dev/null 2>&1 || true ;;
   runc-*) timeout 30 runc delete -f "$name" >/dev/null 2>&1 || true ;;
   crun-*) timeout 30 "$LAB/bin/crun" delete -f "$name" >/dev/null 2>&1 || true ;;
+  containerd)
+    timeout 30 "${LAB_CTR[@]}" task kill -s SIGKILL "$name" >/dev/null 2>&1 || true
+    timeout 30 "${LAB_CTR[@]}" task rm -f "$name" >/dev/null 2>&1 || true
+    timeout 30 "${LAB_CTR[@]}" containers rm "$name" >/dev/null 2>&1 || true
+    timeout 30 "${LAB_CTR[@]}" images rm "docker.io/whatami-lab/$(basename "$dir"):latest" >/dev/null 2>&1 || true
+    timeout 30 "$LAB_DOCKER" -H "$LAB_DOCKER_SOCK" rmi "whatami-lab/$(basename "$dir"):latest" >/dev/null 2>&1 || true ;;
   dockerd*)
     timeout 30 "$LAB_DOCKER" -H "$LAB_DOCKER_SOCK" rm -f "$name" >/dev/null 2>&1 || true
     [ -n "${LAB_IMAGE:-}" ] || timeout 30 "$LAB_DOCKER" -H "$LAB_DOCKER_SOCK" rmi "whatami-lab/$(basename "$dir"):latest" >/dev/null 2>&1 || true ;;
@@ -291,6 +308,13 @@ lab_cleanup() {
   done
   for id in $(timeout 30 crun list -q 2>/dev/null | grep "^whatami-$LAB_TAG-"); do
     timeout 30 "$LAB/bin/crun" delete -f "$id" >/dev/null 2>&1 || true
+  done
+  # Only when dockerd's containerd is up: ctr waits for a socket that is not there.
+  [ -S "$LAB/docker/exec/containerd/containerd.sock" ] &&
+  for id in $(timeout 30 "${LAB_CTR[@]}" containers ls -q 2>/dev/null | grep "^whatami-$LAB_TAG-"); do
+    timeout 30 "${LAB_CTR[@]}" task kill -s SIGKILL "$id" >/dev/null 2>&1 || true
+    timeout 30 "${LAB_CTR[@]}" task rm -f "$id" >/dev/null 2>&1 || true
+    timeout 30 "${LAB_CTR[@]}" containers rm "$id" >/dev/null 2>&1 || true
   done
   if id "$LAB_ROOTLESS_USER" >/dev/null 2>&1; then
     local home
