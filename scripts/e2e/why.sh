@@ -113,6 +113,7 @@ DATE=(date -s "2022-04-19 18:19:09")
 why_case date-docker dockerd - -- "${DATE[@]}"
 why_case date-runc runc-docker - -- "${DATE[@]}"
 why_case date-podman podman-default - -- "${DATE[@]}"
+why_case date-containerd containerd - -- "${DATE[@]}"
 why_case date-userns podman-uidmap - --cap-add SYS_TIME -- "${DATE[@]}"
 why_case swapon-podman podman-default setup_swapfile -- swapon /swapfile
 why_case swapon-docker dockerd setup_swapfile -- swapon /swapfile

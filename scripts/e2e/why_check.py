@@ -53,6 +53,14 @@ CASES = {
                         PODMAN_NOUN + " allows clock_settime only with CAP_SYS_TIME: run with --cap-add SYS_TIME",
                         DATE_CALL, truth=True, named=PODMAN,
                         profile=dict(id=PODMAN, condition="capability", capabilities=["CAP_SYS_TIME"])),
+    # containerd's RuntimeDefault too; the fix speaks of where containerd's users set it.
+    "date-containerd": case("containerd", 0, "clock_settime", ("seccomp", "exact"), ("capability",),
+                            "CAP_SYS_TIME", False,
+                            "containerd's RuntimeDefault profile (1.6.20) allows clock_settime only with "
+                            "CAP_SYS_TIME: add SYS_TIME to the container's capabilities (Kubernetes: "
+                            "securityContext.capabilities.add", DATE_CALL, truth=True, named="containerd-1.6.20",
+                            profile=dict(id="containerd-1.6.20", condition="capability",
+                                         capabilities=["CAP_SYS_TIME"])),
     # swapon: podman's profile refuses it to every container; Docker's does not list it.
     "swapon-podman": case("podman-default", 1, "swapon", ("seccomp", "exact"),
                           fix=PODMAN_NOUN + " refuses swapon to every container: use a custom profile "
