@@ -619,7 +619,7 @@ pub fn domain(a: u64) -> String {
     named(a, DOMAINS).unwrap_or_else(|| format!("AF_{a}"))
 }
 
-fn sock_type(a: u64) -> String {
+pub(crate) fn sock_type(a: u64) -> String {
     let base = match a & 0xf {
         1 => "SOCK_STREAM".to_string(),
         2 => "SOCK_DGRAM".to_string(),
@@ -645,7 +645,7 @@ fn sock_type(a: u64) -> String {
     }
 }
 
-fn proto(domain: u64, a: u64) -> String {
+pub(crate) fn proto(domain: u64, a: u64) -> String {
     let inet: &[(u64, &str)] = &[
         (0, "IPPROTO_IP"),
         (1, "IPPROTO_ICMP"),
@@ -760,7 +760,7 @@ pub const CLONE: &[(u64, &str)] = &[
 
 /// clone's flags: the low byte is the exit signal (CLONE_NEWTIME shares a
 /// bit with it there and is not a clone flag).
-fn clone_flags(a: u64) -> String {
+pub(crate) fn clone_flags(a: u64) -> String {
     let table: Vec<(u64, &str)> = CLONE.iter().copied().filter(|(b, _)| *b > 0xff).collect();
     let mut out = flags(a & !0xff, &table, "");
     let sig = a & 0xff;
@@ -1006,7 +1006,7 @@ const RLIMITS: &[(u64, &str)] = &[
     (15, "RLIMIT_RTTIME"),
 ];
 
-fn personality(a: u64) -> String {
+pub(crate) fn personality(a: u64) -> String {
     if a & 0xffff_ffff == 0xffff_ffff {
         return "0xffffffff /* query */".into();
     }

@@ -15,15 +15,15 @@ pub mod captable;
 pub mod causes;
 pub mod decode;
 pub mod evidence;
-mod launch;
+pub(crate) mod launch;
 mod likely;
 mod memory;
 pub mod profile;
 mod ptrace;
-mod rehearse;
-mod render;
+pub(crate) mod rehearse;
+pub(crate) mod render;
 pub mod report;
-mod tracer;
+pub(crate) mod tracer;
 
 use crate::cli::{ColorChoice, WhyArgs};
 use causes::{Context, SeccompAnswer};
@@ -84,12 +84,12 @@ fn own_tracer() -> u32 {
         .unwrap_or(0)
 }
 
-fn own_pid() -> libc::pid_t {
+pub(crate) fn own_pid() -> libc::pid_t {
     // SAFETY: getpid has no side effect.
     unsafe { libc::getpid() }
 }
 
-fn use_color(choice: ColorChoice, to_stderr: bool) -> bool {
+pub(crate) fn use_color(choice: ColorChoice, to_stderr: bool) -> bool {
     let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
     match choice {
         ColorChoice::Always => true,
@@ -172,21 +172,20 @@ pub fn main(args: &WhyArgs) -> ExitCode {
         notes: Vec::new(),
     };
 
-    let rehearsal = match rehearse::run() {
-        Ok(r) => r,
-        Err(refusal) => {
+    let traced = match trace_command(&program, &args.command, filter, None) {
+        Ok(t) => t,
+        Err(NotTraced::Refused(refusal)) => {
             untraceable(&mut report, &refusal, filter, &ctx, &sysctls, &program);
             let _ = write(&mut out, &report, args.json, color);
             return ExitCode::from(EXIT_UNTRACEABLE);
         }
+        Err(NotTraced::NotStarted(why)) => {
+            report.tracing.unavailable = Some(why);
+            let _ = write(&mut out, &report, args.json, color);
+            return ExitCode::from(EXIT_UNTRACEABLE);
+        }
     };
-    let mut rehearsal = rehearsal;
-    // The tests' way to cover kernels before 5.3, which lack
-    // PTRACE_GET_SYSCALL_INFO: read the registers even where it exists.
-    if std::env::var_os("WHATAMI_WHY_FORCE_REGISTERS").is_some() {
-        rehearsal.info = tracer::InfoMethod::Registers;
-    }
-    evidence::XATTR_ALLOWED.store(rehearsal.xattr, Ordering::Relaxed);
+    let Traced { rehearsal, trace } = traced;
     report.tracing.method = Some(
         match rehearsal.info {
             tracer::InfoMethod::SyscallInfo => "syscall_info",
@@ -203,66 +202,12 @@ pub fn main(args: &WhyArgs) -> ExitCode {
     );
     report.notes.extend(rehearsal.notes.iter().cloned());
 
-    let guard = tracer::SignalGuard::install();
-    // SIGCHLD at its default while tracing (an inherited SIG_IGN would have
-    // the kernel reap the command and hide its status); the command gets
-    // back what whatami found.
-    // SAFETY: changing and restoring whatami's own disposition.
-    let old_sigchld = unsafe { libc::signal(libc::SIGCHLD, libc::SIG_DFL) };
-    let launched = launch::start(&program, &args.command, old_sigchld);
-    let trace = match launched {
-        Ok(mut l) => {
-            let pid = l.pid;
-            Some(tracer::run(
-                pid,
-                tracer::Config {
-                    info: rehearsal.info,
-                    mem: rehearsal.mem,
-                    seccomp_active: filter,
-                },
-                || l.go(),
-            ))
-        }
-        Err(e) => {
-            report.tracing.unavailable = Some(format!(
-                "the command could not be started under ptrace: {e}"
-            ));
-            None
-        }
-    };
-    drop(guard);
-    if old_sigchld != libc::SIG_ERR {
-        // SAFETY: restoring the disposition saved above.
-        unsafe { libc::signal(libc::SIGCHLD, old_sigchld) };
-    }
-    let Some(trace) = trace else {
-        let _ = write(&mut out, &report, args.json, color);
-        return ExitCode::from(EXIT_UNTRACEABLE);
-    };
-
     report.traced = true;
-    let status = match trace.ended {
-        Some(tracer::Ended::Exited(c)) => {
-            report.exit = Some(Exit {
-                code: Some(c),
-                signal: None,
-                status: c,
-            });
-            c
-        }
-        Some(tracer::Ended::Signaled(s)) => {
-            report.exit = Some(Exit {
-                code: None,
-                signal: Some(s),
-                status: 128 + s,
-            });
-            128 + s
-        }
-        None => {
-            report.notes.push("the command's end was not seen".into());
-            i32::from(EXIT_UNTRACEABLE)
-        }
-    };
+    let (exit, status) = exit_of(trace.ended);
+    if exit.is_none() {
+        report.notes.push("the command's end was not seen".into());
+    }
+    report.exit = exit;
     let (failures, asked) = report::explain_all(&trace, filter, &ctx, || {
         own.as_ref()
             .map(|c| profile::ProfileKnowledge::learn(c.bounding))
@@ -289,6 +234,123 @@ pub fn main(args: &WhyArgs) -> ExitCode {
         eprintln!("whatami why: cannot write the explanation: {e}");
     }
     ExitCode::from(status.clamp(0, 255) as u8)
+}
+
+/// Why a command was not traced.
+pub(crate) enum NotTraced {
+    /// The rehearsal found tracing impossible here; the command did not run.
+    Refused(rehearse::Refusal),
+    /// The command could not be started under ptrace (the message says why).
+    NotStarted(String),
+}
+
+/// A command traced to its end, and what the rehearsal found tracing may use.
+pub(crate) struct Traced {
+    pub rehearsal: rehearse::Rehearsal,
+    pub trace: tracer::Trace,
+}
+
+/// Rehearses tracing, then runs `program` (`argv` its arguments, `argv[0]`
+/// included) under ptrace until it and everything it started are gone.
+/// `filter`: a seccomp filter applies to whatami; `arg_key`: which
+/// arguments to keep (see [`tracer::Config::arg_key`]).
+pub(crate) fn trace_command(
+    program: &std::path::Path,
+    argv: &[std::ffi::OsString],
+    filter: bool,
+    arg_key: Option<tracer::ArgKey>,
+) -> Result<Traced, NotTraced> {
+    let mut rehearsal = rehearse::run().map_err(NotTraced::Refused)?;
+    // The tests' way to cover kernels before 5.3, which lack
+    // PTRACE_GET_SYSCALL_INFO: read the registers even where it exists.
+    if std::env::var_os("WHATAMI_WHY_FORCE_REGISTERS").is_some() {
+        rehearsal.info = tracer::InfoMethod::Registers;
+    }
+    evidence::XATTR_ALLOWED.store(rehearsal.xattr, Ordering::Relaxed);
+    let guard = tracer::SignalGuard::install();
+    // SIGCHLD at its default while tracing (an inherited SIG_IGN would have
+    // the kernel reap the command and hide its status); the command gets
+    // back what whatami found.
+    // SAFETY: changing and restoring whatami's own disposition.
+    let old_sigchld = unsafe { libc::signal(libc::SIGCHLD, libc::SIG_DFL) };
+    let launched = launch::start(program, argv, old_sigchld);
+    let trace = match launched {
+        Ok(mut l) => {
+            let pid = l.pid;
+            Ok(tracer::run(
+                pid,
+                tracer::Config {
+                    info: rehearsal.info,
+                    mem: rehearsal.mem,
+                    seccomp_active: filter,
+                    arg_key,
+                },
+                || l.go(),
+            ))
+        }
+        Err(e) => Err(NotTraced::NotStarted(format!(
+            "the command could not be started under ptrace: {e}"
+        ))),
+    };
+    drop(guard);
+    if old_sigchld != libc::SIG_ERR {
+        // SAFETY: restoring the disposition saved above.
+        unsafe { libc::signal(libc::SIGCHLD, old_sigchld) };
+    }
+    trace.map(|trace| Traced { rehearsal, trace })
+}
+
+/// How the command ended, and the status whatami passes on (125 when its
+/// end was not seen).
+pub(crate) fn exit_of(ended: Option<tracer::Ended>) -> (Option<Exit>, i32) {
+    match ended {
+        Some(tracer::Ended::Exited(c)) => (
+            Some(Exit {
+                code: Some(c),
+                signal: None,
+                status: c,
+            }),
+            c,
+        ),
+        Some(tracer::Ended::Signaled(s)) => (
+            Some(Exit {
+                code: None,
+                signal: Some(s),
+                status: 128 + s,
+            }),
+            128 + s,
+        ),
+        None => (None, i32::from(EXIT_UNTRACEABLE)),
+    }
+}
+
+/// The call that showed tracing impossible, as it failed, and the sentence
+/// that says so.
+pub(crate) fn refusal_reason(refusal: &rehearse::Refusal) -> (Option<tracer::How>, String) {
+    let (_, _, text) = refusal.step.call(refusal.pid);
+    let how = match (refusal.errno, refusal.signal) {
+        (Some(e), _) => Some(tracer::How::Errno(e)),
+        (None, Some(libc::SIGSYS)) => Some(tracer::How::Killed),
+        _ => None,
+    };
+    let reason = match (how, refusal.signal, &refusal.other) {
+        (Some(tracer::How::Errno(e)), _, _) => {
+            format!(
+                "ptrace is not available here: {text} = {}",
+                report::errno_result(e)
+            )
+        }
+        (Some(_), _, _) => {
+            format!("ptrace is not available here: {text} killed the process with SIGSYS")
+        }
+        (None, Some(s), _) => format!(
+            "ptrace is not available here: {text} ended the process with {}",
+            decode::signal(s as u64)
+        ),
+        (None, None, Some(o)) => format!("ptrace is not available here: {o}"),
+        (None, None, None) => "ptrace is not available here".into(),
+    };
+    (how, reason)
 }
 
 fn write(out: &mut Box<dyn Write>, r: &WhyReport, json: bool, color: bool) -> io::Result<()> {
@@ -328,28 +390,7 @@ fn untraceable(
     };
     let (name, args, text) = refusal.step.call(refusal.pid);
     let abi = crate::seccomp::abi::native();
-    let how = match (refusal.errno, refusal.signal) {
-        (Some(e), _) => Some(tracer::How::Errno(e)),
-        (None, Some(libc::SIGSYS)) => Some(tracer::How::Killed),
-        _ => None,
-    };
-    let reason = match (how, refusal.signal, &refusal.other) {
-        (Some(tracer::How::Errno(e)), _, _) => {
-            format!(
-                "ptrace is not available here: {text} = {}",
-                report::errno_result(e)
-            )
-        }
-        (Some(_), _, _) => {
-            format!("ptrace is not available here: {text} killed the process with SIGSYS")
-        }
-        (None, Some(s), _) => format!(
-            "ptrace is not available here: {text} ended the process with {}",
-            decode::signal(s as u64)
-        ),
-        (None, None, Some(o)) => format!("ptrace is not available here: {o}"),
-        (None, None, None) => "ptrace is not available here".into(),
-    };
+    let (how, reason) = refusal_reason(refusal);
     report.tracing.unavailable = Some(reason);
     if let (Some(how), Some(nr)) = (how, crate::seccomp::abi::native_nr(name)) {
         let call = tracer::Call { abi, nr, args };

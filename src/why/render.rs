@@ -3,7 +3,7 @@
 //! the same as one JSON object.
 
 use super::causes::Certainty;
-use super::report::{FailureReport, WhyReport};
+use super::report::{FailureReport, SyscallSummary, Totals, WhyReport};
 use crate::render::Paint;
 use std::io::{self, Write};
 
@@ -21,7 +21,7 @@ pub fn json(out: &mut impl Write, r: &WhyReport) -> io::Result<()> {
 
 /// Words of `text` in lines of at most `width` characters. Leading spaces
 /// (a bullet's continuation) stay at the start of the first line.
-fn wrap(text: &str, width: usize) -> Vec<String> {
+pub(crate) fn wrap(text: &str, width: usize) -> Vec<String> {
     let body = text.trim_start_matches(' ');
     let mut lines = Vec::new();
     if body.is_empty() {
@@ -85,7 +85,7 @@ fn dim(p: &Paint, s: &str) -> String {
 
 /// The command as a shell would take it back: words with blanks or quotes
 /// in single quotes, control characters escaped.
-fn command_line(words: &[String]) -> String {
+pub(crate) fn command_line(words: &[String]) -> String {
     words
         .iter()
         .map(|w| {
@@ -221,15 +221,25 @@ fn failure<O: Write>(w: &mut W<O>, f: &FailureReport) -> io::Result<()> {
 
 /// The strace -c table.
 fn table<O: Write>(w: &mut W<O>, r: &WhyReport) -> io::Result<()> {
-    let total = r.totals.seconds;
+    summary_table(w.out, &w.p, &r.summary, &r.totals)
+}
+
+/// The strace -c table of `rows` (and `totals`), as `why` and `record` end.
+pub(crate) fn summary_table(
+    out: &mut impl Write,
+    p: &Paint,
+    rows: &[SyscallSummary],
+    totals: &Totals,
+) -> io::Result<()> {
+    let total = totals.seconds;
     let rule = "------ ----------- ----------- --------- --------- ----------------";
     writeln!(
-        w.out,
+        out,
         "{}",
-        w.p.heading("% time     seconds  usecs/call     calls    errors syscall")
+        p.heading("% time     seconds  usecs/call     calls    errors syscall")
     )?;
-    writeln!(w.out, "{rule}")?;
-    for s in &r.summary {
+    writeln!(out, "{rule}")?;
+    for s in rows {
         let pct = if total > 0.0 {
             100.0 * s.seconds / total
         } else {
@@ -247,23 +257,23 @@ fn table<O: Write>(w: &mut W<O>, r: &WhyReport) -> io::Result<()> {
             format!("{} ({})", s.syscall, s.abi)
         };
         writeln!(
-            w.out,
+            out,
             "{pct:6.2} {:11.6} {per:11} {:9} {errors:>9} {name}",
             s.seconds, s.calls
         )?;
     }
-    writeln!(w.out, "{rule}")?;
-    let per = (total * 1e6 / r.totals.calls.max(1) as f64).round() as u64;
-    let errors = if r.totals.errors > 0 {
-        r.totals.errors.to_string()
+    writeln!(out, "{rule}")?;
+    let per = (total * 1e6 / totals.calls.max(1) as f64).round() as u64;
+    let errors = if totals.errors > 0 {
+        totals.errors.to_string()
     } else {
         String::new()
     };
     writeln!(
-        w.out,
+        out,
         "{:6.2} {total:11.6} {per:11} {:9} {errors:>9} total",
         if total > 0.0 { 100.0 } else { 0.0 },
-        r.totals.calls
+        totals.calls
     )
 }
 

@@ -38,7 +38,14 @@ pub struct Config {
     /// when it starts: only then can an errno outside the usual ones come
     /// from a filter, and be worth keeping for the policy to confirm.
     pub seccomp_active: bool,
+    /// Which calls' arguments to keep, and which of them: the key of a call
+    /// (its arguments with those that do not matter zeroed), or `None` to
+    /// keep nothing of it. `None` here keeps no arguments at all.
+    pub arg_key: Option<ArgKey>,
 }
+
+/// See [`Config::arg_key`]: a call's name and arguments to its key.
+pub type ArgKey = fn(&str, &[u64; 6]) -> Option<[u64; 6]>;
 
 /// A call as a tracee made it.
 #[derive(Debug, Clone, Copy)]
@@ -126,6 +133,9 @@ pub struct Trace {
     /// Set-user-ID and file-capability programs executed.
     pub privileged_execs: Vec<PrivilegedExec>,
     pub notes: Vec<String>,
+    /// The distinct keys [`Config::arg_key`] gave, counted: (entry point,
+    /// number without its bit, key, calls), in no order.
+    pub arg_calls: Vec<(&'static Abi, u32, [u64; 6], u64)>,
 }
 
 /// The file behind the descriptor of a call that acts on one (fchmod,
@@ -195,6 +205,7 @@ struct Tracer {
     /// before is whatami's child getting ready.
     started: bool,
     stats: Vec<Vec<Stat>>,
+    arg_calls: HashMap<(u8, u32, [u64; 6]), u64>,
     index: HashMap<(u8, u32, [u64; 6], How), usize>,
     trace: Trace,
     others: usize,
@@ -284,6 +295,7 @@ pub fn run(main: libc::pid_t, cfg: Config, on_resumed: impl FnOnce()) -> Trace {
         procs: vec![None],
         started: false,
         stats: Vec::new(),
+        arg_calls: HashMap::new(),
         index: HashMap::new(),
         trace: Trace::default(),
         others: 0,
@@ -559,6 +571,12 @@ impl Tracer {
             }
         }
         self.stat(call).calls += 1;
+        if let (Some(key_of), Some(name)) = (self.cfg.arg_key, call.name())
+            && let Some(key) = key_of(name, &args)
+        {
+            let at = (abi::index_of(abi), call.nr & !abi.nr_bit, key);
+            *self.arg_calls.entry(at).or_insert(0) += 1;
+        }
     }
 
     fn on_exit(&mut self, pid: libc::pid_t, now: Instant, rval: i64, is_error: bool) {
@@ -749,6 +767,11 @@ impl Tracer {
                 if s.calls > 0 {
                     self.trace.stats.push((abi, n as u32, *s));
                 }
+            }
+        }
+        for ((a, nr, key), count) in std::mem::take(&mut self.arg_calls) {
+            if let Some(abi) = abi::abis().get(a as usize).copied() {
+                self.trace.arg_calls.push((abi, nr, key, count));
             }
         }
         self.trace
