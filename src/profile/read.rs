@@ -97,11 +97,19 @@ pub fn parse(text: &str) -> Result<Read, Error> {
 /// most 16 MiB, opened without waiting on a named pipe. The error says
 /// which file and what is wrong.
 pub fn from_path(path: &std::path::Path) -> Result<Read, String> {
+    let text = text_of(path, "--profile")?;
+    parse(&text).map_err(|e| format!("--profile {}: {e}", path.display()))
+}
+
+/// The text of a profile file given with `option`: a regular file of at
+/// most 16 MiB, opened without waiting on a named pipe. The error names the
+/// option, the file and what is wrong.
+pub fn text_of(path: &std::path::Path, option: &str) -> Result<String, String> {
     use std::io::Read as _;
     use std::os::unix::fs::OpenOptionsExt;
     // Profiles are a few kilobytes; refuse anything absurd rather than read it.
     const LIMIT: u64 = 16 << 20;
-    let fail = |e: &dyn std::fmt::Display| format!("--profile {}: {e}", path.display());
+    let fail = |e: &dyn std::fmt::Display| format!("{option} {}: {e}", path.display());
     // O_NONBLOCK: opening a named pipe must not wait for a writer (regular
     // files ignore the flag); the file type is checked on what was opened.
     let file = std::fs::OpenOptions::new()
@@ -117,7 +125,7 @@ pub fn from_path(path: &std::path::Path) -> Result<Read, String> {
     file.take(LIMIT)
         .read_to_string(&mut text)
         .map_err(|e| fail(&e))?;
-    parse(&text).map_err(|e| fail(&e))
+    Ok(text)
 }
 
 fn plain(message: impl Into<String>) -> Error {
