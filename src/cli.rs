@@ -99,6 +99,98 @@ pub enum Command {
     /// LSM. The explanation goes to stderr (or --output) once CMD has ended.
     #[command(after_help = WHY_EXIT_HELP)]
     Why(WhyArgs),
+
+    /// Run a command and write a seccomp profile that allows exactly the calls it made.
+    ///
+    /// Runs CMD under ptrace (following forks, threads and execs) with its stdin, stdout and
+    /// stderr untouched, and writes a profile that allows the calls it made from its execve
+    /// on (and those runc and crun make after installing the filter), and answers every
+    /// other call with an errno. Each rule's comment counts the calls seen, so that --merge
+    /// adds runs up. --against lists the calls a named profile would block. What was seen
+    /// (and a strace -c table) goes to stderr once CMD has ended.
+    #[command(after_help = RECORD_EXIT_HELP)]
+    Record(RecordArgs),
+}
+
+pub const RECORD_EXIT_HELP: &str = "\
+Exit status: the command's own (128+N when signal N ended it), or
+    4  --against: a named profile would block a call the command made (takes
+       precedence over the command's status, which the output gives)
+  125  the command could not be traced (ptrace is not available here); it did not run
+  126  the command was found but could not be executed
+  127  the command was not found
+    2  bad command-line usage, or a --merge or --against file that cannot be read
+    1  the profile could not be written";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProfileFormat {
+    /// A Docker/podman profile (--security-opt seccomp=FILE), also a Kubernetes
+    /// Localhost profile file.
+    Docker,
+    /// {"linux": {"seccomp": ...}}, to merge into an OCI runtime config.json.
+    Oci,
+    /// A Security Profiles Operator SeccompProfile object.
+    K8s,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RecordArgs {
+    /// Print what was seen as one JSON object (schema: docs/json.md).
+    #[arg(long)]
+    pub json: bool,
+
+    /// When to color the output. NO_COLOR in the environment means never, unless
+    /// --color=always is given.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+
+    /// Write the profile to FILE ("-": stdout, shared with the command's). Needed unless
+    /// --against is given.
+    #[arg(
+        short = 'o',
+        long,
+        value_name = "FILE",
+        required_unless_present = "against"
+    )]
+    pub output: Option<PathBuf>,
+
+    /// The profile's format.
+    #[arg(long, value_enum, default_value_t = ProfileFormat::Docker, value_name = "FORMAT")]
+    pub format: ProfileFormat,
+
+    /// The errno every call not seen gets (1: EPERM).
+    #[arg(long, default_value_t = 1, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..=4095))]
+    pub default_errno: u32,
+
+    /// Add the calls (and counts) of a profile written before: one run rarely covers every
+    /// path. Repeatable; FILE may be the --output file itself.
+    #[arg(long, value_name = "FILE")]
+    pub merge: Vec<PathBuf>,
+
+    /// List the calls the command made that PROFILE would block: docker, podman,
+    /// runtime-default (containerd), a built-in profile's id, or a profile file (judged for
+    /// whatami's own bounding set). Repeatable.
+    #[arg(long, value_name = "PROFILE")]
+    pub against: Vec<String>,
+
+    /// Allow clone and unshare only with the namespace flags seen, personality only with
+    /// the values seen and socket only with the families seen, as runtimes' profiles do.
+    #[arg(long)]
+    pub arg_rules: bool,
+
+    /// The SeccompProfile object's name (--format k8s).
+    #[arg(long, default_value = "whatami-recorded", value_name = "NAME")]
+    pub name: String,
+
+    /// The command to run, and its arguments.
+    #[arg(
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "CMD"
+    )]
+    pub command: Vec<OsString>,
 }
 
 pub const WHY_EXIT_HELP: &str = "\

@@ -11,6 +11,7 @@ pub mod fsroot;
 pub mod inspect;
 pub mod model;
 pub mod profile;
+pub mod record;
 pub mod render;
 pub mod seccomp;
 pub mod why;

@@ -18,6 +18,9 @@ fn main() -> ExitCode {
     if let Some(cli::Command::Why(args)) = &cli.command {
         return whatami::why::main(args);
     }
+    if let Some(cli::Command::Record(args)) = &cli.command {
+        return whatami::record::main(args);
+    }
     match run(&cli) {
         Ok(code) => code,
         Err(e) => {

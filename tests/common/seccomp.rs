@@ -377,8 +377,18 @@ pub fn run_under(stack: &[Vec<Ins>], args: &[&str]) -> Output {
 /// USER_NOTIF rule then holds its call forever, and no other listener can be
 /// attached (EBUSY).
 pub fn run_under_opts(stack: &[Vec<Ins>], args: &[&str], keep_listener: bool) -> Output {
+    run_program_under(stack, env!("CARGO_BIN_EXE_whatami"), args, keep_listener)
+}
+
+/// As [`run_under_opts`], for any program (with an empty environment).
+pub fn run_program_under(
+    stack: &[Vec<Ins>],
+    program: &str,
+    args: &[&str],
+    keep_listener: bool,
+) -> Output {
     let progs: Vec<Vec<Ins>> = stack.to_vec();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_whatami"));
+    let mut cmd = Command::new(program);
     cmd.args(args).env_clear();
     // SAFETY: the closure runs in the forked child before exec and only makes
     // direct system calls on memory prepared before the fork.
@@ -415,5 +425,5 @@ pub fn run_under_opts(stack: &[Vec<Ins>], args: &[&str], keep_listener: bool) ->
             Ok(())
         });
     }
-    cmd.output().expect("run whatami under the test filters")
+    cmd.output().expect("run a program under the test filters")
 }

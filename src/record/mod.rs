@@ -1,0 +1,322 @@
+//! `whatami record -- CMD`: runs a command under the tracer of `why` and writes the
+//! seccomp profile that allows exactly the calls it made, merges runs, and says
+//! which of its calls a named profile would block.
+//!
+//! - profile.rs: the calls seen, the profile in each format, reading it back
+//! - against.rs: `--against`, judged by the project's own resolver
+//! - render.rs: what was seen, for people and as JSON
+
+pub mod against;
+pub mod profile;
+mod render;
+
+use crate::cli::{ProfileFormat, RecordArgs};
+use crate::why::{self, NotTraced, Traced};
+use serde::{Deserialize, Serialize};
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+/// A named profile would block a call the command made.
+pub const EXIT_BLOCKED: u8 = 4;
+const EXIT_USAGE: u8 = 2;
+const EXIT_UNWRITTEN: u8 = 1;
+
+/// The JSON schema's version (docs/json.md, `whatami record --json`).
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// A call seen in this run, counted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallCount {
+    pub abi: String,
+    pub syscall: String,
+    /// With the entry point's bit (x32).
+    pub nr: u32,
+    pub count: u64,
+}
+
+/// Distinct arguments of a call whose rules look at them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArgCount {
+    pub abi: String,
+    pub syscall: String,
+    /// As strace shows them.
+    pub args: String,
+    /// The arguments kept (the others are zero).
+    pub values: Vec<u64>,
+    pub count: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Written {
+    /// The file ("-": stdout).
+    pub path: String,
+    pub format: String,
+    pub default_errno: u32,
+    pub arg_rules: bool,
+    pub merged: Vec<String>,
+    /// Rules in the profile: allowed calls (and argument rules), and clone3's ENOSYS.
+    pub rules: usize,
+}
+
+/// What `whatami record` tells, as `--json` prints it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordReport {
+    pub schema_version: u32,
+    pub whatami_version: String,
+    pub command: Vec<String>,
+    pub traced: bool,
+    /// Why the command was not traced.
+    pub unavailable: Option<String>,
+    pub exit: Option<why::report::Exit>,
+    pub profile: Option<Written>,
+    /// Every call seen in this run, per entry point.
+    pub calls: Vec<CallCount>,
+    pub arg_calls: Vec<ArgCount>,
+    /// Calls without a name on their entry point: no profile can name them.
+    pub unnamed: Vec<CallCount>,
+    pub against: Vec<against::Against>,
+    /// Whether some --against profile would block a call.
+    pub blocked: bool,
+    pub summary: Vec<why::report::SyscallSummary>,
+    pub totals: why::report::Totals,
+    pub notes: Vec<String>,
+}
+
+fn format_name(f: ProfileFormat) -> &'static str {
+    match f {
+        ProfileFormat::Docker => "docker",
+        ProfileFormat::Oci => "oci",
+        ProfileFormat::K8s => "k8s",
+    }
+}
+
+/// Runs `whatami record`.
+pub fn main(args: &RecordArgs) -> ExitCode {
+    let to_stderr = true;
+    let color = why::use_color(args.color, to_stderr);
+    let command: Vec<String> = args
+        .command
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let usage = |msg: &str| {
+        eprintln!("whatami record: {msg}");
+        ExitCode::from(EXIT_USAGE)
+    };
+    // Everything given is read before the command runs: a bad file is bad
+    // usage, found before anything happens.
+    let own = why::evidence::Creds::read(why::own_pid());
+    let bounding = own
+        .as_ref()
+        .map(|c| crate::inspect::caps::names(c.bounding))
+        .unwrap_or_default();
+    let mut targets = Vec::new();
+    for a in &args.against {
+        match against::target(a, &bounding) {
+            Ok(t) => targets.push(t),
+            Err(e) => return usage(&e),
+        }
+    }
+    let mut seen = profile::Seen::default();
+    for m in &args.merge {
+        let merged = crate::profile::read::text_of(m, "--merge").and_then(|text| {
+            seen.merge_text(&text)
+                .map_err(|e| format!("--merge {}: {e}", m.display()))
+        });
+        if let Err(e) = merged {
+            return usage(&e);
+        }
+    }
+    let path_var = std::env::var_os("PATH");
+    let Some(program) = why::launch::resolve(&args.command[0], path_var.as_deref()) else {
+        eprintln!("whatami record: {}: command not found", command[0]);
+        return ExitCode::from(why::EXIT_NOT_FOUND);
+    };
+    // The output is opened before the command runs (after --merge read it:
+    // it may be the same file), so a wrong -o is found first.
+    let mut out_file: Option<Box<dyn Write>> = match &args.output {
+        None => None,
+        Some(p) if p.as_os_str() == "-" => Some(Box::new(io::stdout())),
+        Some(p) => match std::fs::File::create(p) {
+            Ok(f) => Some(Box::new(io::BufWriter::new(f))),
+            Err(e) => return usage(&format!("{}: {e}", p.display())),
+        },
+    };
+    let filter = own
+        .as_ref()
+        .is_none_or(|c| c.seccomp_mode.as_deref() != Some("0"));
+    let mut report = RecordReport {
+        schema_version: SCHEMA_VERSION,
+        whatami_version: env!("CARGO_PKG_VERSION").to_string(),
+        command,
+        traced: false,
+        unavailable: None,
+        exit: None,
+        profile: None,
+        calls: Vec::new(),
+        arg_calls: Vec::new(),
+        unnamed: Vec::new(),
+        against: Vec::new(),
+        blocked: false,
+        summary: Vec::new(),
+        totals: why::report::Totals {
+            calls: 0,
+            errors: 0,
+            seconds: 0.0,
+            failures_not_kept: 0,
+        },
+        notes: Vec::new(),
+    };
+    let traced = why::trace_command(&program, &args.command, filter, Some(profile::arg_key));
+    let Traced { trace, .. } = match traced {
+        Ok(t) => t,
+        Err(e) => {
+            report.unavailable = Some(match e {
+                NotTraced::Refused(r) => why::refusal_reason(&r).1,
+                NotTraced::NotStarted(s) => s,
+            });
+            let _ = show(&report, args.json, color);
+            return ExitCode::from(why::EXIT_UNTRACEABLE);
+        }
+    };
+    report.traced = true;
+    let (exit, status) = why::exit_of(trace.ended);
+    if exit.is_none() {
+        report.notes.push("the command's end was not seen".into());
+    }
+    report.exit = exit;
+    report.notes.extend(trace.notes.iter().cloned());
+
+    // What this run saw.
+    let mut stats: Vec<_> = trace.stats.iter().collect();
+    stats.sort_by_key(|(a, nr, _)| (crate::seccomp::abi::index_of(a), *nr));
+    let mut counted = Vec::new();
+    for (a, nr, s) in &stats {
+        let c = CallCount {
+            abi: a.name.to_string(),
+            syscall: a
+                .name(*nr)
+                .map(str::to_string)
+                .unwrap_or_else(|| format!("syscall_{nr}")),
+            nr: *nr | a.nr_bit,
+            count: s.calls,
+        };
+        match a.name(*nr) {
+            Some(name) => {
+                seen.add(a.name, name, s.calls);
+                report.calls.push(c);
+            }
+            None => report.unnamed.push(c),
+        }
+        // Calls judged argument by argument are counted below, per key.
+        if !trace
+            .arg_calls
+            .iter()
+            .any(|(x, n, _, _)| std::ptr::eq(*x, *a) && n == nr)
+        {
+            counted.push(against::Counted {
+                abi: a,
+                nr: *nr,
+                args: None,
+                count: s.calls,
+            });
+        }
+    }
+    let mut arg_calls: Vec<_> = trace.arg_calls.iter().collect();
+    arg_calls.sort_by_key(|(a, nr, key, _)| (crate::seccomp::abi::index_of(a), *nr, *key));
+    for (a, nr, key, count) in arg_calls {
+        let Some(name) = a.name(*nr) else {
+            continue;
+        };
+        seen.add_tuple(a.name, name, *key, *count);
+        report.arg_calls.push(ArgCount {
+            abi: a.name.to_string(),
+            syscall: name.to_string(),
+            args: against::args_text(name, key),
+            values: key.to_vec(),
+            count: *count,
+        });
+        counted.push(against::Counted {
+            abi: a,
+            nr: *nr,
+            args: Some(*key),
+            count: *count,
+        });
+    }
+    if !report.unnamed.is_empty() {
+        report.notes.push(format!(
+            "{} call(s) without a name on their entry point are left out of the profile: \
+             a profile names calls, and these have none",
+            report.unnamed.len()
+        ));
+    }
+    if args.arg_rules && report.calls.iter().any(|c| c.syscall == "clone3") {
+        report.notes.push(
+            "clone3 was seen: it is allowed whatever its flags (they are behind a pointer \
+             no filter can read)"
+                .into(),
+        );
+    }
+    for t in &targets {
+        let r = against::judge(t, &counted);
+        report.blocked |= !r.blocked.is_empty();
+        report.against.push(r);
+    }
+    let (summary, totals) = why::report::summary(&trace);
+    report.summary = summary;
+    report.totals = totals;
+
+    let mut failed = false;
+    if let (Some(out), Some(path)) = (out_file.as_mut(), &args.output) {
+        let opts = profile::Options {
+            format: match args.format {
+                ProfileFormat::Docker => profile::Format::Docker,
+                ProfileFormat::Oci => profile::Format::Oci,
+                ProfileFormat::K8s => profile::Format::K8s,
+            },
+            default_errno: args.default_errno,
+            arg_rules: args.arg_rules,
+            name: args.name.clone(),
+        };
+        let (text, rules) = profile::write_counted(&seen, &opts);
+        match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+            Ok(()) => {
+                report.profile = Some(Written {
+                    path: path.display().to_string(),
+                    format: format_name(args.format).into(),
+                    default_errno: args.default_errno,
+                    arg_rules: args.arg_rules,
+                    merged: args.merge.iter().map(|m| m.display().to_string()).collect(),
+                    rules,
+                })
+            }
+            Err(e) => {
+                eprintln!("whatami record: {}: {e}", path.display());
+                failed = true;
+            }
+        }
+    }
+    if let Err(e) = show(&report, args.json, color)
+        && e.kind() != io::ErrorKind::BrokenPipe
+    {
+        eprintln!("whatami record: cannot write the report: {e}");
+    }
+    if failed {
+        ExitCode::from(EXIT_UNWRITTEN)
+    } else if report.blocked && report.exit.is_some() {
+        ExitCode::from(EXIT_BLOCKED)
+    } else {
+        ExitCode::from(status.clamp(0, 255) as u8)
+    }
+}
+
+fn show(r: &RecordReport, json: bool, color: bool) -> io::Result<()> {
+    let mut err = io::stderr().lock();
+    if json {
+        serde_json::to_writer_pretty(&mut err, r).map_err(io::Error::other)?;
+        writeln!(err)?;
+    } else {
+        render::human(&mut err, r, color)?;
+    }
+    err.flush()
+}

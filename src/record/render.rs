@@ -1,0 +1,144 @@
+//! What `whatami record` saw, for people: the command's end, the profile written,
+//! each `--against` profile's blocked calls, then `why`'s strace -c table.
+
+use super::RecordReport;
+use crate::render::Paint;
+use crate::why::render::{command_line, summary_table, wrap};
+use std::io::{self, Write};
+
+/// Lines wrap before this column; text after a label starts at COL.
+const WIDTH: usize = 100;
+const COL: usize = 14;
+
+fn row(out: &mut impl Write, p: &Paint, label: &str, text: &str) -> io::Result<()> {
+    for (i, l) in wrap(text, WIDTH - COL).iter().enumerate() {
+        let lab = if i == 0 { label } else { "" };
+        let pad = COL.saturating_sub(2 + lab.len()).max(1);
+        writeln!(out, "  {}{}{l}", p.label(lab), " ".repeat(pad))?;
+    }
+    Ok(())
+}
+
+fn times(n: u64) -> String {
+    if n == 1 {
+        "1 call".into()
+    } else {
+        format!("{n} calls")
+    }
+}
+
+pub fn human(out: &mut impl Write, r: &RecordReport, color: bool) -> io::Result<()> {
+    let p = Paint::new(color);
+    let cmd = command_line(&r.command);
+    if !r.traced {
+        let why = r.unavailable.as_deref().unwrap_or("it did not run");
+        let head = format!("whatami record: cannot trace `{cmd}`: {why}; it did not run");
+        return writeln!(out, "{}", p.bad(&head));
+    }
+    let ended = match &r.exit {
+        Some(e) => match (e.code, e.signal) {
+            (_, Some(s)) => format!("was killed by {}", crate::why::decode::signal(s as u64)),
+            (Some(c), _) => format!("exited with status {c}"),
+            _ => "ended".into(),
+        },
+        None => "did not end normally".into(),
+    };
+    let mut per_abi: Vec<(String, usize)> = Vec::new();
+    for c in &r.calls {
+        match per_abi.iter_mut().find(|(a, _)| *a == c.abi) {
+            Some(e) => e.1 += 1,
+            None => per_abi.push((c.abi.clone(), 1)),
+        }
+    }
+    let abis: Vec<String> = per_abi.iter().map(|(a, n)| format!("{a} {n}")).collect();
+    let head = format!(
+        "whatami record: `{cmd}` {ended}; {} distinct calls ({}), {} in all",
+        r.calls.len(),
+        abis.join(", "),
+        times(r.totals.calls)
+    );
+    writeln!(out, "{}", p.heading(&head))?;
+    if let Some(w) = &r.profile {
+        let errno = crate::seccomp::errno_name(w.default_errno);
+        row(
+            out,
+            &p,
+            "profile",
+            &format!(
+                "{} ({} format, {} rules{}; {errno} for every other call)",
+                w.path,
+                w.format,
+                w.rules,
+                if w.arg_rules { ", argument rules" } else { "" }
+            ),
+        )?;
+        for m in &w.merged {
+            row(out, &p, "merged", m)?;
+        }
+    }
+    for u in &r.unnamed {
+        let text = format!(
+            "{} #{} ({}): left out of the profile, which can only name calls",
+            u.abi,
+            u.nr,
+            times(u.count)
+        );
+        row(out, &p, "unnamed", &p.warn(&text))?;
+    }
+    for a in &r.against {
+        writeln!(out)?;
+        let verdict = if a.blocked.is_empty() {
+            p.good("lets every call through")
+        } else {
+            p.bad(&format!("would block {}", a.blocked.len()))
+        };
+        writeln!(
+            out,
+            "{}",
+            p.heading(&format!("Against {} ({}): ", a.profile, a.title)) + &verdict
+        )?;
+        row(
+            out,
+            &p,
+            "assumed",
+            &format!(
+                "{} ({}), as {} builds the filter: {}",
+                a.capabilities_of,
+                a.capabilities.len(),
+                a.runtime,
+                if a.capabilities.is_empty() {
+                    "none".to_string()
+                } else {
+                    a.capabilities.join(" ")
+                }
+            ),
+        )?;
+        for (i, b) in a.blocked.iter().enumerate() {
+            let abi = if b.abi == crate::seccomp::abi::native().name {
+                String::new()
+            } else {
+                format!("[{}] ", b.abi)
+            };
+            let answer = match &b.errno_name {
+                Some(e) => e.clone(),
+                None => b.verdict.clone(),
+            };
+            let text = format!(
+                "{abi}{}({}) = {answer} ({})",
+                b.syscall,
+                b.args.as_deref().unwrap_or("..."),
+                times(b.count)
+            );
+            row(out, &p, if i == 0 { "blocked" } else { "" }, &p.bad(&text))?;
+        }
+    }
+    writeln!(out)?;
+    summary_table(out, &p, &r.summary, &r.totals)?;
+    if !r.notes.is_empty() {
+        writeln!(out)?;
+        for n in &r.notes {
+            row(out, &p, "note", &p.warn(n))?;
+        }
+    }
+    Ok(())
+}
