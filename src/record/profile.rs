@@ -31,7 +31,9 @@ const ENOSYS: u32 = 38;
 /// the container never starts. Measured with strace on both runtimes, with and
 /// without no_new_privs (without it the filter comes before the change of user
 /// and capabilities, so the list is longest); runc's are its Go runtime's too.
-pub const RUNTIME_CALLS: [&str; 27] = [
+/// pselect6: crun waits for `crun start` (as podman runs it) after installing
+/// the filter; found by podman failing without it.
+pub const RUNTIME_CALLS: [&str; 28] = [
     "capget",
     "capset",
     "chdir",
@@ -50,6 +52,7 @@ pub const RUNTIME_CALLS: [&str; 27] = [
     "newfstatat",
     "openat",
     "prctl",
+    "pselect6",
     "read",
     "rt_sigaction",
     "rt_sigprocmask",
