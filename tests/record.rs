@@ -276,7 +276,7 @@ fn against_names_what_a_profile_would_block_and_exits_4() {
     // Docker's profile lets a shell's kill through: nothing to block there.
     assert_eq!(v["against"][1]["blocked"].as_array().unwrap().len(), 0);
     assert!(v["profile"].is_null(), "no -o: no profile");
-    // Without --against the command's status is whatami's.
+    // When no profile blocks anything, the command's status is whatami's.
     let out = whatami(&[
         "record",
         "--against",

@@ -7,7 +7,7 @@ use crate::profile::known::{self, Expectation, Known};
 use crate::profile::resolve::{Libseccomp, Model, Process, Runtime};
 use crate::profile::{self};
 use crate::seccomp::abi::{self, Abi};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 /// Docker's default capabilities (moby), which containerd's RuntimeDefault
 /// containers get too.
@@ -131,7 +131,7 @@ pub fn target(what: &str, own_bounding: &[String]) -> Result<Target, String> {
 }
 
 /// One call (with its arguments, where they matter) the profile would block.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Blocked {
     pub abi: String,
     pub syscall: String,
@@ -145,7 +145,7 @@ pub struct Blocked {
 }
 
 /// What one `--against` found.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Against {
     pub profile: String,
     pub title: String,

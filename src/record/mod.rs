@@ -12,7 +12,7 @@ mod render;
 
 use crate::cli::{ProfileFormat, RecordArgs};
 use crate::why::{self, NotTraced, Traced};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::io::{self, Write};
 use std::process::ExitCode;
 
@@ -25,7 +25,7 @@ const EXIT_UNWRITTEN: u8 = 1;
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// A call seen in this run, counted.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CallCount {
     pub abi: String,
     pub syscall: String,
@@ -35,7 +35,7 @@ pub struct CallCount {
 }
 
 /// Distinct arguments of a call whose rules look at them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ArgCount {
     pub abi: String,
     pub syscall: String,
@@ -46,7 +46,7 @@ pub struct ArgCount {
     pub count: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Written {
     /// The file ("-": stdout).
     pub path: String,
@@ -59,7 +59,7 @@ pub struct Written {
 }
 
 /// What `whatami record` tells, as `--json` prints it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RecordReport {
     pub schema_version: u32,
     pub whatami_version: String,
@@ -189,7 +189,7 @@ pub fn main(args: &RecordArgs) -> ExitCode {
 
     // What this run saw.
     let mut stats: Vec<_> = trace.stats.iter().collect();
-    stats.sort_by_key(|(a, nr, _)| (crate::seccomp::abi::index_of(a), *nr));
+    stats.sort_unstable_by_key(|(a, nr, _)| (crate::seccomp::abi::index_of(a), *nr));
     let mut counted = Vec::new();
     for (a, nr, s) in &stats {
         let c = CallCount {
@@ -223,7 +223,7 @@ pub fn main(args: &RecordArgs) -> ExitCode {
         }
     }
     let mut arg_calls: Vec<_> = trace.arg_calls.iter().collect();
-    arg_calls.sort_by_key(|(a, nr, key, _)| (crate::seccomp::abi::index_of(a), *nr, *key));
+    arg_calls.sort_unstable_by_key(|(a, nr, key, _)| (crate::seccomp::abi::index_of(a), *nr, *key));
     for (a, nr, key, count) in arg_calls {
         let Some(name) = a.name(*nr) else {
             continue;

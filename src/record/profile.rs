@@ -12,7 +12,8 @@ use crate::profile::read::{self, Error};
 use crate::profile::resolve::scmp_arch;
 use crate::profile::{Action, ArgCmp, Op, Profile};
 use crate::seccomp::abi;
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The annotation of a `SeccompProfile` object that holds the rules' comments.
@@ -388,29 +389,84 @@ fn op_name(op: Op) -> &'static str {
     }
 }
 
-fn rule_json(r: &OutRule, with_comment: bool) -> Value {
-    let mut v = json!({ "names": [r.name] });
-    match r.action {
-        Action::Errno(e) => {
-            v["action"] = json!("SCMP_ACT_ERRNO");
-            v["errnoRet"] = json!(e);
-        }
-        _ => v["action"] = json!("SCMP_ACT_ALLOW"),
-    }
-    if !r.args.is_empty() {
-        v["args"] = r
+/// A profile as runtimes read it (the fields in the order people read them).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Body<'a> {
+    default_action: &'static str,
+    default_errno_ret: u32,
+    architectures: Vec<String>,
+    syscalls: Vec<RuleOut<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RuleOut<'a> {
+    names: [&'a str; 1],
+    action: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    errno_ret: Option<u32>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    args: Vec<ArgOut>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    comment: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ArgOut {
+    index: u8,
+    value: u64,
+    value_two: u64,
+    op: &'static str,
+}
+
+#[derive(Serialize)]
+struct Oci<'a> {
+    linux: OciLinux<'a>,
+}
+
+#[derive(Serialize)]
+struct OciLinux<'a> {
+    seccomp: Body<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct K8s<'a> {
+    api_version: &'static str,
+    kind: &'static str,
+    metadata: K8sMeta<'a>,
+    spec: Body<'a>,
+}
+
+#[derive(Serialize)]
+struct K8sMeta<'a> {
+    name: &'a str,
+    annotations: BTreeMap<&'static str, String>,
+}
+
+fn rule_out(r: &OutRule, with_comment: bool) -> RuleOut<'_> {
+    let (action, errno_ret) = match r.action {
+        Action::Errno(e) => ("SCMP_ACT_ERRNO", Some(e)),
+        _ => ("SCMP_ACT_ALLOW", None),
+    };
+    RuleOut {
+        names: [r.name.as_str()],
+        action,
+        errno_ret,
+        args: r
             .args
             .iter()
-            .map(|c| {
-                json!({"index": c.index, "value": c.value, "valueTwo": c.value_two,
-                       "op": op_name(c.op)})
+            .map(|c| ArgOut {
+                index: c.index,
+                value: c.value,
+                value_two: c.value_two,
+                op: op_name(c.op),
             })
-            .collect();
+            .collect(),
+        comment: with_comment.then_some(r.comment.as_str()),
     }
-    if with_comment {
-        v["comment"] = json!(r.comment);
-    }
-    v
 }
 
 /// The profile, as the file's text.
@@ -422,31 +478,35 @@ pub fn write(seen: &Seen, o: &Options) -> String {
 pub fn write_counted(seen: &Seen, o: &Options) -> (String, usize) {
     let rules = rules(seen, o);
     let k8s = o.format == Format::K8s;
-    let body = json!({
-        "defaultAction": "SCMP_ACT_ERRNO",
-        "defaultErrnoRet": o.default_errno,
-        "architectures": arches(seen),
-        "syscalls": rules.iter().map(|r| rule_json(r, !k8s)).collect::<Vec<_>>(),
-    });
-    let doc = match o.format {
-        Format::Docker => body,
-        Format::Oci => json!({ "linux": { "seccomp": body } }),
+    let body = Body {
+        default_action: "SCMP_ACT_ERRNO",
+        default_errno_ret: o.default_errno,
+        architectures: arches(seen),
+        syscalls: rules.iter().map(|r| rule_out(r, !k8s)).collect(),
+    };
+    let text = match o.format {
+        Format::Docker => serde_json::to_string_pretty(&body),
+        Format::Oci => serde_json::to_string_pretty(&Oci {
+            linux: OciLinux { seccomp: body },
+        }),
         Format::K8s => {
             let comments: Vec<&str> = rules.iter().map(|r| r.comment.as_str()).collect();
-            json!({
-                "apiVersion": "security-profiles-operator.x-k8s.io/v1beta1",
-                "kind": "SeccompProfile",
-                "metadata": {
-                    "name": o.name,
-                    "annotations": {
-                        COMMENTS: serde_json::to_string(&comments).unwrap_or_default(),
-                    },
+            let annotations = BTreeMap::from([(
+                COMMENTS,
+                serde_json::to_string(&comments).unwrap_or_default(),
+            )]);
+            serde_json::to_string_pretty(&K8s {
+                api_version: "security-profiles-operator.x-k8s.io/v1beta1",
+                kind: "SeccompProfile",
+                metadata: K8sMeta {
+                    name: &o.name,
+                    annotations,
                 },
-                "spec": body,
+                spec: body,
             })
         }
     };
-    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    let mut s = text.unwrap_or_default();
     s.push('\n');
     (s, rules.len())
 }
