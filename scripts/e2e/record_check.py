@@ -13,16 +13,12 @@ import json
 import os
 import sys
 
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.dont_write_bytecode = True
+from why_check import Rows, print_rows  # noqa: E402
+
 RUNTIMES = ("crun", "runc")
-
-
-class Rows:
-    def __init__(self):
-        self.rows = []
-
-    def check(self, name, ok, detail="", info=None):
-        self.rows.append(("PASS", name, info or "") if ok else ("FAIL", name, detail))
-        return ok
 
 
 def read(d, name):
@@ -153,12 +149,7 @@ def main(argv):
     if res is None:
         print("no record results in %s" % argv[1], file=sys.stderr)
         return 2
-    for status, name, detail in res.rows:
-        if status != "PASS" or os.environ.get("WHATAMI_E2E_VERBOSE") == "1":
-            print("  %s %s%s" % (status, name, (": " + detail) if detail else ""))
-    failed = sum(1 for r in res.rows if r[0] == "FAIL")
-    print("record: %d passed, %d failed" % (len(res.rows) - failed, failed))
-    return 1 if failed else 0
+    return print_rows(res, "record")
 
 
 if __name__ == "__main__":

@@ -251,11 +251,16 @@ def main(argv):
     if res is None:
         print("no why cases in %s" % argv[1], file=sys.stderr)
         return 2
+    return print_rows(res, "why")
+
+
+def print_rows(res, label):
+    """Prints the failed rows (all with WHATAMI_E2E_VERBOSE=1) and the counts; 1 if any failed."""
     for status, name, detail in res.rows:
         if status != "PASS" or os.environ.get("WHATAMI_E2E_VERBOSE") == "1":
             print("  %s %s%s" % (status, name, (": " + detail) if detail else ""))
     failed = sum(1 for r in res.rows if r[0] == "FAIL")
-    print("why: %d passed, %d failed" % (len(res.rows) - failed, failed))
+    print("%s: %d passed, %d failed" % (label, len(res.rows) - failed, failed))
     return 1 if failed else 0
 
 
