@@ -9,8 +9,9 @@
 # a directory and a busybox sh script, in the Docker, OCI and Kubernetes formats, and runs
 # `--against docker` on `unshare -U true`. Then the same commands run again under the recorded
 # profiles: with podman (crun and runc, --security-opt seccomp=FILE) and with runc and crun
-# directly (the runc-docker bundle with linux.seccomp from --format oci); the script with one
-# more call (mkdir) must fail with EPERM there. The Kubernetes object is read back by
+# directly (the runc-docker bundle with linux.seccomp from --format oci), and with dockerd when
+# dockerd is among CONFIG and running; the script with one more call (mkdir) must fail with
+# EPERM there. The Kubernetes object is read back by
 # `whatami --profile` and merged by `whatami record --merge` on the host.
 #
 # Keeps in OUTDIR/record/: NAME.rc, NAME.out, NAME.err for each step, the profiles (rec/);
@@ -101,6 +102,23 @@ for rt in crun runc; do
   step "$rt-sh" bundle "$rt" sh "$R/rec/sh.oci.json" sh -c "$SCRIPT"
   step "$rt-variant" bundle "$rt" variant "$R/rec/sh.oci.json" sh -c "$VARIANT"
 done
+
+# dockerd (runc through containerd), when it is among the configurations and running.
+if want dockerd && "$LAB_DOCKER" -H "$LAB_DOCKER_SOCK" version >/dev/null 2>&1; then
+  say "running under the recorded profiles in dockerd"
+  image=whatami-lab/record-$$:latest
+  tar -C "$R" -c . | bounded "$LAB_DOCKER" -H "$LAB_DOCKER_SOCK" import - "$image" >/dev/null
+  docker_in() { # PROFILE CMD...
+    local profile=$1
+    shift
+    bounded env -i "PATH=$LAB_PATH" "$LAB_DOCKER" -H "$LAB_DOCKER_SOCK" run --rm --network none \
+      --hostname whatami-docker --security-opt "seccomp=$profile" "$image" "$@"
+  }
+  step docker-tar docker_in "$R/rec/tar.json" "${TAR[@]}"
+  step docker-sh docker_in "$R/rec/sh.json" sh -c "$SCRIPT"
+  step docker-variant docker_in "$R/rec/sh.json" sh -c "$VARIANT"
+  timeout 30 "$LAB_DOCKER" -H "$LAB_DOCKER_SOCK" rmi "$image" >/dev/null 2>&1 || true
+fi
 
 say "reading the Kubernetes object back"
 step read-k8s bounded "$BIN" --probe none --json --profile "$R/rec/tar.k8s.json"
