@@ -343,3 +343,26 @@ fn bad_usage_is_exit_2_with_a_message() {
     ]);
     assert_eq!(out.status.code(), Some(127));
 }
+
+#[test]
+fn the_human_output_ends_with_the_strace_table_and_follows_color() {
+    let d = scratch("human");
+    let p = d.join("p.json");
+    let p = p.to_str().unwrap();
+    let out = whatami(&["record", "-o", p, "--color", "never", "--", "/bin/true"]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.starts_with("whatami record: `/bin/true` exited with status 0"),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("  profile     {p} (docker format, ")),
+        "{err}"
+    );
+    assert!(err.contains("% time     seconds  usecs/call     calls    errors syscall"));
+    assert!(err.contains(" exit_group\n"), "{err}");
+    assert!(!err.contains('\x1b'), "no color with --color never");
+    let out = whatami(&["record", "-o", p, "--color", "always", "--", "/bin/true"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains('\x1b'));
+}

@@ -3,9 +3,9 @@
 //! default container (for a file: whatami's own bounding set), with the arguments
 //! the command used where the profiles' rules look at them.
 
+use crate::profile;
 use crate::profile::known::{self, Expectation, Known};
 use crate::profile::resolve::{Libseccomp, Model, Process, Runtime};
-use crate::profile::{self};
 use crate::seccomp::abi::{self, Abi};
 use serde::Serialize;
 

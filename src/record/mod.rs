@@ -92,8 +92,8 @@ fn format_name(f: ProfileFormat) -> &'static str {
 
 /// Runs `whatami record`.
 pub fn main(args: &RecordArgs) -> ExitCode {
-    let to_stderr = true;
-    let color = why::use_color(args.color, to_stderr);
+    // What was seen goes to stderr, as why's explanation does.
+    let color = why::use_color(args.color, true);
     let command: Vec<String> = args
         .command
         .iter()
