@@ -16,7 +16,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.dont_write_bytecode = True
-from why_check import Rows, print_rows  # noqa: E402
+from why_check import Rows, cli  # noqa: E402
 
 RUNTIMES = ("crun", "runc")
 
@@ -144,14 +144,7 @@ def check(outdir, selected=None):
 
 
 def main(argv):
-    if len(argv) != 2:
-        print(__doc__, file=sys.stderr)
-        return 2
-    res = check(argv[1])
-    if res is None:
-        print("no record results in %s" % argv[1], file=sys.stderr)
-        return 2
-    return print_rows(res, "record")
+    return cli(argv, check, "record", __doc__)
 
 
 if __name__ == "__main__":

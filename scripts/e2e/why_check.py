@@ -244,14 +244,19 @@ def check(outdir, selected=None):
 
 
 def main(argv):
+    return cli(argv, check, "why", __doc__)
+
+
+def cli(argv, check_fn, label, doc):
+    """`CHECKER OUTDIR`: runs check_fn(OUTDIR) and prints its rows; the exit status."""
     if len(argv) != 2:
-        print(__doc__, file=sys.stderr)
+        print(doc, file=sys.stderr)
         return 2
-    res = check(argv[1])
+    res = check_fn(argv[1])
     if res is None:
-        print("no why cases in %s" % argv[1], file=sys.stderr)
+        print("no %s results in %s" % (label, argv[1]), file=sys.stderr)
         return 2
-    return print_rows(res, "why")
+    return print_rows(res, label)
 
 
 def print_rows(res, label):
