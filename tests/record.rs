@@ -314,6 +314,28 @@ fn without_ptrace_it_exits_125_and_does_not_run_the_command() {
 }
 
 #[test]
+fn a_run_that_is_not_traced_leaves_the_output_file_as_it_was() {
+    let d = scratch("keep");
+    let out_path = d.join("profile.json");
+    let before = "{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": []}\n";
+    std::fs::write(&out_path, before).unwrap();
+    let path = out_path.to_str().unwrap();
+    let filter = Policy::native(vec![Rule::new(PTRACE, ERRNO | 1)]).compile();
+    let out = run_under(
+        &[filter],
+        &["record", "-o", path, "--merge", path, "--", "/bin/true"],
+    );
+    assert_eq!(out.status.code(), Some(125), "{out:?}");
+    assert_eq!(std::fs::read_to_string(&out_path).unwrap(), before);
+    // Nothing is left beside it either.
+    let names: Vec<_> = std::fs::read_dir(&d)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["profile.json"], "{names:?}");
+}
+
+#[test]
 fn bad_usage_is_exit_2_with_a_message() {
     for args in [
         &["record", "--", "true"][..],

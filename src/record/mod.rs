@@ -132,13 +132,14 @@ pub fn main(args: &RecordArgs) -> ExitCode {
         eprintln!("whatami record: {}: command not found", command[0]);
         return ExitCode::from(why::EXIT_NOT_FOUND);
     };
-    // The output is opened before the command runs (after --merge read it:
-    // it may be the same file), so a wrong -o is found first.
-    let mut out_file: Option<Box<dyn Write>> = match &args.output {
+    // The output is opened before the command runs, so a wrong -o is found
+    // first; as a file beside it, renamed over it once written, so that a
+    // run that ends early leaves FILE (perhaps also a --merge input) as it was.
+    let mut out_file: Option<Output> = match &args.output {
         None => None,
-        Some(p) if p.as_os_str() == "-" => Some(Box::new(io::stdout())),
-        Some(p) => match std::fs::File::create(p) {
-            Ok(f) => Some(Box::new(io::BufWriter::new(f))),
+        Some(p) if p.as_os_str() == "-" => Some(Output::Stdout),
+        Some(p) => match Output::beside(p) {
+            Ok(o) => Some(o),
             Err(e) => return usage(&format!("{}: {e}", p.display())),
         },
     };
@@ -279,7 +280,7 @@ pub fn main(args: &RecordArgs) -> ExitCode {
             name: args.name.clone(),
         };
         let (text, rules) = profile::write_counted(&seen, &opts);
-        match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        match out.commit(text.as_bytes()) {
             Ok(()) => {
                 report.profile = Some(Written {
                     path: path.display().to_string(),
@@ -307,6 +308,65 @@ pub fn main(args: &RecordArgs) -> ExitCode {
         ExitCode::from(EXIT_BLOCKED)
     } else {
         ExitCode::from(status.clamp(0, 255) as u8)
+    }
+}
+
+/// Where the profile goes: stdout, or a file written beside its path and
+/// renamed over it (removed if never committed).
+enum Output {
+    Stdout,
+    File {
+        tmp: std::path::PathBuf,
+        dest: std::path::PathBuf,
+        file: Option<std::fs::File>,
+    },
+}
+
+impl Output {
+    fn beside(dest: &std::path::Path) -> io::Result<Output> {
+        let name = dest
+            .file_name()
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a file name"))?;
+        let mut tmp_name = std::ffi::OsString::from(".");
+        tmp_name.push(name);
+        tmp_name.push(format!(".whatami-{}", std::process::id()));
+        let tmp = dest.with_file_name(tmp_name);
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)?;
+        Ok(Output::File {
+            tmp,
+            dest: dest.to_path_buf(),
+            file: Some(file),
+        })
+    }
+
+    fn commit(&mut self, text: &[u8]) -> io::Result<()> {
+        match self {
+            Output::Stdout => {
+                let mut out = io::stdout().lock();
+                out.write_all(text)?;
+                out.flush()
+            }
+            Output::File { tmp, dest, file } => {
+                let mut f = file
+                    .take()
+                    .ok_or_else(|| io::Error::other("written already"))?;
+                f.write_all(text)?;
+                f.sync_all()?;
+                std::fs::rename(&*tmp, &*dest)
+            }
+        }
+    }
+}
+
+impl Drop for Output {
+    fn drop(&mut self) {
+        if let Output::File { tmp, .. } = self {
+            // Gone already once renamed; otherwise nothing of it is wanted.
+            let _ = std::fs::remove_file(tmp);
+        }
     }
 }
 
