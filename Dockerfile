@@ -22,6 +22,7 @@ FROM docker.io/library/rust:1-alpine AS build
 RUN apk add --no-cache musl-dev
 WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
+COPY .cargo ./.cargo
 COPY src ./src
 RUN cargo build --release --locked --target x86_64-unknown-linux-musl
 
