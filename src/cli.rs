@@ -20,10 +20,12 @@ Exit codes:
 
 /// What is this process allowed to do, and why not?
 ///
-/// Reports seccomp (mode, filters, no_new_privs and the policy's verdict for
-/// every syscall, learned without running them), capabilities, namespaces,
-/// user-namespace maps, identity, LSMs and the container runtime, from inside
-/// a container, without privileges.
+/// Reports seccomp (mode, filters, no_new_privs, the policy's verdict for
+/// every syscall, learned without running them, and the profile it is),
+/// capabilities, namespaces, user-namespace maps, identity, LSMs, the
+/// container runtime, mounts and sensitive paths, cgroups, the kernel limits
+/// that explain denials and the Kubernetes context, with a verdict and the
+/// risks in plain words, from inside a container, without privileges.
 #[derive(Debug, Parser)]
 #[command(
     name = "whatami",
