@@ -92,6 +92,10 @@ step rec-tar-k8s podman_in crun -- /whatami record --json --format k8s -o /rec/t
 step rec-sh podman_in crun -- /whatami record --json -o /rec/sh.json -- sh -c "$SCRIPT"
 step rec-sh-oci podman_in crun -- /whatami record --json --format oci -o /rec/sh.oci.json -- sh -c "$SCRIPT"
 step against-docker podman_in crun -- /whatami record --json --against docker -- unshare -U true
+# -o to a file bind-mounted on its own (as `-v ./app.json:/app.json` gives): nothing can be
+# renamed over a mount point, so it is written in place.
+echo '{"left": "as it was"}' >"$OUT/mounted.json"
+step rec-mounted podman_in crun -v "$OUT/mounted.json:/mounted.json" -- /whatami record -o /mounted.json -- true
 
 say "running under the recorded profiles"
 for rt in crun runc; do

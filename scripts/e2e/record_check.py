@@ -104,6 +104,15 @@ def check(outdir, selected=None):
                   c.get("execve", 0) >= 1 and c.get("exit_group", 0) >= 1, json.dumps(c)[:300])
         res.check(p + "rec/%s allows what runc and crun need (capset, pselect6)" % name,
                   "capset" in c and "pselect6" in c, json.dumps(sorted(c))[:300])
+    # A file bind-mounted on its own is written in place.
+    res.check(p + "rec-mounted (-o to a bind-mounted file) exits 0", rc(d, "rec-mounted") == 0,
+              "rc %s: %s" % (rc(d, "rec-mounted"), tail(d, "rec-mounted")))
+    try:
+        c = counts(json.loads(read(d, "mounted.json") or ""))
+        res.check(p + "the bind-mounted file holds the profile (exit_group counted)", c.get("exit_group", 0) >= 1,
+                  json.dumps(c)[:300])
+    except (ValueError, KeyError, TypeError) as e:
+        res.check(p + "the bind-mounted file holds the profile", False, "%s: %s" % (e, read(d, "mounted.json")))
     # Under the recorded profiles.
     vias = [v for rt in RUNTIMES for v in ("podman-%s" % rt, rt)]
     if rc(d, "docker-tar") is not None:

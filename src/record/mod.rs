@@ -133,12 +133,12 @@ pub fn main(args: &RecordArgs) -> ExitCode {
         return ExitCode::from(why::EXIT_NOT_FOUND);
     };
     // The output is opened before the command runs, so a wrong -o is found
-    // first; as a file beside it, renamed over it once written, so that a
-    // run that ends early leaves FILE (perhaps also a --merge input) as it was.
+    // first, and so that a run that ends early leaves FILE (perhaps also a
+    // --merge input) as it was (see Output).
     let mut out_file: Option<Output> = match &args.output {
         None => None,
         Some(p) if p.as_os_str() == "-" => Some(Output::Stdout),
-        Some(p) => match Output::beside(p) {
+        Some(p) => match Output::open(p) {
             Ok(o) => Some(o),
             Err(e) => return usage(&format!("{}: {e}", p.display())),
         },
@@ -311,35 +311,50 @@ pub fn main(args: &RecordArgs) -> ExitCode {
     }
 }
 
-/// Where the profile goes: stdout, or a file written beside its path and
-/// renamed over it (removed if never committed).
+/// Where the profile goes: stdout, a file written beside its path and
+/// renamed over it (removed if never committed), or the file itself, where
+/// nothing can be written beside it or renamed over it (a file bind-mounted
+/// into a container, in a directory that may be read-only): opened early
+/// without truncating it, truncated only when the profile is written.
 enum Output {
     Stdout,
-    File {
+    Beside {
         tmp: std::path::PathBuf,
         dest: std::path::PathBuf,
         file: Option<std::fs::File>,
     },
+    InPlace(std::fs::File),
 }
 
 impl Output {
-    fn beside(dest: &std::path::Path) -> io::Result<Output> {
-        let name = dest
-            .file_name()
-            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a file name"))?;
+    fn open(dest: &std::path::Path) -> io::Result<Output> {
+        let in_place = || {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(dest)
+                .map(Output::InPlace)
+        };
+        let Some(name) = dest.file_name() else {
+            return in_place();
+        };
         let mut tmp_name = std::ffi::OsString::from(".");
         tmp_name.push(name);
         tmp_name.push(format!(".whatami-{}", std::process::id()));
         let tmp = dest.with_file_name(tmp_name);
-        let file = std::fs::OpenOptions::new()
+        match std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
-            .open(&tmp)?;
-        Ok(Output::File {
-            tmp,
-            dest: dest.to_path_buf(),
-            file: Some(file),
-        })
+            .open(&tmp)
+        {
+            Ok(file) => Ok(Output::Beside {
+                tmp,
+                dest: dest.to_path_buf(),
+                file: Some(file),
+            }),
+            Err(_) => in_place(),
+        }
     }
 
     fn commit(&mut self, text: &[u8]) -> io::Result<()> {
@@ -349,13 +364,22 @@ impl Output {
                 out.write_all(text)?;
                 out.flush()
             }
-            Output::File { tmp, dest, file } => {
+            Output::Beside { tmp, dest, file } => {
                 let mut f = file
                     .take()
                     .ok_or_else(|| io::Error::other("written already"))?;
                 f.write_all(text)?;
                 f.sync_all()?;
-                std::fs::rename(&*tmp, &*dest)
+                match std::fs::rename(&*tmp, &*dest) {
+                    Ok(()) => Ok(()),
+                    // A mount point (EBUSY) is written in place.
+                    Err(_) => std::fs::write(&*dest, text),
+                }
+            }
+            Output::InPlace(f) => {
+                f.set_len(0)?;
+                f.write_all(text)?;
+                f.flush()
             }
         }
     }
@@ -363,7 +387,7 @@ impl Output {
 
 impl Drop for Output {
     fn drop(&mut self) {
-        if let Output::File { tmp, .. } = self {
+        if let Output::Beside { tmp, .. } = self {
             // Gone already once renamed; otherwise nothing of it is wanted.
             let _ = std::fs::remove_file(tmp);
         }
