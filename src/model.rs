@@ -254,6 +254,28 @@ pub struct DirectCall {
     pub returned: Option<i64>,
 }
 
+impl SyscallResult {
+    /// The verdict with its data.
+    pub fn outcome(&self) -> Outcome {
+        Outcome {
+            verdict: self.verdict,
+            errno: self.errno,
+            trap_data: self.trap_data,
+        }
+    }
+}
+
+impl ArgProbe {
+    /// The verdict with its data.
+    pub fn outcome(&self) -> Outcome {
+        Outcome {
+            verdict: self.verdict,
+            errno: self.errno,
+            trap_data: self.trap_data,
+        }
+    }
+}
+
 /// A verdict with its data, as compared between probes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Outcome {

@@ -110,11 +110,7 @@ fn each_obs<'a>(pr: &Probed<'a>, screen: bool, mut f: impl FnMut(&Obs<'a>)) {
         if screen && !std::ptr::eq(a, native) {
             continue;
         }
-        let got = Outcome {
-            verdict: r.verdict,
-            errno: r.errno,
-            trap_data: r.trap_data,
-        };
+        let got = r.outcome();
         let mut obs = Obs {
             abi: a,
             nr: r.nr,
@@ -156,11 +152,7 @@ fn each_obs<'a>(pr: &Probed<'a>, screen: bool, mut f: impl FnMut(&Obs<'a>)) {
             args,
             label: Some(&ap.label),
             kind: Kind::Arg,
-            got: Outcome {
-                verdict: ap.verdict,
-                errno: ap.errno,
-                trap_data: ap.trap_data,
-            },
+            got: ap.outcome(),
         });
     }
 }

@@ -127,8 +127,8 @@ fn given<W: Write>(w: &mut Writer<'_, W>, g: &GivenProfile, how: &str) -> io::Re
 /// "mkdir (x86_64, i386: EPERM)", "clone with all-ones arguments (x86_64:
 /// EPERM, expected allowed)".
 fn describe(d: &ProfileDifference) -> String {
-    let got = outcome_label(d.got.verdict, d.got.errno, d.got.trap_data);
-    let expected = outcome_label(d.expected.verdict, d.expected.errno, d.expected.trap_data);
+    let got = outcome_label(&d.got);
+    let expected = outcome_label(&d.expected);
     let what = match d.args.as_deref() {
         None => d.syscall.clone(),
         Some("all-ones") => format!("{} with all-ones arguments", d.syscall),

@@ -115,17 +115,17 @@ fn direct_certainty<W: Write>(w: &mut Writer<'_, W>, p: &Probe) -> io::Result<()
 }
 
 /// How a group of results is labelled: "EPERM", "ENOSYS", "kill process", ...
-pub(super) fn outcome_label(verdict: Verdict, errno: Option<u32>, trap: Option<u32>) -> String {
-    match verdict {
+pub(super) fn outcome_label(o: &Outcome) -> String {
+    match o.verdict {
         Verdict::Allowed => "allowed".into(),
-        Verdict::Errno => match errno {
+        Verdict::Errno => match o.errno {
             Some(0) => "faked success (errno 0)".into(),
             Some(e) => crate::seccomp::errno_name(e),
             None => "errno".into(),
         },
         Verdict::KillProcess => "kill process".into(),
         Verdict::KillThread => "kill thread".into(),
-        Verdict::Trap => match trap {
+        Verdict::Trap => match o.trap_data {
             Some(d) => format!("trap (data {d:#x})"),
             None => "trap".into(),
         },
@@ -159,9 +159,9 @@ fn abi_verdicts<W: Write>(w: &mut Writer<'_, W>, p: &Probe, abi: &str) -> io::Re
     // One answer for every call (a whole entry point blocked, or allowed).
     if let Some(first) = results.first()
         && results.len() > 1
-        && results.iter().all(|r| outcome_of(r) == outcome_of(first))
+        && results.iter().all(|r| r.outcome() == first.outcome())
     {
-        let label = outcome_label(first.verdict, first.errno, first.trap_data);
+        let label = outcome_label(&first.outcome());
         let text = format!("all {} calls: {label}", results.len());
         let painted = match first.verdict {
             Verdict::Allowed => text,
@@ -185,13 +185,12 @@ fn abi_verdicts<W: Write>(w: &mut Writer<'_, W>, p: &Probe, abi: &str) -> io::Re
     // from it, name by name: a policy usually treats them alike, and where
     // it does not (a forgotten x32 bit, an i386 rule) that is what matters.
     let native = p.abis.first().map(|a| a.abi.as_str()).filter(|n| *n != abi);
-    let outcome = outcome_of;
-    let native_outcome: BTreeMap<&str, (Verdict, Option<u32>, Option<u32>)> = match native {
+    let native_outcome: BTreeMap<&str, Outcome> = match native {
         Some(n) => p
             .results
             .iter()
             .filter(|r| r.abi == n)
-            .filter_map(|r| Some((r.name.as_deref()?, outcome(r))))
+            .filter_map(|r| Some((r.name.as_deref()?, r.outcome())))
             .collect(),
         None => BTreeMap::new(),
     };
@@ -203,7 +202,7 @@ fn abi_verdicts<W: Write>(w: &mut Writer<'_, W>, p: &Probe, abi: &str) -> io::Re
             match native_has {
                 // A call both entry points have: shown when they disagree
                 // (the native verdict "exempt" is the kernel's, not the policy's).
-                Some(o) if native.is_some() => o.0 != Verdict::Exempt && *o != outcome(r),
+                Some(o) if native.is_some() => o.verdict != Verdict::Exempt && *o != r.outcome(),
                 // Only this entry point has it, or this is the native one.
                 _ => r.verdict != Verdict::Allowed,
             }
@@ -227,7 +226,7 @@ fn abi_verdicts<W: Write>(w: &mut Writer<'_, W>, p: &Probe, abi: &str) -> io::Re
         );
         groups
             .entry(key)
-            .or_insert_with(|| (outcome_label(r.verdict, r.errno, r.trap_data), Vec::new()))
+            .or_insert_with(|| (outcome_label(&r.outcome()), Vec::new()))
             .1
             .push(r);
     }
@@ -258,10 +257,6 @@ fn abi_verdicts<W: Write>(w: &mut Writer<'_, W>, p: &Probe, abi: &str) -> io::Re
         list_under(w, &painted, head.len(), &items)?;
     }
     Ok(())
-}
-
-fn outcome_of(r: &SyscallResult) -> (Verdict, Option<u32>, Option<u32>) {
-    (r.verdict, r.errno, r.trap_data)
 }
 
 /// Prints `items` wrapped in the value column, the first line after `head`
@@ -318,14 +313,16 @@ fn argument_rules<W: Write>(w: &mut Writer<'_, W>, p: &Probe) -> io::Result<()> 
         let Some((base, rest)) = probes.split_first() else {
             continue;
         };
-        let key = |a: &ArgProbe| (a.verdict, a.errno, a.trap_data);
-        let differing: Vec<&&ArgProbe> = rest.iter().filter(|a| key(a) != key(base)).collect();
+        let differing: Vec<&&ArgProbe> = rest
+            .iter()
+            .filter(|a| a.outcome() != base.outcome())
+            .collect();
         if differing.is_empty() {
             continue;
         }
         let mut parts: Vec<(String, Vec<String>)> = Vec::new();
         for a in differing {
-            let label = outcome_label(a.verdict, a.errno, a.trap_data);
+            let label = outcome_label(&a.outcome());
             let what = inner_label(&a.label, syscall);
             match parts.iter_mut().find(|(l, _)| *l == label) {
                 Some((_, v)) => v.push(what),
@@ -338,7 +335,7 @@ fn argument_rules<W: Write>(w: &mut Writer<'_, W>, p: &Probe) -> io::Result<()> 
             .collect();
         lines.push(format!(
             "{syscall}: {}; {}",
-            outcome_label(base.verdict, base.errno, base.trap_data),
+            outcome_label(&base.outcome()),
             rest.join("; ")
         ));
     }
@@ -393,7 +390,7 @@ fn argument_dependent<W: Write>(w: &mut Writer<'_, W>, p: &Probe) -> io::Result<
             Some(format!(
                 "{} ({} with all-ones arguments)",
                 r.name.clone().unwrap_or_else(|| format!("#{}", r.nr)),
-                outcome_label(o.verdict, o.errno, o.trap_data)
+                outcome_label(&o)
             ))
         })
         .collect();
@@ -430,22 +427,27 @@ mod tests {
         assert!(ranges(&[]).is_empty());
     }
 
+    fn label(verdict: Verdict, errno: Option<u32>, trap_data: Option<u32>) -> String {
+        outcome_label(&Outcome {
+            verdict,
+            errno,
+            trap_data,
+        })
+    }
+
     #[test]
     fn labels_name_errnos_and_actions() {
-        assert_eq!(outcome_label(Verdict::Errno, Some(1), None), "EPERM");
-        assert_eq!(outcome_label(Verdict::Errno, Some(38), None), "ENOSYS");
+        assert_eq!(label(Verdict::Errno, Some(1), None), "EPERM");
+        assert_eq!(label(Verdict::Errno, Some(38), None), "ENOSYS");
         assert_eq!(
-            outcome_label(Verdict::Errno, Some(0), None),
+            label(Verdict::Errno, Some(0), None),
             "faked success (errno 0)"
         );
         assert_eq!(
-            outcome_label(Verdict::Trap, None, Some(0x1234)),
+            label(Verdict::Trap, None, Some(0x1234)),
             "trap (data 0x1234)"
         );
-        assert_eq!(
-            outcome_label(Verdict::KillThread, None, None),
-            "kill thread"
-        );
+        assert_eq!(label(Verdict::KillThread, None, None), "kill thread");
     }
 
     #[test]

@@ -282,11 +282,7 @@ fn assemble(plan: &[plan::Probe], run: &disposable::Run, started: Instant) -> Pr
             plan::Kind::AllOnes => {
                 let idx = native_index.get(p.base_nr() as usize).copied().flatten();
                 if let Some(r) = idx.and_then(|i| results.get_mut(i)) {
-                    let zero = Outcome {
-                        verdict: r.verdict,
-                        errno: r.errno,
-                        trap_data: r.trap_data,
-                    };
+                    let zero = r.outcome();
                     let comparable = ![zero.verdict, c.outcome.verdict].contains(&Verdict::Unknown);
                     if comparable && zero != c.outcome {
                         r.all_ones = Some(c.outcome);
