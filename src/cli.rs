@@ -172,9 +172,17 @@ pub struct RecordArgs {
 
     /// List the calls the command made that PROFILE would block: docker, podman,
     /// runtime-default (containerd), a built-in profile's id, or a profile file (judged for
-    /// whatami's own bounding set). Repeatable.
+    /// whatami's own bounding set, unless --caps). Repeatable.
     #[arg(long, value_name = "PROFILE")]
     pub against: Vec<String>,
+
+    /// The container's capabilities every --against profile is judged for, as a
+    /// comma-separated list of sets (docker, podman, none) and capabilities (SYS_ADMIN or
+    /// CAP_SYS_ADMIN), so that "docker,SYS_ADMIN" reads as --cap-add SYS_ADMIN. Default:
+    /// the runtime's default set for a built-in profile, whatami's own bounding set for a
+    /// file.
+    #[arg(long, value_name = "CAPS", requires = "against")]
+    pub caps: Option<String>,
 
     /// Allow clone and unshare only with the namespace flags seen, personality only with
     /// the values seen and socket only with the families seen, as runtimes' profiles do.

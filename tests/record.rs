@@ -351,6 +351,16 @@ fn bad_usage_is_exit_2_with_a_message() {
         ],
         &["record", "--format", "yaml", "-o", "/tmp/x", "--", "true"],
         &["record", "-o", "/nonexistent-dir/p.json", "--", "true"],
+        &[
+            "record",
+            "--against",
+            "docker",
+            "--caps",
+            "SYS_NOPE",
+            "--",
+            "true",
+        ],
+        &["record", "-o", "/tmp/x", "--caps", "docker", "--", "true"],
     ] {
         let out = whatami(args);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {out:?}");

@@ -119,6 +119,22 @@ pub fn names(mask: u64) -> Vec<String> {
         .collect()
 }
 
+/// `SYS_ADMIN`, `cap_sys_admin` or `CAP_SYS_ADMIN` as capabilities(7) spells
+/// it; `None` for a name the kernel does not know.
+pub fn parse_name(s: &str) -> Option<String> {
+    let upper = s.trim().to_ascii_uppercase();
+    let full = if upper.starts_with("CAP_") {
+        upper
+    } else {
+        format!("CAP_{upper}")
+    };
+    known()
+        .iter()
+        .flatten()
+        .any(|c| c.to_string() == full)
+        .then_some(full)
+}
+
 /// The names of a set of capabilities, in its order.
 pub fn set_names(list: &[Capability]) -> Vec<String> {
     list.iter().map(|c| c.to_string()).collect()
@@ -177,6 +193,15 @@ mod tests {
 
     fn v(names: &[&str]) -> Vec<String> {
         names.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn capability_names_parse_with_or_without_the_prefix() {
+        assert_eq!(parse_name("sys_admin").as_deref(), Some("CAP_SYS_ADMIN"));
+        assert_eq!(parse_name("CAP_NET_RAW").as_deref(), Some("CAP_NET_RAW"));
+        assert_eq!(parse_name(" bpf ").as_deref(), Some("CAP_BPF"));
+        assert_eq!(parse_name("SYS_NOPE"), None);
+        assert_eq!(parse_name(""), None);
     }
 
     #[test]

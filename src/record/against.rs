@@ -3,28 +3,41 @@
 //! default container (for a file: whatami's own bounding set), with the arguments
 //! the command used where the profiles' rules look at them.
 
+use crate::inspect::caps;
 use crate::profile;
 use crate::profile::known::{self, Expectation, Known};
 use crate::profile::resolve::{Libseccomp, Model, Process, Runtime};
-use crate::seccomp::abi::{self, Abi};
+use crate::seccomp::abi::Abi;
 use serde::Serialize;
 
-/// Docker's default capabilities (moby), which containerd's RuntimeDefault
-/// containers get too.
 fn docker_caps() -> Vec<String> {
-    crate::inspect::caps::DOCKER_DEFAULT
-        .iter()
-        .map(|c| c.to_string())
-        .collect()
+    caps::set_names(&caps::DOCKER_DEFAULT)
 }
 
-/// podman's (containers.conf default_capabilities): Docker's without
-/// CAP_MKNOD, CAP_NET_RAW and CAP_AUDIT_WRITE.
 fn podman_caps() -> Vec<String> {
-    docker_caps()
-        .into_iter()
-        .filter(|c| !matches!(c.as_str(), "CAP_MKNOD" | "CAP_NET_RAW" | "CAP_AUDIT_WRITE"))
-        .collect()
+    caps::set_names(&caps::PODMAN_DEFAULT)
+}
+
+/// The capabilities `--caps LIST` names: the union of its sets (docker,
+/// podman, none) and capabilities, in the order given.
+pub fn parse_caps(list: &str) -> Result<Vec<String>, String> {
+    let mut out: Vec<String> = Vec::new();
+    for item in list.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+        let add = match item {
+            "docker" => docker_caps(),
+            "podman" => podman_caps(),
+            "none" => Vec::new(),
+            name => vec![caps::parse_name(name).ok_or_else(|| {
+                format!("--caps: {name:?} is neither a capability nor one of docker, podman, none")
+            })?],
+        };
+        for c in add {
+            if !out.contains(&c) {
+                out.push(c);
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// A profile to judge the calls by, resolved.
@@ -48,14 +61,13 @@ const ALIASES: [(&str, &str); 3] = [
     ("runtime-default", "containerd-1.6.20"),
 ];
 
-fn kernel() -> Option<(u32, u32)> {
-    std::fs::read_to_string("/proc/sys/kernel/osrelease")
-        .ok()
-        .and_then(|r| abi::parse_kernel_version(r.trim()))
-}
-
-/// Resolves `--against WHAT` (before the command runs: a bad one is bad usage).
-pub fn target(what: &str, own_bounding: &[String]) -> Result<Target, String> {
+/// Resolves `--against WHAT` (before the command runs: a bad one is bad usage),
+/// for the capabilities `--caps` gave, if it was given.
+pub fn target(
+    what: &str,
+    own_bounding: &[String],
+    given_caps: Option<&[String]>,
+) -> Result<Target, String> {
     let id = ALIASES
         .iter()
         .find(|(a, _)| *a == what)
@@ -79,6 +91,10 @@ pub fn target(what: &str, own_bounding: &[String]) -> Result<Target, String> {
             ),
             Known::Rules(_) => (docker_caps(), "Docker's default capabilities"),
         };
+        let (caps, of) = match given_caps {
+            Some(g) => (g.to_vec(), "the capabilities --caps gave"),
+            None => (caps, of),
+        };
         // podman runs crun by default; Docker and containerd run runc.
         let model = if id.starts_with("containers-common") {
             Model {
@@ -90,7 +106,7 @@ pub fn target(what: &str, own_bounding: &[String]) -> Result<Target, String> {
         };
         let process = Process {
             caps: caps.clone(),
-            kernel: kernel(),
+            kernel: crate::seccomp::kernel_version(),
         };
         return Ok(Target {
             given: what.to_string(),
@@ -115,15 +131,19 @@ pub fn target(what: &str, own_bounding: &[String]) -> Result<Target, String> {
     }
     let text = profile::read::text_of(path, "--against")?;
     let read = profile::read::parse(&text).map_err(|e| format!("--against {what}: {e}"))?;
+    let (caps, of) = match given_caps {
+        Some(g) => (g.to_vec(), "the capabilities --caps gave"),
+        None => (own_bounding.to_vec(), "whatami's own bounding set"),
+    };
     let process = Process {
-        caps: own_bounding.to_vec(),
-        kernel: kernel(),
+        caps: caps.clone(),
+        kernel: crate::seccomp::kernel_version(),
     };
     Ok(Target {
         given: what.to_string(),
         title: what.to_string(),
-        capabilities: own_bounding.to_vec(),
-        capabilities_of: "whatami's own bounding set".into(),
+        capabilities: caps,
+        capabilities_of: of.into(),
         runtime: runc.runtime_name(),
         expectation: Expectation::Filter(profile::resolve::Filter::build(&read.profile, &process)),
         model: runc,
@@ -225,6 +245,7 @@ pub fn judge(t: &Target, calls: &[Counted]) -> Against {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::seccomp::abi;
 
     fn call(name: &str, args: Option<[u64; 6]>) -> Counted {
         let a = abi::native();
@@ -248,7 +269,7 @@ mod tests {
 
     #[test]
     fn docker_blocks_a_user_namespace_and_keyctl_with_eperm() {
-        let t = target("docker", &[]).unwrap();
+        let t = target("docker", &[], None).unwrap();
         assert_eq!(t.capabilities.len(), 14);
         let calls = [
             call("read", None),
@@ -270,21 +291,21 @@ mod tests {
         // 20.10's does; containers-common's and moby v0.2.3's name no
         // io_uring call, and their default answers it: ENOSYS and EPERM.
         let io = || call("io_uring_setup", None);
-        let t = target("runtime-default", &[]).unwrap();
+        let t = target("runtime-default", &[], None).unwrap();
         assert!(judge(&t, &[io()]).blocked.is_empty());
         assert!(
-            judge(&target("docker", &[]).unwrap(), &[io()])
+            judge(&target("docker", &[], None).unwrap(), &[io()])
                 .blocked
                 .is_empty()
         );
         for (p, e) in [("podman", "ENOSYS"), ("moby-0.2.3", "EPERM")] {
-            let r = judge(&target(p, &[]).unwrap(), &[io(), call("write", None)]);
+            let r = judge(&target(p, &[], None).unwrap(), &[io(), call("write", None)]);
             assert_eq!(names(&r), [format!("io_uring_setup {e}")], "{p}");
         }
         // moby v0.2.3 refuses AF_VSOCK sockets; an inet one passes.
         let vsock = call("socket", Some([40, 1, 0, 0, 0, 0]));
         let inet = call("socket", Some([2, 1, 0, 0, 0, 0]));
-        let r = judge(&target("moby-0.2.3", &[]).unwrap(), &[vsock, inet]);
+        let r = judge(&target("moby-0.2.3", &[], None).unwrap(), &[vsock, inet]);
         assert_eq!(r.blocked.len(), 1);
         assert!(
             r.blocked[0]
@@ -296,17 +317,43 @@ mod tests {
             r.blocked
         );
         // podman's profile allows mount, which Docker's refuses; podman runs crun.
-        let p = target("podman", &[]).unwrap();
+        let p = target("podman", &[], None).unwrap();
         assert_eq!(p.capabilities.len(), 11);
         assert_eq!(p.runtime, "crun");
         assert!(judge(&p, &[call("mount", None)]).blocked.is_empty());
-        let d = target("docker", &[]).unwrap();
+        let d = target("docker", &[], None).unwrap();
         assert_eq!(names(&judge(&d, &[call("mount", None)])), ["mount EPERM"]);
     }
 
     #[test]
+    fn caps_given_replace_the_runtimes_default_set() {
+        let caps = parse_caps("docker, sys_admin").unwrap();
+        assert_eq!(caps.len(), 15);
+        assert_eq!(caps.last().map(String::as_str), Some("CAP_SYS_ADMIN"));
+        // With CAP_SYS_ADMIN Docker's profile lets unshare(CLONE_NEWUSER) and
+        // mount through; without it, it does not.
+        let newuser = || call("unshare", Some([0x1000_0000, 0, 0, 0, 0, 0]));
+        let admin = target("docker", &[], Some(&caps)).unwrap();
+        assert_eq!(admin.capabilities_of, "the capabilities --caps gave");
+        assert!(
+            judge(&admin, &[newuser(), call("mount", None)])
+                .blocked
+                .is_empty()
+        );
+        let plain = target("docker", &[], Some(&parse_caps("docker").unwrap())).unwrap();
+        assert_eq!(
+            names(&judge(&plain, &[newuser(), call("mount", None)])),
+            ["unshare EPERM", "mount EPERM"]
+        );
+        assert_eq!(parse_caps("none,").unwrap(), Vec::<String>::new());
+        assert_eq!(parse_caps("podman").unwrap().len(), 11);
+        let e = parse_caps("docker,SYS_NOPE").unwrap_err();
+        assert!(e.contains("SYS_NOPE"), "{e}");
+    }
+
+    #[test]
     fn a_bad_name_is_an_error_that_lists_the_good_ones() {
-        let e = target("/no/such/profile.json", &[]).err().unwrap();
+        let e = target("/no/such/profile.json", &[], None).err().unwrap();
         assert!(e.contains("docker, podman, runtime-default"), "{e}");
     }
 }

@@ -110,9 +110,13 @@ pub fn main(args: &RecordArgs) -> ExitCode {
         .as_ref()
         .map(|c| crate::inspect::caps::names(c.bounding))
         .unwrap_or_default();
+    let given_caps = match args.caps.as_deref().map(against::parse_caps).transpose() {
+        Ok(c) => c,
+        Err(e) => return usage(&e),
+    };
     let mut targets = Vec::new();
     for a in &args.against {
-        match against::target(a, &bounding) {
+        match against::target(a, &bounding, given_caps.as_deref()) {
             Ok(t) => targets.push(t),
             Err(e) => return usage(&e),
         }
