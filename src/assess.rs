@@ -28,6 +28,8 @@ pub struct Facts<'a> {
     pub kube: Option<&'a Kubernetes>,
     pub lsm: Option<&'a Lsm>,
     pub limits: Option<&'a KernelLimits>,
+    /// The seccomp policy's verdicts, when the probe ran.
+    pub probe: Option<&'a Probe>,
 }
 
 impl<'a> Facts<'a> {
@@ -62,7 +64,34 @@ impl<'a> Facts<'a> {
             kube: r.kubernetes.ok(),
             lsm: r.lsm.ok(),
             limits: r.kernel_limits.ok(),
+            probe: r.seccomp.probe.ok(),
         }
+    }
+
+    /// Whether the seccomp policy refuses every call named `name` (an errno,
+    /// a kill or a trap: it does not run) on every entry point the probe
+    /// asked; `None` when the probe did not say, or not for sure. An entry
+    /// point the kernel does not serve has no results: nothing runs there.
+    pub fn refused(&self, name: &str) -> Option<bool> {
+        let results: Vec<&SyscallResult> = self
+            .probe?
+            .results
+            .iter()
+            .filter(|r| r.name.as_deref() == Some(name))
+            .collect();
+        if results.is_empty()
+            || results
+                .iter()
+                .any(|r| r.verdict == Verdict::Unknown || r.confidence == Confidence::Uncertain)
+        {
+            return None;
+        }
+        Some(results.iter().all(|r| {
+            matches!(
+                r.verdict,
+                Verdict::Errno | Verdict::KillProcess | Verdict::KillThread | Verdict::Trap
+            )
+        }))
     }
 
     pub fn host(&self, kind: &str) -> Option<bool> {
@@ -359,11 +388,21 @@ fn risks(f: &Facts) -> Vec<Risk> {
         }
     }
     if cap("CAP_SYS_MODULE") {
-        out.push(risk(
-            Severity::Critical,
-            "cap_sys_module",
-            "CAP_SYS_MODULE: can load kernel modules, i.e. run code in the host kernel",
-        ));
+        // The capability is checked by init_module and finit_module, which a
+        // policy may refuse (LXC's does).
+        if f.refused("init_module") == Some(true) && f.refused("finit_module") == Some(true) {
+            out.push(risk(
+                Severity::Medium,
+                "cap_sys_module",
+                "CAP_SYS_MODULE: the seccomp filter refuses init_module and finit_module, so no module can be loaded directly; it could be if the filter went",
+            ));
+        } else {
+            out.push(risk(
+                Severity::Critical,
+                "cap_sys_module",
+                "CAP_SYS_MODULE: can load kernel modules, i.e. run code in the host kernel",
+            ));
+        }
     }
     if cap("CAP_SYS_PTRACE") {
         if f.host("pid") == Some(true) {
@@ -381,11 +420,22 @@ fn risks(f: &Facts) -> Vec<Risk> {
         }
     }
     if cap("CAP_DAC_READ_SEARCH") {
-        out.push(risk(
-            Severity::High,
-            "cap_dac_read_search",
-            "CAP_DAC_READ_SEARCH: open_by_handle_at reads host files on any mounted file system",
-        ));
+        // The escape goes through open_by_handle_at, which a policy may
+        // refuse (LXC's and Docker's do); what stays is reading past file
+        // permissions in what the container sees.
+        if f.refused("open_by_handle_at") == Some(true) {
+            out.push(risk(
+                Severity::Medium,
+                "cap_dac_read_search",
+                "CAP_DAC_READ_SEARCH: reads any file it can see, whatever its permissions; open_by_handle_at, the way to host files, is refused by the seccomp filter",
+            ));
+        } else {
+            out.push(risk(
+                Severity::High,
+                "cap_dac_read_search",
+                "CAP_DAC_READ_SEARCH: open_by_handle_at reads host files on any mounted file system",
+            ));
+        }
     }
     if cap("CAP_SYS_RAWIO") {
         out.push(risk(

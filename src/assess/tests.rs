@@ -299,3 +299,77 @@ fn a_writable_proc_sys_in_a_private_user_namespace_is_not_the_hosts() {
         .unwrap();
     assert_eq!(r.severity, Severity::High);
 }
+
+/// A probe result for `name` on `abi`: refused with EPERM, or allowed.
+fn verdict(abi: &str, name: &str, refused: bool) -> SyscallResult {
+    SyscallResult {
+        abi: abi.into(),
+        nr: 0,
+        name: Some(name.into()),
+        verdict: if refused {
+            Verdict::Errno
+        } else {
+            Verdict::Allowed
+        },
+        errno: refused.then_some(1),
+        trap_data: None,
+        method: ProbeMethod::Notify,
+        confidence: Confidence::Exact,
+        all_ones: None,
+        note: None,
+        direct: None,
+    }
+}
+
+/// podman-default with `caps` added and a probe that gives these verdicts.
+fn with_caps_and_verdicts(caps: &[&str], results: Vec<SyscallResult>) -> Assessment {
+    default_with(|r| {
+        if let Section::Ok(c) = &mut r.capabilities {
+            c.effective.extend(caps.iter().map(|c| c.to_string()));
+        }
+        let mut p = crate::seccomp::not_run("made up");
+        p.method = ProbeMethod::Notify;
+        p.results = results;
+        r.seccomp.probe = Section::Ok(p);
+    })
+}
+
+#[test]
+fn a_capability_whose_calls_the_policy_refuses_everywhere_is_a_lesser_risk() {
+    let severity = |a: &Assessment, id: &str| {
+        a.risks
+            .iter()
+            .find(|r| r.id == id)
+            .unwrap_or_else(|| panic!("no risk {id}: {:?}", a.risks))
+            .severity
+    };
+    let caps = ["CAP_DAC_READ_SEARCH", "CAP_SYS_MODULE"];
+    let calls = ["open_by_handle_at", "init_module", "finit_module"];
+    // Refused on both entry points (LXC's profile): medium.
+    let all: Vec<SyscallResult> = ["x86_64", "i386"]
+        .iter()
+        .flat_map(|abi| calls.iter().map(move |c| verdict(abi, c, true)))
+        .collect();
+    let a = with_caps_and_verdicts(&caps, all);
+    assert_eq!(severity(&a, "cap_dac_read_search"), Severity::Medium);
+    assert_eq!(severity(&a, "cap_sys_module"), Severity::Medium);
+    // Allowed through i386 alone: the way is open.
+    let mut some: Vec<SyscallResult> = calls.iter().map(|c| verdict("x86_64", c, true)).collect();
+    some.extend(calls.iter().map(|c| verdict("i386", c, false)));
+    let a = with_caps_and_verdicts(&caps, some);
+    assert_eq!(severity(&a, "cap_dac_read_search"), Severity::High);
+    assert_eq!(severity(&a, "cap_sys_module"), Severity::Critical);
+    // finit_module allowed: a module can still be loaded.
+    let mut one: Vec<SyscallResult> = ["open_by_handle_at", "init_module"]
+        .iter()
+        .map(|c| verdict("x86_64", c, true))
+        .collect();
+    one.push(verdict("x86_64", "finit_module", false));
+    let a = with_caps_and_verdicts(&caps, one);
+    assert_eq!(severity(&a, "cap_sys_module"), Severity::Critical);
+    assert_eq!(severity(&a, "cap_dac_read_search"), Severity::Medium);
+    // No probe: nothing is known of the calls, the risks stay whole.
+    let a = with_caps_and_verdicts(&caps, Vec::new());
+    assert_eq!(severity(&a, "cap_dac_read_search"), Severity::High);
+    assert_eq!(severity(&a, "cap_sys_module"), Severity::Critical);
+}
