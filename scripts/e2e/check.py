@@ -83,6 +83,10 @@ DOCKER_SPOT = {**MKDIR_ALLOWED, **{
 CONTAINERD_SPOT = {k: DOCKER_SPOT[k] for k in (("x86_64", 83, ()), ("x86_64", 169, ()), ("x86_64", 435, ()),
                                                ("x86_64", 272, (0x10000000,)), ("i386", 88, ()))}
 
+# LXC's common.seccomp refuses these with EPERM; mkdir passes.
+LXC_SPOT = {**MKDIR_ALLOWED, ("x86_64", 246, ()): ("errno", 1), ("x86_64", 304, ()): ("errno", 1),
+            ("x86_64", 175, ()): ("errno", 1), ("x86_64", 313, ()): ("errno", 1)}
+
 ACTIONS_SPOT = {("x86_64", 83, ()): ("kill_process", None), ("x86_64", 258, ()): ("trap", None),
                 ("x86_64", 84, ()): ("kill_thread", None), ("x86_64", 90, ()): ("allowed", None),
                 ("x86_64", 86, ()): ("errno", 13)}
@@ -112,6 +116,9 @@ EXPECT = {
     # ctr run --seccomp: containerd's own default spec (Docker's 14 capabilities,
     # no_new_privs) and RuntimeDefault; a UTS namespace, but the host's name in it.
     "containerd": cfg("containerd", True, HOST, DOCKER_CAPS, "filter", True, PRIVATE_ALL, spot=CONTAINERD_SPOT),
+    # lxc-execute with Debian's common.conf: the host's bounding set without the five it
+    # drops, its own seccomp profile, and a cgroup namespace of its own.
+    "lxc": cfg("lxc", True, "whatami-lxc", "lxc", "filter", False, PRIVATE_ALL | {"cgroup"}, spot=LXC_SPOT),
     "dockerd-block-mkdir": cfg("docker", True, "whatami-docker", DOCKER_CAPS, "filter", False, PRIVATE_ALL, spot=MKDIR_BLOCKED),
     # nspawn keeps the host's network unless asked otherwise, and makes a cgroup namespace.
     "nspawn": cfg("systemd-nspawn", True, "whatami-nspawn", "nspawn", "filter", False,
@@ -243,6 +250,9 @@ def expected_caps(exp, host, twin):
         return cap_names(host["status"]["CapBnd"])
     if c == "full":
         return sorted(ALL_CAPS[: host["cap_last_cap"] + 1])
+    if c == "lxc":
+        dropped = {"CAP_MAC_ADMIN", "CAP_MAC_OVERRIDE", "CAP_SYS_TIME", "CAP_SYS_MODULE", "CAP_SYS_RAWIO"}
+        return sorted(x for x in cap_names(host["status"]["CapBnd"]) if x not in dropped)
     if c == "nspawn":
         hb = set(cap_names(host["status"]["CapBnd"]))
         return sorted(x for x in NSPAWN_CAPS if x in hb)

@@ -35,6 +35,8 @@ EXPECT = {
     "podman-uidmap": (PODMAN, set()), "podman-rootless": (PODMAN, set()),
     "podman-cap-drop-all": (PODMAN, set()), "podman-block-mkdir": (PODMAN, MKDIR),
     "nspawn": (NSPAWN, set()), "nspawn-userns": (NSPAWN, set()),
+    # LXC's own short denylist: no known profile.
+    "lxc": (None, set()),
     "host": (None, set()), "podman-privileged": (None, set()), "podman-unconfined": (None, set()),
     "runc-unconfined": (None, set()), "bwrap": (None, set()), "unshare-user": (None, set()),
     "unshare-all": (None, set()), "setpriv-nnp": (None, set()),

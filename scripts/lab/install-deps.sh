@@ -5,8 +5,8 @@
 set -euo pipefail
 pkgs=(crun runc podman bubblewrap systemd-container busybox-static libcap2-bin uidmap
       catatonit python3 python3-seccomp util-linux tar hyperfine)
-# dockerd from Debian's docker.io, without its recommends (no extra services).
-norec=(docker.io)
+# dockerd from Debian's docker.io and LXC, without their recommends (no extra services).
+norec=(docker.io lxc)
 missing() { for p in "$@"; do dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' || echo "$p"; done; }
 need=$(missing "${pkgs[@]}")
 need_norec=$(missing "${norec[@]}")

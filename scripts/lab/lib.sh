@@ -34,7 +34,7 @@ LAB_CONFIGS=(host podman-default podman-runc podman-privileged podman-block-mkdi
   podman-read-only podman-socket podman-hardened)
 # More, for the e2e only: the policies they add are worth checking, not worth fixtures.
 LAB_E2E_EXTRA=(podman-cap-drop-all podman-docker-profile podman-unconfined runc-block-mkdir
-  runc-unconfined runc-actions crun-actions dockerd-block-mkdir bwrap-seccomp containerd)
+  runc-unconfined runc-actions crun-actions dockerd-block-mkdir bwrap-seccomp containerd lxc)
 
 # Configurations that run on the host's own file system (no rootfs of their own): the
 # command's files are placed in RUNDIR/rootfs and named by their host path. Their PATH is
@@ -62,6 +62,7 @@ lab_describe() {
   crun-docker) echo "crun run: Docker-like bundle (14 caps, Docker's profile resolved for them)" ;;
   dockerd) echo "docker run (dockerd from docker.io, its built-in profile, --network none)" ;;
   dockerd-block-mkdir) echo "docker run --security-opt seccomp=<Docker's profile with mkdir,mkdirat ERRNO(EPERM)>" ;;
+  lxc) echo "lxc-execute with LXC's common.conf (its seccomp profile, capabilities dropped, cgroup and proc mounts)" ;;
   containerd) echo "ctr run --seccomp (containerd's RuntimeDefault profile, as CRI applies it; the containerd dockerd manages)" ;;
   nspawn) echo "systemd-nspawn -D ROOTFS" ;;
   nspawn-userns) echo "systemd-nspawn -U -D ROOTFS" ;;
@@ -158,6 +159,13 @@ _lab_argv() { # CONFIG RUNDIR NAME CMD...
       timeout "$LAB_TIMEOUT" "$LAB_DOCKER" -H "$LAB_DOCKER_SOCK" save "$image" |
       timeout "$LAB_TIMEOUT" "${LAB_CTR[@]}" images import - >/dev/null; } || return
     LAB_ARGV=(env -i "PATH=$LAB_PATH" "${LAB_CTR[@]}" run --rm --seccomp "docker.io/$image" "$name" "$@") ;;
+  lxc)
+    # Debian's defaults for every container (common.conf: the seccomp profile, the
+    # capabilities dropped, the mounts), no network device; AppArmor left to the host.
+    printf '%s\n' "lxc.include = /usr/share/lxc/config/common.conf" "lxc.arch = x86_64" \
+      "lxc.uts.name = whatami-lxc" "lxc.rootfs.path = dir:$R" "lxc.net.0.type = empty" \
+      "lxc.apparmor.profile = unconfined" >"$dir/lxc.conf"
+    LAB_ARGV=(env -i "PATH=$LAB_PATH" lxc-execute -n "$name" -P "$dir" -f "$dir/lxc.conf" -- "$@") ;;
   nspawn) LAB_ARGV=(env -i "PATH=$LAB_PATH" "$LAB/bin/nspawn" -D "$R" -M "$name" --hostname=whatami-nspawn "$@") ;;
   nspawn-userns) LAB_ARGV=(env -i "PATH=$LAB_PATH" "$LAB/bin/nspawn" -U -D "$R" -M "$name" --hostname=whatami-nspawn "$@") ;;
   bwrap) LAB_ARGV=(env -i "PATH=$LAB_PATH" bwrap --bind "$R" / --proc /proc --dev /dev --unshare-all
@@ -225,6 +233,7 @@ _lab_remove() { # CONFIG RUNDIR NAME
       timeout 30 podman rm -f -t 0 "$name" >/dev/null 2>&1 || true ;;
   runc-*) timeout 30 runc delete -f "$name" >/dev/null 2>&1 || true ;;
   crun-*) timeout 30 "$LAB/bin/crun" delete -f "$name" >/dev/null 2>&1 || true ;;
+  lxc) timeout 30 lxc-stop -k -n "$name" -P "$dir" >/dev/null 2>&1 || true ;;
   containerd)
     timeout 30 "${LAB_CTR[@]}" task kill -s SIGKILL "$name" >/dev/null 2>&1 || true
     timeout 30 "${LAB_CTR[@]}" task rm -f "$name" >/dev/null 2>&1 || true
