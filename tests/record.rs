@@ -398,3 +398,88 @@ fn the_human_output_ends_with_the_strace_table_and_follows_color() {
     let out = whatami(&["record", "-o", p, "--color", "always", "--", "/bin/true"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains('\x1b'));
 }
+
+/// A static i386 program of 100 bytes: getpid(), then exit(status) through
+/// `int $0x80`. Written here, so that no 32-bit toolchain is needed.
+fn i386_program(dir: &Path, status: u8) -> PathBuf {
+    const BASE: u32 = 0x0804_8000;
+    const HEADERS: u32 = 52 + 32;
+    let code: [u8; 16] = [
+        0xb8, 20, 0, 0, 0, // mov eax, 20 (getpid)
+        0xcd, 0x80, // int $0x80
+        0xb8, 1, 0, 0, 0, // mov eax, 1 (exit)
+        0xb3, status, // mov bl, status
+        0xcd, 0x80, // int $0x80
+    ];
+    let size = HEADERS + code.len() as u32;
+    let mut elf = Vec::new();
+    elf.extend_from_slice(b"\x7fELF\x01\x01\x01");
+    elf.resize(16, 0);
+    for half in [2u16, 3] {
+        elf.extend_from_slice(&half.to_le_bytes()); // ET_EXEC, EM_386
+    }
+    for word in [1, BASE + HEADERS, 52, 0, 0] {
+        elf.extend_from_slice(&word.to_le_bytes()); // version, entry, phoff, shoff, flags
+    }
+    for half in [52u16, 32, 1, 0, 0, 0] {
+        elf.extend_from_slice(&half.to_le_bytes()); // ehsize, phentsize, phnum, sh*
+    }
+    // One PT_LOAD of the whole file, read and execute.
+    for word in [1, 0, BASE, BASE, size, size, 5, 0x1000] {
+        elf.extend_from_slice(&word.to_le_bytes());
+    }
+    elf.extend_from_slice(&code);
+    // ebx starts at zero in a new process: `mov bl` sets the whole status.
+    let path = dir.join(format!("i386-exit-{status}"));
+    std::fs::write(&path, &elf).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+#[test]
+fn an_i386_program_is_recorded_on_its_own_entry_point_and_runs_under_its_profile() {
+    let d = scratch("i386");
+    let prog = i386_program(&d, 7);
+    // The kernel runs it (x86_64 kernels run i386 programs unless built
+    // without IA32 emulation): the status is the program's own.
+    let direct = Command::new(&prog).output().unwrap();
+    assert_eq!(direct.status.code(), Some(7), "{direct:?}");
+    let (path, out) = record("i386-rec", &[], &[prog.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(7), "{out:?}");
+    let v = report(&out);
+    let on = |abi: &str, name: &str| {
+        v["calls"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["abi"] == abi && c["syscall"] == name)
+    };
+    assert!(on("i386", "getpid") && on("i386", "exit"), "{}", v["calls"]);
+    assert!(!on("x86_64", "getpid"), "{}", v["calls"]);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let profile: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        profile["architectures"],
+        serde_json::json!(["SCMP_ARCH_X86_64", "SCMP_ARCH_X86"]),
+        "{text}"
+    );
+    // Under its profile it runs; its i386 calls are allowed, and through
+    // the i386 entry point only what it made (and the runtimes' calls).
+    let filter = compile(&path);
+    let run = run_program_under(
+        std::slice::from_ref(&filter),
+        prog.to_str().unwrap(),
+        &[],
+        false,
+    );
+    assert_eq!(run.status.code(), Some(7), "{run:?}");
+    // A profile recorded from a 64-bit program lists no i386: the
+    // program's first i386 call gets what the resolver expects for an
+    // architecture the profile does not list (SIGSYS), not its own status.
+    let (path64, out) = record("i386-64", &[], &["/bin/true"]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let run = run_program_under(&[compile(&path64)], prog.to_str().unwrap(), &[], false);
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(run.status.signal(), Some(libc::SIGSYS), "{run:?}");
+}
