@@ -33,14 +33,19 @@ const ENOSYS: u32 = 38;
 /// without no_new_privs (without it the filter comes before the change of user
 /// and capabilities, so the list is longest); runc's are its Go runtime's too.
 /// pselect6: crun waits for `crun start` (as podman runs it) after installing
-/// the filter; found by podman failing without it.
-pub const RUNTIME_CALLS: [&str; 28] = [
+/// the filter; found by podman failing without it. write: crun then writes to
+/// its sync pipe, and exit_group ends a runtime process that fails; both are
+/// found by a program that makes no call of its own but getpid and exit
+/// (tests/record.rs, scripts/e2e/record.sh), which no runtime could start
+/// without them.
+pub const RUNTIME_CALLS: [&str; 30] = [
     "capget",
     "capset",
     "chdir",
     "close",
     "epoll_ctl",
     "execve",
+    "exit_group",
     "faccessat2",
     "fcntl",
     "fstat",
@@ -63,6 +68,7 @@ pub const RUNTIME_CALLS: [&str; 28] = [
     "setresgid",
     "setresuid",
     "setuid",
+    "write",
 ];
 const RUNTIME_NOTE: &str = "runc and crun make this call after installing the filter";
 
