@@ -38,6 +38,19 @@ mkdir -p "$R/data/sub" "$R/rec"
 for i in 1 2 3; do echo "file $i" >"$R/data/f$i"; done
 echo nested >"$R/data/sub/g"
 
+# An i386 program (getpid, then exit 7, through int $0x80): 100 bytes, no 32-bit toolchain.
+/usr/bin/python3 - "$R/i386prog" <<'PY'
+import os, struct, sys
+base, headers = 0x08048000, 52 + 32
+code = bytes([0xb8, 20, 0, 0, 0, 0xcd, 0x80, 0xb8, 1, 0, 0, 0, 0xb3, 7, 0xcd, 0x80])
+size = headers + len(code)
+elf = b"\x7fELF\x01\x01\x01" + bytes(9)
+elf += struct.pack("<HHIIIIIHHHHHH", 2, 3, 1, base + headers, 52, 0, 0, 52, 32, 1, 0, 0, 0)
+elf += struct.pack("<IIIIIIII", 1, 0, base, base, size, size, 5, 0x1000) + code
+open(sys.argv[1], "wb").write(elf)
+os.chmod(sys.argv[1], 0o755)
+PY
+
 TAR=(tar -cf /tmp/data.tar /data)
 SCRIPT='for f in /data/*; do if [ -f "$f" ]; then cat "$f"; fi; done >/dev/null; ls -l /data >/dev/null; echo script-done'
 VARIANT="$SCRIPT; mkdir /tmp/newdir"
@@ -92,6 +105,8 @@ step rec-tar-k8s podman_in crun -- /whatami record --json --format k8s -o /rec/t
 step rec-sh podman_in crun -- /whatami record --json -o /rec/sh.json -- sh -c "$SCRIPT"
 step rec-sh-oci podman_in crun -- /whatami record --json --format oci -o /rec/sh.oci.json -- sh -c "$SCRIPT"
 step against-docker podman_in crun -- /whatami record --json --against docker -- unshare -U true
+step rec-i386 podman_in crun -- /whatami record --json -o /rec/i386.json -- /i386prog
+step rec-i386-oci podman_in crun -- /whatami record --json --format oci -o /rec/i386.oci.json -- /i386prog
 # -o to a file bind-mounted on its own (as `-v ./app.json:/app.json` gives): nothing can be
 # renamed over a mount point, so it is written in place.
 echo '{"left": "as it was"}' >"$OUT/mounted.json"
@@ -102,9 +117,14 @@ for rt in crun runc; do
   step "podman-$rt-tar" podman_in "$rt" --security-opt "seccomp=$R/rec/tar.json" -- "${TAR[@]}"
   step "podman-$rt-sh" podman_in "$rt" --security-opt "seccomp=$R/rec/sh.json" -- sh -c "$SCRIPT"
   step "podman-$rt-variant" podman_in "$rt" --security-opt "seccomp=$R/rec/sh.json" -- sh -c "$VARIANT"
+  # The i386 program under its own profile (which lists SCMP_ARCH_X86), and under one
+  # recorded from 64-bit programs only.
+  step "podman-$rt-i386" podman_in "$rt" --security-opt "seccomp=$R/rec/i386.json" -- /i386prog
+  step "podman-$rt-i386-64" podman_in "$rt" --security-opt "seccomp=$R/rec/sh.json" -- /i386prog
   step "$rt-tar" bundle "$rt" tar "$R/rec/tar.oci.json" "${TAR[@]}"
   step "$rt-sh" bundle "$rt" sh "$R/rec/sh.oci.json" sh -c "$SCRIPT"
   step "$rt-variant" bundle "$rt" variant "$R/rec/sh.oci.json" sh -c "$VARIANT"
+  step "$rt-i386" bundle "$rt" i386 "$R/rec/i386.oci.json" /i386prog
 done
 
 # dockerd (runc through containerd), when it is among the configurations and running.
@@ -121,6 +141,7 @@ if want dockerd && "$LAB_DOCKER" -H "$LAB_DOCKER_SOCK" version >/dev/null 2>&1; 
   step docker-tar docker_in "$R/rec/tar.json" "${TAR[@]}"
   step docker-sh docker_in "$R/rec/sh.json" sh -c "$SCRIPT"
   step docker-variant docker_in "$R/rec/sh.json" sh -c "$VARIANT"
+  step docker-i386 docker_in "$R/rec/i386.json" /i386prog
   timeout 30 "$LAB_DOCKER" -H "$LAB_DOCKER_SOCK" rmi "$image" >/dev/null 2>&1 || true
 fi
 

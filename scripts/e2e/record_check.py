@@ -104,6 +104,30 @@ def check(outdir, selected=None):
                   c.get("execve", 0) >= 1 and c.get("exit_group", 0) >= 1, json.dumps(c)[:300])
         res.check(p + "rec/%s allows what runc and crun need (capset, pselect6)" % name,
                   "capset" in c and "pselect6" in c, json.dumps(sorted(c))[:300])
+    # The i386 program: recorded on its own entry point, run under its profile by podman, runc,
+    # crun (and dockerd, when selected).
+    j = report(d, "rec-i386")
+    res.check(p + "rec-i386 exits with the program's 7", rc(d, "rec-i386") == 7,
+              "rc %s: %s" % (rc(d, "rec-i386"), tail(d, "rec-i386")))
+    calls = {(c.get("abi"), c.get("syscall")) for c in (j or {}).get("calls") or []}
+    res.check(p + "rec-i386 counts getpid and exit on i386", {("i386", "getpid"), ("i386", "exit")} <= calls,
+              json.dumps(sorted(calls))[:300])
+    try:
+        arches = json.loads(read(os.path.join(d, "rec"), "i386.json") or "").get("architectures")
+    except ValueError:
+        arches = None
+    res.check(p + "rec/i386.json lists SCMP_ARCH_X86", arches == ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86"], str(arches))
+    vias = ["podman-%s" % rt for rt in RUNTIMES] + list(RUNTIMES)
+    if rc(d, "docker-i386") is not None:
+        vias.append("docker")
+    for via in vias:
+        step = "%s-i386" % via
+        res.check(p + "%s: the i386 program runs under its profile (exit 7)" % step, rc(d, step) == 7,
+                  "rc %s: %s" % (rc(d, step), tail(d, step)))
+    for rt in RUNTIMES:
+        step = "podman-%s-i386-64" % rt
+        res.check(p + "%s: under a profile without i386 it does not" % step, rc(d, step) not in (None, 7),
+                  "rc %s: %s" % (rc(d, step), tail(d, step)))
     # A file bind-mounted on its own is written in place.
     res.check(p + "rec-mounted (-o to a bind-mounted file) exits 0", rc(d, "rec-mounted") == 0,
               "rc %s: %s" % (rc(d, "rec-mounted"), tail(d, "rec-mounted")))
