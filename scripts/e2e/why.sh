@@ -114,6 +114,7 @@ why_case date-docker dockerd - -- "${DATE[@]}"
 why_case date-runc runc-docker - -- "${DATE[@]}"
 why_case date-podman podman-default - -- "${DATE[@]}"
 why_case date-containerd containerd - -- "${DATE[@]}"
+why_case date-lxc lxc - -- "${DATE[@]}"
 why_case date-userns podman-uidmap - --cap-add SYS_TIME -- "${DATE[@]}"
 why_case swapon-podman podman-default setup_swapfile -- swapon /swapfile
 why_case swapon-docker dockerd setup_swapfile -- swapon /swapfile

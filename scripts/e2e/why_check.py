@@ -61,6 +61,10 @@ CASES = {
                             "securityContext.capabilities.add", DATE_CALL, truth=True, named="containerd-1.6.20",
                             profile=dict(id="containerd-1.6.20", condition="capability",
                                          capabilities=["CAP_SYS_TIME"])),
+    # LXC's profile lets clock_settime through; LXC drops CAP_SYS_TIME, and the fix says
+    # how LXC gives it back.
+    "date-lxc": case("lxc", 0, "clock_settime", ("capability", "likely"), capability="CAP_SYS_TIME",
+                     in_bounding=False, fix="take sys_time out of lxc.cap.drop", call=DATE_CALL, truth=True),
     # swapon: podman's profile refuses it to every container; Docker's does not list it.
     "swapon-podman": case("podman-default", 1, "swapon", ("seccomp", "exact"),
                           fix=PODMAN_NOUN + " refuses swapon to every container: use a custom profile "

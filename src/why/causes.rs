@@ -152,6 +152,9 @@ pub struct Context {
     /// Whether whatami (the tracer) holds CAP_SYS_PTRACE.
     pub tracer_sys_ptrace: bool,
     pub profile: ProfileKnowledge,
+    /// The runtime the report names ("lxc", "systemd-nspawn"...), for the
+    /// way a fix is written.
+    pub runtime: Option<String>,
 }
 
 impl Context {
@@ -161,6 +164,20 @@ impl Context {
 
     fn sysctl_int(&self, name: &str) -> Option<i64> {
         self.sysctl(name).and_then(|v| v.parse().ok())
+    }
+}
+
+/// How the runtime in force is told to give a container a capability.
+fn add_capability(runtime: Option<&str>, capn: &str, short: &str) -> String {
+    match runtime {
+        Some("lxc" | "lxd" | "incus") => format!(
+            "LXC: take {} out of lxc.cap.drop, or list it in lxc.cap.keep; LXD and Incus: the same keys in raw.lxc",
+            short.to_lowercase()
+        ),
+        Some("systemd-nspawn") => format!("systemd-nspawn --capability={capn}"),
+        _ => format!(
+            "docker/podman run --cap-add {short}; Kubernetes: securityContext.capabilities.add: [\"{short}\"]"
+        ),
     }
 }
 
@@ -676,7 +693,8 @@ fn capability_causes(
         )
     } else if !in_bnd {
         let mut f = format!(
-            "start the container with {capn} (docker/podman run --cap-add {short}; Kubernetes: securityContext.capabilities.add: [\"{short}\"])"
+            "start the container with {capn} ({})",
+            add_capability(ctx.runtime.as_deref(), &capn, &short)
         );
         if c.uid.effective != 0 {
             f.push_str(&format!(", and run the command as root or give the program the capability (setcap, or an ambient capability): uid {} does not get it by itself", c.uid.effective));
@@ -1534,6 +1552,40 @@ mod tests {
         let f = fix(&c, Some(EPERM), &causes, None).unwrap();
         assert!(f.contains("--cap-add SYS_TIME"), "{f}");
         assert!(f.starts_with("blocked by the seccomp profile"), "{f}");
+    }
+
+    #[test]
+    fn a_missing_capability_is_added_the_way_the_runtime_takes_it() {
+        let c = call("clock_settime", [0; 6]);
+        let s = snap(creds(0, DOCKER, DOCKER));
+        let fix_in = |runtime: Option<&str>| {
+            let ctx = Context {
+                runtime: runtime.map(str::to_string),
+                ..Context::default()
+            };
+            let causes = run(
+                &c,
+                How::Errno(EPERM),
+                Some(&s),
+                &Decoded::default(),
+                allowed(),
+                &ctx,
+            );
+            assert_eq!(causes[0].kind, Kind::Capability, "{causes:?}");
+            fix(&c, Some(EPERM), &causes, None).unwrap()
+        };
+        let lxc = fix_in(Some("lxc"));
+        assert!(lxc.contains("take sys_time out of lxc.cap.drop"), "{lxc}");
+        assert!(!lxc.contains("--cap-add"), "{lxc}");
+        let nspawn = fix_in(Some("systemd-nspawn"));
+        assert!(
+            nspawn.contains("systemd-nspawn --capability=CAP_SYS_TIME"),
+            "{nspawn}"
+        );
+        for other in [Some("docker"), Some("podman"), Some("unknown"), None] {
+            let f = fix_in(other);
+            assert!(f.contains("--cap-add SYS_TIME"), "{other:?}: {f}");
+        }
     }
 
     #[test]

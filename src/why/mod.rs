@@ -84,6 +84,15 @@ fn own_tracer() -> u32 {
         .unwrap_or(0)
 }
 
+/// The runtime the report would name here, for the wording of fixes.
+fn live_runtime() -> Option<String> {
+    let root = crate::fsroot::Root::live();
+    let shared = crate::inspect::Shared::read(&root);
+    crate::inspect::runtime::detect(&root, &shared)
+        .ok()
+        .map(|r| r.name)
+}
+
 pub(crate) fn own_pid() -> libc::pid_t {
     // SAFETY: getpid has no side effect.
     unsafe { libc::getpid() }
@@ -139,6 +148,7 @@ pub fn main(args: &WhyArgs) -> ExitCode {
             .as_ref()
             .is_some_and(|c| c.has(captable::cap::SYS_PTRACE)),
         profile: profile::ProfileKnowledge::unknown(),
+        runtime: live_runtime(),
     };
     let mut report = WhyReport {
         schema_version: report::SCHEMA_VERSION,
