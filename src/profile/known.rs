@@ -324,15 +324,18 @@ impl MeasuredIndex {
                 let mut v = vec![None; crate::seccomp::abi::max_nr(a) as usize + 1];
                 let infos = name_infos();
                 let at = crate::seccomp::abi::index_of(a) as usize;
+                // A table's name index to its number on this entry point.
+                let nr_of = |i: u16| {
+                    infos
+                        .get(i as usize)
+                        .copied()
+                        .flatten()
+                        .and_then(|info| info.nrs.get(at).copied())
+                        .filter(|&nr| nr != u32::MAX)
+                };
                 for (act, names) in t.groups {
                     for &i in *names {
-                        let nr = infos
-                            .get(i as usize)
-                            .copied()
-                            .flatten()
-                            .and_then(|info| info.nrs.get(at).copied())
-                            .filter(|&nr| nr != u32::MAX);
-                        if let Some(slot) = nr.and_then(|nr| v.get_mut(nr as usize)) {
+                        if let Some(slot) = nr_of(i).and_then(|nr| v.get_mut(nr as usize)) {
                             *slot = Some(*act);
                         }
                     }
@@ -344,13 +347,7 @@ impl MeasuredIndex {
                         rule.without
                     };
                     for &i in rule.names {
-                        let nr = infos
-                            .get(i as usize)
-                            .copied()
-                            .flatten()
-                            .and_then(|info| info.nrs.get(at).copied())
-                            .filter(|&nr| nr != u32::MAX);
-                        if let Some(slot) = nr.and_then(|nr| v.get_mut(nr as usize)) {
+                        if let Some(slot) = nr_of(i).and_then(|nr| v.get_mut(nr as usize)) {
                             // The base table's default covers calls it does not list.
                             *slot = (act != t.default).then_some(act);
                         }
