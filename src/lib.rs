@@ -14,4 +14,6 @@ pub mod profile;
 pub mod record;
 pub mod render;
 pub mod seccomp;
+#[cfg(test)]
+mod snapshots;
 pub mod why;

@@ -1,10 +1,12 @@
 //! Runs the built binary the way users do and checks what it prints.
 //!
 //! Every run gets an empty environment, so a NO_COLOR or TERM of the
-//! developer's shell cannot change the output. The human output on each tree
+//! developer's shell cannot change the output. The output on each tree
 //! under tests/fixtures/ (captured inside real containers) is compared with
-//! tests/snapshots/<config>.txt; after an intended change of the output,
-//! regenerate them with
+//! snapshots: the human report with tests/snapshots/<config>.txt, the JSON
+//! with json/<config>.json, `--check baseline|restricted` with
+//! check/<config>-<policy>.txt; the --help texts with help/. After an
+//! intended change of the output, regenerate them with
 //!
 //!     UPDATE_SNAPSHOTS=1 cargo test --test cli
 //!
@@ -286,10 +288,43 @@ fn fixtures_report_what_each_container_was_given() {
     assert!(rt.evidence.iter().any(|e| e.contains("leftover")));
 }
 
+/// Compares `got` with the snapshot at `rel` (under tests/snapshots), or
+/// writes it there with UPDATE_SNAPSHOTS=1; a difference is added to
+/// `failures` with the first line that differs.
+fn snapshot(rel: &str, got: &str, failures: &mut Vec<String>) {
+    let path = manifest_dir().join("tests/snapshots").join(rel);
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some_and(|v| v == "1") {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, got).unwrap();
+        return;
+    }
+    let want = std::fs::read_to_string(&path).unwrap_or_default();
+    if got != want {
+        let line = got
+            .lines()
+            .zip(want.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or_else(|| got.lines().count().min(want.lines().count()));
+        failures.push(format!(
+            "differs from {} at line {}:\n  got:  {:?}\n  want: {:?}",
+            path.display(),
+            line + 1,
+            got.lines().nth(line).unwrap_or("<end>"),
+            want.lines().nth(line).unwrap_or("<end>"),
+        ));
+    }
+}
+
+fn no_snapshot_failed(failures: &[String]) {
+    assert!(
+        failures.is_empty(),
+        "{}\n(UPDATE_SNAPSHOTS=1 cargo test --test cli regenerates them)",
+        failures.join("\n")
+    );
+}
+
 #[test]
 fn human_output_matches_the_snapshots() {
-    let update = std::env::var_os("UPDATE_SNAPSHOTS").is_some_and(|v| v == "1");
-    let snapshots = manifest_dir().join("tests/snapshots");
     let mut failures = Vec::new();
     for (config, _) in fixtures() {
         let root = format!("tests/fixtures/{config}");
@@ -300,33 +335,64 @@ fn human_output_matches_the_snapshots() {
             !got.contains('\u{1b}'),
             "{config}: color codes with --color never"
         );
-        let path = snapshots.join(format!("{config}.txt"));
-        if update {
-            std::fs::create_dir_all(&snapshots).unwrap();
-            std::fs::write(&path, &got).unwrap();
-            continue;
-        }
-        let want = std::fs::read_to_string(&path).unwrap_or_default();
-        if got != want {
-            let line = got
-                .lines()
-                .zip(want.lines())
-                .position(|(a, b)| a != b)
-                .unwrap_or_else(|| got.lines().count().min(want.lines().count()));
-            failures.push(format!(
-                "{config}: differs from {} at line {}:\n  got:  {:?}\n  want: {:?}",
-                path.display(),
-                line + 1,
-                got.lines().nth(line).unwrap_or("<end>"),
-                want.lines().nth(line).unwrap_or("<end>"),
-            ));
+        snapshot(&format!("{config}.txt"), &got, &mut failures);
+    }
+    no_snapshot_failed(&failures);
+}
+
+/// The JSON of every fixture, byte for byte: `--root` runs no probe, so the
+/// whole object is a function of the tree (docs/json.md is the contract;
+/// this pins what the contract leaves open, such as key order and spacing).
+#[test]
+fn json_output_matches_the_snapshots() {
+    let mut failures = Vec::new();
+    for (config, _) in fixtures() {
+        let root = format!("tests/fixtures/{config}");
+        let o = whatami(&["--json", "--root", &root]);
+        assert_eq!(o.status.code(), Some(0), "{config}: {}", stderr(&o));
+        snapshot(&format!("json/{config}.json"), &stdout(&o), &mut failures);
+    }
+    no_snapshot_failed(&failures);
+}
+
+/// `--check baseline` and `--check restricted` on every fixture, as printed,
+/// with the exit status that goes with the result.
+#[test]
+fn check_output_matches_the_snapshots() {
+    let mut failures = Vec::new();
+    for (config, _) in fixtures() {
+        let root = format!("tests/fixtures/{config}");
+        for policy in ["baseline", "restricted"] {
+            let o = whatami(&["--color", "never", "--root", &root, "--check", policy]);
+            let got = stdout(&o);
+            let failed = got.contains(&format!("check {policy}: FAILED"));
+            assert_eq!(
+                o.status.code(),
+                Some(if failed { 5 } else { 0 }),
+                "{config} --check {policy}: {}",
+                stderr(&o)
+            );
+            snapshot(&format!("check/{config}-{policy}.txt"), &got, &mut failures);
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{}\n(UPDATE_SNAPSHOTS=1 cargo test --test cli regenerates them)",
-        failures.join("\n")
-    );
+    no_snapshot_failed(&failures);
+}
+
+/// The --help of the report, `why` and `record`: the options and the exit
+/// codes each documents.
+#[test]
+fn help_matches_the_snapshots() {
+    let mut failures = Vec::new();
+    for (name, args) in [
+        ("whatami", &["--help"][..]),
+        ("why", &["why", "--help"][..]),
+        ("record", &["record", "--help"][..]),
+    ] {
+        let o = whatami(args);
+        assert_eq!(o.status.code(), Some(0), "{name}: {}", stderr(&o));
+        snapshot(&format!("help/{name}.txt"), &stdout(&o), &mut failures);
+    }
+    no_snapshot_failed(&failures);
 }
 
 #[test]

@@ -8,7 +8,7 @@ use crate::profile;
 use crate::profile::known::{self, Expectation, Known};
 use crate::profile::resolve::{Libseccomp, Model, Process, Runtime};
 use crate::seccomp::abi::Abi;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 fn docker_caps() -> Vec<String> {
     caps::set_names(&caps::DOCKER_DEFAULT)
@@ -151,7 +151,7 @@ pub fn target(
 }
 
 /// One call (with its arguments, where they matter) the profile would block.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Blocked {
     pub abi: String,
     pub syscall: String,
@@ -165,7 +165,7 @@ pub struct Blocked {
 }
 
 /// What one `--against` found.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Against {
     pub profile: String,
     pub title: String,

@@ -12,7 +12,7 @@ mod render;
 
 use crate::cli::{ProfileFormat, RecordArgs};
 use crate::why::{self, NotTraced, Traced};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::io::{self, Write};
 use std::process::ExitCode;
 
@@ -25,7 +25,7 @@ const EXIT_UNWRITTEN: u8 = 1;
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// A call seen in this run, counted.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CallCount {
     pub abi: String,
     pub syscall: String,
@@ -35,7 +35,7 @@ pub struct CallCount {
 }
 
 /// Distinct arguments of a call whose rules look at them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ArgCount {
     pub abi: String,
     pub syscall: String,
@@ -46,7 +46,7 @@ pub struct ArgCount {
     pub count: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Written {
     /// The file ("-": stdout).
     pub path: String,
@@ -59,7 +59,7 @@ pub struct Written {
 }
 
 /// What `whatami record` tells, as `--json` prints it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RecordReport {
     pub schema_version: u32,
     pub whatami_version: String,

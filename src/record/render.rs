@@ -142,3 +142,36 @@ pub fn human(out: &mut impl Write, r: &RecordReport, color: bool) -> io::Result<
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `whatami record --json` of real runs (tests/snapshots/record/NAME.json:
+    /// a profile with --against and --arg-rules, one written to stdout,
+    /// tracing refused) read back: printed as JSON it is the file again, and
+    /// printed for people it is NAME.txt (NAME.color.txt with color).
+    #[test]
+    fn captured_records_print_as_pinned() {
+        use crate::snapshots;
+        let mut failures = Vec::new();
+        for name in snapshots::captured("record") {
+            let path = snapshots::dir().join(format!("record/{name}.json"));
+            let text = std::fs::read_to_string(&path).unwrap();
+            let r: RecordReport = serde_json::from_str(&text).unwrap();
+            let json = serde_json::to_string_pretty(&r).unwrap() + "\n";
+            assert_eq!(
+                snapshots::mask_floats(&json),
+                snapshots::mask_floats(&text),
+                "{name}: JSON"
+            );
+            for (suffix, color) in [("txt", false), ("color.txt", true)] {
+                let mut out = Vec::new();
+                human(&mut out, &r, color).unwrap();
+                let got = String::from_utf8(out).unwrap();
+                snapshots::compare(&format!("record/{name}.{suffix}"), &got, &mut failures);
+            }
+        }
+        snapshots::assert_none(&failures);
+    }
+}

@@ -335,4 +335,35 @@ mod tests {
             vec!["averyveryverylongword", "x"]
         );
     }
+
+    /// `whatami why --json` of real runs (tests/snapshots/why/NAME.json: a
+    /// seccomp refusal, a missing capability, file permissions, a read-only
+    /// mount, tracing refused) read back: printed as JSON it is the file
+    /// again, and printed for people it is NAME.txt (NAME.color.txt with
+    /// color).
+    #[test]
+    fn captured_explanations_print_as_pinned() {
+        use crate::snapshots;
+        let mut failures = Vec::new();
+        for name in snapshots::captured("why") {
+            let path = snapshots::dir().join(format!("why/{name}.json"));
+            let text = std::fs::read_to_string(&path).unwrap();
+            let r: WhyReport = serde_json::from_str(&text).unwrap();
+            let mut out = Vec::new();
+            json(&mut out, &r).unwrap();
+            let again = String::from_utf8(out).unwrap();
+            assert_eq!(
+                snapshots::mask_floats(&again),
+                snapshots::mask_floats(&text),
+                "{name}: JSON"
+            );
+            for (suffix, color) in [("txt", false), ("color.txt", true)] {
+                let mut out = Vec::new();
+                human(&mut out, &r, color).unwrap();
+                let got = String::from_utf8(out).unwrap();
+                snapshots::compare(&format!("why/{name}.{suffix}"), &got, &mut failures);
+            }
+        }
+        snapshots::assert_none(&failures);
+    }
 }

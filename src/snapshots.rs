@@ -1,0 +1,89 @@
+//! Golden files for the unit tests that pin printed output: `tests/snapshots/`
+//! holds what was printed once and reviewed; a test compares what it prints
+//! now, and `UPDATE_SNAPSHOTS=1 cargo test` writes it anew after an intended
+//! change (review the diff).
+
+use std::path::PathBuf;
+
+/// The snapshot directory of the source tree.
+pub fn dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots")
+}
+
+/// Compares `got` with the snapshot at `rel` (or writes it, with
+/// UPDATE_SNAPSHOTS=1); a difference is added to `failures`, with the first
+/// line that differs.
+pub fn compare(rel: &str, got: &str, failures: &mut Vec<String>) {
+    let path = dir().join(rel);
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some_and(|v| v == "1") {
+        std::fs::create_dir_all(path.parent().expect("a snapshot has a directory"))
+            .expect("create the snapshot directory");
+        std::fs::write(&path, got).expect("write the snapshot");
+        return;
+    }
+    let want = std::fs::read_to_string(&path).unwrap_or_default();
+    if got != want {
+        let line = got
+            .lines()
+            .zip(want.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or_else(|| got.lines().count().min(want.lines().count()));
+        failures.push(format!(
+            "differs from {} at line {}:\n  got:  {:?}\n  want: {:?}",
+            path.display(),
+            line + 1,
+            got.lines().nth(line).unwrap_or("<end>"),
+            want.lines().nth(line).unwrap_or("<end>"),
+        ));
+    }
+}
+
+/// Fails the test with every difference found.
+pub fn assert_none(failures: &[String]) {
+    assert!(
+        failures.is_empty(),
+        "{}\n(UPDATE_SNAPSHOTS=1 cargo test regenerates them)",
+        failures.join("\n")
+    );
+}
+
+/// The names (without `.json`) of the captured JSON files in `sub`, sorted.
+pub fn captured(sub: &str) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir().join(sub))
+        .expect("the snapshot directory")
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            e.file_name()
+                .to_str()
+                .and_then(|n| n.strip_suffix(".json"))
+                .map(str::to_string)
+        })
+        .collect();
+    names.sort();
+    assert!(
+        !names.is_empty(),
+        "no captured JSON in tests/snapshots/{sub}"
+    );
+    names
+}
+
+/// JSON text with every float value replaced by `F`: serde_json reads
+/// floats back to within a unit of the last place, so a float may print
+/// one digit differently after a round trip; everything else (keys, their
+/// order, spacing, integers, strings) must print back as it was.
+pub fn mask_floats(json: &str) -> String {
+    json.lines()
+        .map(|line| match line.split_once(": ") {
+            Some((key, v)) => {
+                let bare = v.trim_end_matches(',');
+                let float = bare.contains(['.', 'e']) && bare.parse::<f64>().is_ok();
+                if float {
+                    format!("{key}: F{}\n", &v[bare.len()..])
+                } else {
+                    format!("{line}\n")
+                }
+            }
+            None => format!("{line}\n"),
+        })
+        .collect()
+}
