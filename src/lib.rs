@@ -9,6 +9,7 @@ pub mod check;
 pub mod cli;
 pub mod fsroot;
 pub mod inspect;
+pub mod linux;
 pub mod model;
 pub mod profile;
 pub mod record;

@@ -6,11 +6,11 @@
 
 mod common;
 
+use whatami::linux::abi;
 use whatami::model::Verdict;
 use whatami::profile::known::{self, Expectation, Known};
 use whatami::profile::read;
 use whatami::profile::resolve::{Filter, Libseccomp, Model, Process, Runtime};
-use whatami::seccomp::abi;
 
 const DOCKER_CAPS: [&str; 14] = [
     "CAP_CHOWN",

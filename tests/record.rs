@@ -15,11 +15,11 @@ use common::seccomp::*;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use whatami::linux::abi;
 use whatami::model::Verdict;
 use whatami::profile::read;
 use whatami::profile::resolve::{Filter, Libseccomp, Model, Process, Runtime};
 use whatami::record::profile::Seen;
-use whatami::seccomp::abi;
 
 const PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 const PTRACE: u32 = 101;

@@ -12,8 +12,8 @@
 use super::known::{self, Expectation, Known};
 use super::read::Read;
 use super::resolve::{self, Filter, Libseccomp, Model, Process, Runtime};
+use crate::linux::abi::{self, Abi};
 use crate::model::*;
-use crate::seccomp::abi::{self, Abi};
 use std::path::Path;
 use std::time::Instant;
 

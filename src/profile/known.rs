@@ -11,7 +11,7 @@
 use super::resolve::{self, Expected, Filter, Model, Process};
 use super::tables;
 use super::{Action, ArgCmp};
-use crate::seccomp::abi::Abi;
+use crate::linux::abi::Abi;
 
 /// A rule of a built-in table; `names` index the tables' name list ([`name_at`]).
 pub struct TRule {
@@ -108,8 +108,8 @@ fn name_infos() -> &'static [Option<resolve::NameInfo>] {
         // Walk each entry point's numbers once and find each name in the
         // sorted name list: no map and no sort at run time.
         let mut infos: Vec<Option<resolve::NameInfo>> = vec![None; tables::NAME_END.len()];
-        for (i, a) in crate::seccomp::abi::abis().into_iter().enumerate().take(3) {
-            for nr in 0..=crate::seccomp::abi::max_nr(a) {
+        for (i, a) in crate::linux::abi::abis().into_iter().enumerate().take(3) {
+            for nr in 0..=crate::linux::abi::max_nr(a) {
                 let Some(name) = a.name(nr) else { continue };
                 let Some(at) = index_of_name(name) else {
                     continue;
@@ -315,15 +315,15 @@ impl MeasuredIndex {
             .abis
             .iter()
             .map(|t| {
-                let Some(a) = crate::seccomp::abi::abis()
+                let Some(a) = crate::linux::abi::abis()
                     .into_iter()
                     .find(|a| a.name == t.abi)
                 else {
                     return Vec::new();
                 };
-                let mut v = vec![None; crate::seccomp::abi::max_nr(a) as usize + 1];
+                let mut v = vec![None; crate::linux::abi::max_nr(a) as usize + 1];
                 let infos = name_infos();
-                let at = crate::seccomp::abi::index_of(a) as usize;
+                let at = crate::linux::abi::index_of(a) as usize;
                 // A table's name index to its number on this entry point.
                 let nr_of = |i: u16| {
                     infos

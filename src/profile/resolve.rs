@@ -26,8 +26,8 @@
 //! compiles them there.
 
 use super::{Action, Profile, Rule};
+use crate::linux::abi::{self, Abi};
 use crate::model::{Outcome, Verdict};
-use crate::seccomp::abi::{self, Abi};
 
 /// What the engine knows about the container when it resolves a profile.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,10 +4,10 @@
 //! the command used where the profiles' rules look at them.
 
 use crate::inspect::caps;
+use crate::linux::abi::Abi;
 use crate::profile;
 use crate::profile::known::{self, Expectation, Known};
 use crate::profile::resolve::{Libseccomp, Model, Process, Runtime};
-use crate::seccomp::abi::Abi;
 use serde::{Deserialize, Serialize};
 
 fn docker_caps() -> Vec<String> {
@@ -245,7 +245,7 @@ pub fn judge(t: &Target, calls: &[Counted]) -> Against {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::seccomp::abi;
+    use crate::linux::abi;
 
     fn call(name: &str, args: Option<[u64; 6]>) -> Counted {
         let a = abi::native();

@@ -194,7 +194,7 @@ pub fn main(args: &RecordArgs) -> ExitCode {
 
     // What this run saw.
     let mut stats: Vec<_> = trace.stats.iter().collect();
-    stats.sort_unstable_by_key(|(a, nr, _)| (crate::seccomp::abi::index_of(a), *nr));
+    stats.sort_unstable_by_key(|(a, nr, _)| (crate::linux::abi::index_of(a), *nr));
     let mut counted = Vec::new();
     for (a, nr, s) in &stats {
         let c = CallCount {
@@ -228,7 +228,7 @@ pub fn main(args: &RecordArgs) -> ExitCode {
         }
     }
     let mut arg_calls: Vec<_> = trace.arg_calls.iter().collect();
-    arg_calls.sort_unstable_by_key(|(a, nr, key, _)| (crate::seccomp::abi::index_of(a), *nr, *key));
+    arg_calls.sort_unstable_by_key(|(a, nr, key, _)| (crate::linux::abi::index_of(a), *nr, *key));
     for (a, nr, key, count) in arg_calls {
         let Some(name) = a.name(*nr) else {
             continue;

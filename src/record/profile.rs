@@ -8,10 +8,10 @@
 //! rejects unknown fields, the annotation [`COMMENTS`]: the same comments, one per
 //! rule, as a JSON list.
 
+use crate::linux::abi;
 use crate::profile::read::{self, Error};
 use crate::profile::resolve::scmp_arch;
 use crate::profile::{Action, ArgCmp, Op, Profile};
-use crate::seccomp::abi;
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};

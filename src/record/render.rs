@@ -114,7 +114,7 @@ pub fn human(out: &mut impl Write, r: &RecordReport, color: bool) -> io::Result<
             ),
         )?;
         for (i, b) in a.blocked.iter().enumerate() {
-            let abi = if b.abi == crate::seccomp::abi::native().name {
+            let abi = if b.abi == crate::linux::abi::native().name {
                 String::new()
             } else {
                 format!("[{}] ", b.abi)

@@ -245,7 +245,7 @@ fn abi_verdicts<W: Write>(w: &mut Writer<'_, W>, p: &Probe, abi: &str) -> io::Re
         let unnamed: Vec<u32> = members
             .iter()
             .filter(|r| r.name.is_none())
-            .map(|r| r.nr & !crate::seccomp::abi::X32_SYSCALL_BIT)
+            .map(|r| r.nr & !crate::linux::abi::X32_SYSCALL_BIT)
             .collect();
         items.extend(ranges(&unnamed).into_iter().map(|r| format!("#{r}")));
         let head = format!("  {label} ({})", members.len());

@@ -10,11 +10,11 @@
 //! round trip a thread switch, not a process switch; probing from a separate
 //! thread lets a KILL_THREAD verdict be told apart from KILL_PROCESS.
 
-use super::abi::Entry;
 use super::bpf::Insn;
 use super::disposable::{
     self, Header, NoThread, Probing, StallClock, Watch, errno, setup_failed, setup_failed_with,
 };
+use crate::linux::abi::Entry;
 use std::sync::atomic::Ordering::SeqCst;
 
 /// How far setup got, for the message when notification probing is unavailable.

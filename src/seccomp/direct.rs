@@ -22,13 +22,13 @@
 
 mod child;
 
-use super::abi::{self, Entry};
 use super::disposable::{
     self, Header, Prober, Probing, Raw, RawProbe, STAGE_PROBING, SetupFailure, Unavailable,
     WaitStatus, describe_failure,
 };
 use super::harmless::{self, Expect, Harmless};
 use super::plan;
+use crate::linux::abi::{self, Entry};
 use crate::model::{
     AbiInfo, ArgProbe, Confidence, DirectCall, Probe, ProbeMethod, SyscallResult, Verdict,
 };

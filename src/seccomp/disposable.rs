@@ -8,7 +8,7 @@
 //! prepared before the fork, and after it only direct calls through libc are
 //! made: no allocation, no locks, no printing, no panics.
 
-use super::abi::{self, Entry};
+use crate::linux::abi::{self, Entry};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::sync::atomic::{
     AtomicI32, AtomicI64, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering::SeqCst,

@@ -816,7 +816,7 @@ pub fn is_credential_errno(errno: i32) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::seccomp::abi;
+    use crate::linux::abi;
 
     /// Entries for names only the other architecture has: each table entry
     /// must be a syscall of the native table or on this list.

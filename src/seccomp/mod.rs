@@ -1,7 +1,6 @@
 //! The seccomp prober: learns the policy's verdict for every syscall without
 //! running the syscalls, and turns what it saw into the report model.
 //!
-//! - abi.rs: entry points, numbers, names, exemptions, probe instructions
 //! - bpf.rs: classic BPF, the prober's filter, an interpreter
 //! - plan.rs: what to probe
 //! - child.rs / notify.rs: notification probing (exact)
@@ -9,7 +8,6 @@
 //!   real calls with arguments the kernel rejects early, in disposable children)
 //! - classify (here): raw observations to verdicts
 
-pub mod abi;
 pub mod bpf;
 mod child;
 mod direct;
@@ -19,6 +17,7 @@ mod notify;
 pub mod plan;
 
 use crate::cli::ProbeChoice;
+use crate::linux::abi;
 use crate::model::{
     AbiInfo, ArgProbe, Confidence, Outcome, Probe, ProbeMethod, Section, SyscallResult, Verdict,
 };

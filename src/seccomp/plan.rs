@@ -5,7 +5,7 @@
 //! the argument-aware probes, the all-ones sweep, x32, and i386 last, since
 //! the i386 entry point may be missing (a fault there ends the i386 block).
 
-use super::abi::{self, Abi};
+use crate::linux::abi::{self, Abi};
 
 /// Why a probe is in the plan.
 #[derive(Debug, Clone, PartialEq, Eq)]

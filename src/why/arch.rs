@@ -3,7 +3,7 @@
 //! layout read when PTRACE_GET_SYSCALL_INFO is missing (kernels before 5.3),
 //! and the sizes of the C types a decoder reads from a tracee's memory.
 
-use crate::seccomp::abi::{self, Abi};
+use crate::linux::abi::{self, Abi};
 
 /// The entry point of a call, from the audit arch the kernel reports for it
 /// and its number (x32 calls carry the x32 bit on the x86_64 arch).

@@ -258,7 +258,7 @@ pub fn explain(i: &Input, ctx: &Context) -> Vec<Cause> {
             SeccompAnswer::NoFilter => true,
             SeccompAnswer::NotAsked(_) => false,
         };
-        let native = std::ptr::eq(i.call.abi, crate::seccomp::abi::native());
+        let native = std::ptr::eq(i.call.abi, crate::linux::abi::native());
         if allowed && e == ENOSYS && !native {
             let abi = i.call.abi.name;
             out.push(
@@ -1435,12 +1435,12 @@ mod tests {
     use crate::why::decode::PathArg;
     use crate::why::evidence::{FileCaps, LsmLabel, Mount, Node};
 
-    fn abi() -> &'static crate::seccomp::abi::Abi {
-        crate::seccomp::abi::native()
+    fn abi() -> &'static crate::linux::abi::Abi {
+        crate::linux::abi::native()
     }
 
     fn call(name: &str, args: [u64; 6]) -> Call {
-        let nr = crate::seccomp::abi::native_nr(name).expect(name);
+        let nr = crate::linux::abi::native_nr(name).expect(name);
         Call {
             abi: abi(),
             nr,

@@ -13,7 +13,7 @@ const NAMES_SHOWN: usize = 30;
 
 pub fn hints(r: &Report, program: Option<&Path>, sysctls: &[(String, String)]) -> Vec<String> {
     let mut out = Vec::new();
-    let native = crate::seccomp::abi::native().name;
+    let native = crate::linux::abi::native().name;
     if let Some(p) = r.seccomp.probe.ok() {
         let refused: Vec<&str> = p
             .results

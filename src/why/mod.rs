@@ -399,10 +399,10 @@ fn untraceable(
         ctx
     };
     let (name, args, text) = refusal.step.call(refusal.pid);
-    let abi = crate::seccomp::abi::native();
+    let abi = crate::linux::abi::native();
     let (how, reason) = refusal_reason(refusal);
     report.tracing.unavailable = Some(reason);
-    if let (Some(how), Some(nr)) = (how, crate::seccomp::abi::native_nr(name)) {
+    if let (Some(how), Some(nr)) = (how, crate::linux::abi::native_nr(name)) {
         let call = tracer::Call { abi, nr, args };
         let answer = if !filter {
             SeccompAnswer::NoFilter

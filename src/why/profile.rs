@@ -547,7 +547,7 @@ fn comparison(name: &str, c: &ArgCmp, args: &[u64; 6]) -> String {
 mod tests {
     use super::*;
     use crate::inspect::caps;
-    use crate::seccomp::abi;
+    use crate::linux::abi;
 
     fn docker() -> Vec<String> {
         caps::set_names(&caps::DOCKER_DEFAULT)

@@ -169,7 +169,7 @@ pub fn human(out: &mut impl Write, r: &WhyReport, color: bool) -> io::Result<()>
 
 fn failure<O: Write>(w: &mut W<O>, f: &FailureReport) -> io::Result<()> {
     // A call through another entry point than the native one says which.
-    let abi = if f.abi == crate::seccomp::abi::native().name {
+    let abi = if f.abi == crate::linux::abi::native().name {
         String::new()
     } else {
         format!("[{}] ", f.abi)
@@ -251,7 +251,7 @@ pub(crate) fn summary_table(
         } else {
             String::new()
         };
-        let name = if s.abi == crate::seccomp::abi::native().name {
+        let name = if s.abi == crate::linux::abi::native().name {
             s.syscall.clone()
         } else {
             format!("{} ({})", s.syscall, s.abi)

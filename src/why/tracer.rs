@@ -16,7 +16,7 @@ use super::decode::{self, Decoded, PathArg, Role};
 use super::evidence::{MountCache, PrivilegedExec, Snapshot};
 use super::memory::{self, Reader};
 use super::ptrace::{self, SyscallInfo, Waited};
-use crate::seccomp::abi::{self, Abi};
+use crate::linux::abi::{self, Abi};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI32, Ordering::SeqCst};
 use std::time::{Duration, Instant};
