@@ -8,7 +8,7 @@
 //! prepared before the fork, and after it only direct calls through libc are
 //! made: no allocation, no locks, no printing, no panics.
 
-use crate::linux::abi::{self, Entry};
+use crate::linux::abi::Entry;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::sync::atomic::{
     AtomicI32, AtomicI64, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering::SeqCst,
@@ -327,7 +327,7 @@ pub unsafe fn install_sigsys_handler(page: &SharedPage) -> bool {
     H_HEADER.store(page.header() as *const Header as *mut Header, SeqCst);
     H_SLOTS.store(page.slots().as_ptr() as *mut Slot, SeqCst);
     H_NSLOTS.store(page.slots().len(), SeqCst);
-    for (m, a) in H_MARKERS.iter().zip(abi::marker_addresses()) {
+    for (m, a) in H_MARKERS.iter().zip(super::asm::marker_addresses()) {
         m.store(a, SeqCst);
     }
     // SAFETY: plain libc calls on local, initialised structures.
@@ -373,7 +373,7 @@ pub fn run_probes(p: &Probing, start: usize) {
         // instruction into a notification (or the policy refuses it), so
         // nothing runs; direct probing only lets through calls whose
         // arguments the kernel rejects before acting.
-        let r = unsafe { abi::issue(probe.entry, probe.nr, &probe.args) };
+        let r = unsafe { super::asm::issue(probe.entry, probe.nr, &probe.args) };
         h.state.store(state::OUT, SeqCst);
         if slot.kind.load(SeqCst) != slot_kind::TRAP {
             slot.value.store(r, SeqCst);
@@ -450,7 +450,7 @@ pub unsafe fn probe_in_threads(p: &Probing, start: usize, w: &mut impl Watch) ->
         // thread at a time; `arg` outlives the thread (this function waits for
         // the pipe to hang up); probe_thread uses no thread-local storage.
         let tid = unsafe {
-            abi::clone_thread(
+            super::asm::clone_thread(
                 flags as u64,
                 p.stack.top(),
                 probe_thread,

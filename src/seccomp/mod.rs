@@ -1,6 +1,7 @@
 //! The seccomp prober: learns the policy's verdict for every syscall without
 //! running the syscalls, and turns what it saw into the report model.
 //!
+//! - asm.rs: the dedicated syscall instructions probes are issued from
 //! - bpf.rs: classic BPF, the prober's filter, an interpreter
 //! - plan.rs: what to probe
 //! - child.rs / notify.rs: notification probing (exact)
@@ -8,6 +9,7 @@
 //!   real calls with arguments the kernel rejects early, in disposable children)
 //! - classify (here): raw observations to verdicts
 
+mod asm;
 pub mod bpf;
 mod child;
 mod direct;

@@ -18,7 +18,7 @@ use std::sync::atomic::Ordering::SeqCst;
 /// Runs the plan with notification probing. The first `leading` probes (the
 /// entry-point checks) run in every child, before its share.
 pub fn run(probes: &[RawProbe], leading: usize) -> Result<Run, Unavailable> {
-    let filter = bpf::probe_filter(&crate::linux::abi::marker_addresses());
+    let filter = bpf::probe_filter(&super::asm::marker_addresses());
     self_check(&filter).map_err(Unavailable)?;
     let mut prober = NotifyProber {
         filter,
@@ -84,7 +84,7 @@ impl Prober for NotifyProber {
 /// The filter must notify from the probe instructions and allow everything
 /// else: checked here before a kernel is trusted with it.
 fn self_check(filter: &[bpf::Insn]) -> Result<(), String> {
-    let markers = crate::linux::abi::marker_addresses();
+    let markers = super::asm::marker_addresses();
     let data = |ip| bpf::SeccompData {
         nr: 1,
         arch: 0,
