@@ -191,7 +191,7 @@ fn seccomp_verdict(probe: &Section<Probe>) -> Option<String> {
         Verdict::Allowed | Verdict::Unknown | Verdict::Exempt => None,
         Verdict::Errno => Some(format!(
             "the seccomp policy answers {}",
-            crate::seccomp::errno_name(r.errno.unwrap_or(0))
+            crate::linux::errno::name(r.errno.unwrap_or(0))
         )),
         Verdict::KillProcess | Verdict::KillThread => Some("the seccomp policy kills".into()),
         Verdict::Trap => Some("the seccomp policy traps it".into()),
@@ -278,7 +278,7 @@ fn describe(answer: Result<u32, Answer>, probe: &Section<Probe>) -> Landlock {
             // The policy's verdict already names the errno.
             let errno = match by_seccomp {
                 Some(_) => String::new(),
-                None => format!(" ({})", crate::seccomp::errno_name(e.unsigned_abs())),
+                None => format!(" ({})", crate::linux::errno::name(e.unsigned_abs())),
             };
             (None, format!("unavailable: {why}{errno}"))
         }

@@ -162,7 +162,7 @@ impl Shared {
     /// `(major, minor)` of the kernel release, when it has that shape.
     pub fn kernel_version(&self) -> Option<(u32, u32)> {
         let release = self.release.as_ref().ok()?.as_deref()?;
-        crate::linux::abi::parse_kernel_version(release)
+        crate::linux::kernel::parse_version(release)
     }
 }
 

@@ -291,7 +291,7 @@ fn errno_text(e: std::io::Error) -> String {
     };
     let text = e.to_string();
     let what = text.split(" (os error").next().unwrap_or("");
-    format!("{} ({what})", crate::seccomp::errno_name(n.unsigned_abs()))
+    format!("{} ({what})", crate::linux::errno::name(n.unsigned_abs()))
 }
 
 fn connect(path: &std::path::Path) -> Result<OwnedFd, String> {

@@ -260,26 +260,9 @@ pub fn native() -> &'static Abi {
     &imp::ABIS[0]
 }
 
-/// Parses "6.18.44-fc" (or "5.10.0-23-amd64") into (major, minor).
-pub fn parse_kernel_version(release: &str) -> Option<(u32, u32)> {
-    let mut it = release.split(|c: char| !c.is_ascii_digit());
-    let major = it.next()?.parse().ok()?;
-    let minor = it.next()?.parse().ok()?;
-    Some((major, minor))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn kernel_versions_parse() {
-        assert_eq!(parse_kernel_version("6.18.44-fc-v595"), Some((6, 18)));
-        assert_eq!(parse_kernel_version("5.10.0-23-amd64"), Some((5, 10)));
-        assert_eq!(parse_kernel_version("4.4.0"), Some((4, 4)));
-        assert_eq!(parse_kernel_version("garbage"), None);
-        assert_eq!(parse_kernel_version(""), None);
-    }
 
     #[test]
     fn native_abi_covers_the_known_table_plus_margin() {

@@ -3,5 +3,9 @@
 //!
 //! - abi.rs: the syscall entry points (ABIs) per architecture, their numbers
 //!   and names, and the calls the kernel runs without consulting seccomp
+//! - errno.rs: error numbers, their names, a failed call as strace shows it
+//! - kernel.rs: the running kernel's version
 
 pub mod abi;
+pub mod errno;
+pub mod kernel;

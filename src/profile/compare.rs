@@ -456,7 +456,7 @@ pub(crate) fn process_of(r: &Report) -> Process {
             .system
             .ok()
             .and_then(|s| s.kernel_release.as_deref())
-            .and_then(abi::parse_kernel_version),
+            .and_then(crate::linux::kernel::parse_version),
     }
 }
 

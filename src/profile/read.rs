@@ -522,7 +522,7 @@ fn cond(v: Option<&Value>, ctx: &Ctx, at: &str) -> Result<Cond, Error> {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) if s.is_empty() => None,
         Some(Value::String(s)) => {
-            Some(crate::linux::abi::parse_kernel_version(s).ok_or_else(|| {
+            Some(crate::linux::kernel::parse_version(s).ok_or_else(|| {
                 ctx.err(&kp, format!("{s:?} is not a kernel version like \"4.8\""))
             })?)
         }

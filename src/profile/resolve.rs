@@ -305,7 +305,7 @@ pub fn outcome_of(a: Action) -> Outcome {
         }
         Action::Errno(e) => (
             Verdict::Errno,
-            Some(e.min(crate::seccomp::MAX_ERRNO as u32)),
+            Some(e.min(crate::linux::errno::MAX_ERRNO as u32)),
             None,
         ),
         Action::KillThread => (Verdict::KillThread, None, None),

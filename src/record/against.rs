@@ -106,7 +106,7 @@ pub fn target(
         };
         let process = Process {
             caps: caps.clone(),
-            kernel: crate::seccomp::kernel_version(),
+            kernel: crate::linux::kernel::version(),
         };
         return Ok(Target {
             given: what.to_string(),
@@ -137,7 +137,7 @@ pub fn target(
     };
     let process = Process {
         caps: caps.clone(),
-        kernel: crate::seccomp::kernel_version(),
+        kernel: crate::linux::kernel::version(),
     };
     Ok(Target {
         given: what.to_string(),
@@ -229,7 +229,7 @@ pub fn judge(t: &Target, calls: &[Counted]) -> Against {
                 .and_then(|v| v.as_str().map(str::to_string))
                 .unwrap_or_default(),
             errno: o.errno,
-            errno_name: o.errno.map(crate::seccomp::errno_name),
+            errno_name: o.errno.map(crate::linux::errno::name),
         });
     }
     Against {

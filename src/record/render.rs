@@ -59,7 +59,7 @@ pub fn human(out: &mut impl Write, r: &RecordReport, color: bool) -> io::Result<
     );
     writeln!(out, "{}", p.heading(&head))?;
     if let Some(w) = &r.profile {
-        let errno = crate::seccomp::errno_name(w.default_errno);
+        let errno = crate::linux::errno::name(w.default_errno);
         row(
             out,
             &p,

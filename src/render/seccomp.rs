@@ -120,7 +120,7 @@ pub(super) fn outcome_label(o: &Outcome) -> String {
         Verdict::Allowed => "allowed".into(),
         Verdict::Errno => match o.errno {
             Some(0) => "faked success (errno 0)".into(),
-            Some(e) => crate::seccomp::errno_name(e),
+            Some(e) => crate::linux::errno::name(e),
             None => "errno".into(),
         },
         Verdict::KillProcess => "kill process".into(),

@@ -517,7 +517,7 @@ fn expected_words(exp: &Expect) -> String {
     let mut parts: Vec<String> = exp
         .errnos
         .iter()
-        .map(|&e| super::errno_name(e as u32))
+        .map(|&e| crate::linux::errno::name(e as u32))
         .collect();
     if exp.succeeds {
         parts.push("success".into());
@@ -540,10 +540,10 @@ pub fn classify(raw: Raw, exp: Option<Expectation>, threaded: bool) -> Classifie
         return verdict(Unknown, None, Uncertain, None);
     };
     match raw {
-        Raw::Returned { value: v, .. } if (-super::MAX_ERRNO..0).contains(&v) => {
+        Raw::Returned { value: v, .. } if (-crate::linux::errno::MAX_ERRNO..0).contains(&v) => {
             let e = (-v) as i32;
             let eu = Some(e as u32);
-            let name = super::errno_name(e as u32);
+            let name = crate::linux::errno::name(e as u32);
             if exp.expect.errnos.contains(&e) {
                 if harmless::is_credential_errno(e) {
                     verdict(

@@ -38,7 +38,7 @@ pub fn probe(choice: ProbeChoice) -> Section<Probe> {
 }
 
 fn run_probe(choice: ProbeChoice) -> Result<Probe, String> {
-    let kernel = kernel_version();
+    let kernel = crate::linux::kernel::version();
     let started = Instant::now();
     if choice == ProbeChoice::Direct {
         return direct::probe(kernel, None, started);
@@ -97,7 +97,7 @@ pub fn verdicts(calls: &[ExactCall]) -> Result<Vec<(Outcome, Option<String>)>, S
     if calls.is_empty() {
         return Ok(Vec::new());
     }
-    let kernel = kernel_version();
+    let kernel = crate::linux::kernel::version();
     let plan: Vec<RawProbe> = calls
         .iter()
         .map(|c| RawProbe {
@@ -123,18 +123,6 @@ pub fn verdicts(calls: &[ExactCall]) -> Result<Vec<(Outcome, Option<String>)>, S
         .collect())
 }
 
-/// The largest errno a syscall returns as -errno (and the largest
-/// SECCOMP_RET_ERRNO data the kernel passes on).
-pub const MAX_ERRNO: i64 = 4095;
-
-/// "EPERM" for 1; "errno N" for a number without a name.
-pub fn errno_name(e: u32) -> String {
-    syscalls::Errno::new(e as i32)
-        .name()
-        .map(str::to_string)
-        .unwrap_or_else(|| format!("errno {e}"))
-}
-
 /// A probe section that says why no probe ran.
 pub fn not_run(why: &str) -> Probe {
     Probe {
@@ -145,23 +133,6 @@ pub fn not_run(why: &str) -> Probe {
         arg_probes: Vec::new(),
         elapsed_us: 0,
     }
-}
-
-/// The running kernel's (major, minor), from uname(2): it works where /proc
-/// is missing.
-pub(crate) fn kernel_version() -> Option<(u32, u32)> {
-    // SAFETY: utsname is plain data that uname fills; release is then a
-    // NUL-terminated string inside it.
-    let release = unsafe {
-        let mut uts: libc::utsname = std::mem::zeroed();
-        if libc::uname(&mut uts) != 0 {
-            return None;
-        }
-        std::ffi::CStr::from_ptr(uts.release.as_ptr())
-            .to_string_lossy()
-            .into_owned()
-    };
-    abi::parse_kernel_version(&release)
 }
 
 fn raw_plan(plan: &[plan::Probe]) -> Vec<RawProbe> {
@@ -219,7 +190,7 @@ fn classify(raw: Raw, skip_reason: Option<&str>) -> Classified {
     match raw {
         Raw::Returned { value, notified } => match (value, notified) {
             (child::MAGIC, n) if n > 0 => exact(Verdict::Allowed, None, None),
-            (v, 0) if (-MAX_ERRNO..=0).contains(&v) => {
+            (v, 0) if (-crate::linux::errno::MAX_ERRNO..=0).contains(&v) => {
                 exact(Verdict::Errno, Some((-v) as u32), None)
             }
             (v, n) => unknown(format!(

@@ -15,7 +15,8 @@ use super::captable::{self, Need, Scope};
 use super::decode::{self, Decoded, Role};
 use super::evidence::{Creds, FileStat, PathEvidence, PrivilegedExec, Snapshot};
 use super::profile::{ProfileKnowledge, ProfileRule};
-use super::tracer::{Call, EACCES, EAFNOSUPPORT, ENOSPC, ENOSYS, EPERM, EROFS, EUSERS, How};
+use super::tracer::{Call, How};
+use crate::linux::errno::{EACCES, EAFNOSUPPORT, ENOSPC, ENOSYS, EPERM, EROFS, EUSERS};
 use crate::model::{Outcome, Verdict};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -425,7 +426,7 @@ fn seccomp_cause(i: &Input, name: &str, ctx: &Context) -> Option<Cause> {
             Certainty::Exact,
             format!(
                 "the seccomp policy refuses it: it answers {} to {name} with these arguments",
-                crate::seccomp::errno_name(e)
+                crate::linux::errno::name(e)
             ),
         )
         .ev(ask),

@@ -347,7 +347,7 @@ pub(crate) fn refusal_reason(refusal: &rehearse::Refusal) -> (Option<tracer::How
         (Some(tracer::How::Errno(e)), _, _) => {
             format!(
                 "ptrace is not available here: {text} = {}",
-                report::errno_result(e)
+                crate::linux::errno::strace_result(e)
             )
         }
         (Some(_), _, _) => {

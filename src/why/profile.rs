@@ -128,7 +128,7 @@ impl ProfileKnowledge {
         let started = std::time::Instant::now();
         let process = Process {
             caps: crate::inspect::caps::names(bounding),
-            kernel: crate::seccomp::kernel_version(),
+            kernel: crate::linux::kernel::version(),
         };
         match crate::seccomp::probe(crate::cli::ProbeChoice::Notify) {
             crate::model::Section::Ok(probe) => {

@@ -146,13 +146,6 @@ pub struct Totals {
     pub failures_not_kept: u64,
 }
 
-/// `-1 EPERM (Operation not permitted)`.
-pub fn errno_result(e: u32) -> String {
-    let msg = std::io::Error::from_raw_os_error(e as i32).to_string();
-    let msg = msg.split(" (os error").next().unwrap_or(&msg).to_string();
-    format!("-1 {} ({msg})", seccomp::errno_name(e))
-}
-
 /// The policy's answers for the failures that need one, asked together.
 fn ask_policy(
     failures: &[Failure],
@@ -237,7 +230,7 @@ pub fn explain_one(f: &Failure, answer: &SeccompAnswer, ctx: &Context) -> Failur
     };
     let fix = causes::fix(&f.call, errno, &causes, rule.as_ref());
     let (result, how) = match f.how {
-        How::Errno(e) => (errno_result(e), "errno"),
+        How::Errno(e) => (crate::linux::errno::strace_result(e), "errno"),
         How::Trap(d) => (format!("SIGSYS (seccomp trap, data {d})"), "trap"),
         How::Killed => ("killed by SIGSYS".to_string(), "killed"),
     };
@@ -276,7 +269,7 @@ pub fn explain_one(f: &Failure, answer: &SeccompAnswer, ctx: &Context) -> Failur
         result,
         how: how.into(),
         errno,
-        errno_name: errno.map(seccomp::errno_name),
+        errno_name: errno.map(crate::linux::errno::name),
         count: f.count,
         pids: f.pids.clone(),
         program: f.snapshot.as_ref().and_then(|s| s.exe.clone()),
@@ -427,15 +420,4 @@ pub fn summary(trace: &Trace) -> (Vec<SyscallSummary>, Totals) {
         failures_not_kept: trace.dropped,
     };
     (rows, totals)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn results_read_as_strace_prints_them() {
-        assert_eq!(errno_result(1), "-1 EPERM (Operation not permitted)");
-        assert_eq!(errno_result(30), "-1 EROFS (Read-only file system)");
-    }
 }

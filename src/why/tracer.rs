@@ -17,6 +17,7 @@ use super::evidence::{MountCache, PrivilegedExec, Snapshot};
 use super::memory::{self, Reader};
 use super::ptrace::{self, SyscallInfo, Waited};
 use crate::linux::abi::{self, Abi};
+use crate::linux::errno::{EACCES, EAFNOSUPPORT, ENOSPC, ENOSYS, EPERM, EROFS, EUSERS};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI32, Ordering::SeqCst};
 use std::time::{Duration, Instant};
@@ -167,14 +168,6 @@ const MAX_FAILURES: usize = 10_000;
 const MAX_OTHER: usize = 4_000;
 /// Distinct pids kept per failure.
 const MAX_PIDS: usize = 8;
-
-pub const EPERM: u32 = 1;
-pub const EACCES: u32 = 13;
-pub const ENOSPC: u32 = 28;
-pub const EROFS: u32 = 30;
-pub const ENOSYS: u32 = 38;
-pub const EUSERS: u32 = 87;
-pub const EAFNOSUPPORT: u32 = 97;
 
 /// The errnos every failure of which is explained.
 pub fn is_listed(name: &str, errno: u32) -> bool {
