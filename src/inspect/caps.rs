@@ -5,7 +5,7 @@
 //! spelling); a bit it does not know, from a kernel newer than the crate,
 //! is printed `CAP_<n>` so nothing the kernel grants is ever hidden.
 
-use super::status::ProcStatus;
+use crate::linux::status::ProcStatus;
 use crate::model::{CapDiff, Capabilities};
 use caps::Capability;
 use std::collections::BTreeMap;
@@ -189,7 +189,7 @@ pub fn build(eff: u64, prm: u64, inh: u64, bnd: u64, amb: Option<u64>) -> Capabi
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::inspect::status::tests::{BWRAP_USER, GVISOR_LIKE, PODMAN_DEFAULT};
+    use crate::linux::status::tests::{BWRAP_USER, GVISOR_LIKE, PODMAN_DEFAULT};
 
     fn v(names: &[&str]) -> Vec<String> {
         names.iter().map(|s| s.to_string()).collect()

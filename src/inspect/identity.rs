@@ -7,8 +7,8 @@
 //! root's /etc/passwd because that is what programs in the container see;
 //! no NSS lookup is made.
 
-use super::status::ProcStatus;
 use crate::fsroot::Root;
+use crate::linux::status::ProcStatus;
 use crate::model::Identity;
 
 /// The name of `uid` in passwd(5) text; malformed lines are skipped.
@@ -61,7 +61,7 @@ pub fn read(root: &Root, s: &ProcStatus) -> Result<Identity, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::inspect::status::tests::{BWRAP_USER, GVISOR_LIKE, PODMAN_DEFAULT};
+    use crate::linux::status::tests::{BWRAP_USER, GVISOR_LIKE, PODMAN_DEFAULT};
 
     const PASSWD: &str = "root:x:0:0:root:/root:/bin/sh
 # a comment

@@ -151,11 +151,11 @@ impl LandlockAnswer {
 /// captured tree.
 pub fn ask_landlock(root: &Root) -> LandlockAnswer {
     let no_filter = root.is_live()
-        && root
-            .read("/proc/self/status")
-            .ok()
-            .and_then(|t| super::status::ProcStatus::parse(&t).seccomp_mode().ok())
-            == Some(crate::model::SeccompMode::Disabled);
+        && root.read("/proc/self/status").ok().and_then(|t| {
+            crate::linux::status::ProcStatus::parse(&t)
+                .seccomp_mode()
+                .ok()
+        }) == Some(crate::model::SeccompMode::Disabled);
     LandlockAnswer(Query::start(root, no_filter).finish())
 }
 

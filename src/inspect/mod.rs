@@ -14,7 +14,6 @@ pub mod identity;
 pub mod lsm;
 pub mod namespaces;
 pub mod runtime;
-pub mod status;
 pub mod system;
 pub mod userns;
 // The environment sections (environment.rs gathers them).
@@ -48,7 +47,7 @@ pub fn gather(root: &Root, probe: ProbeChoice) -> Report {
         Section::Ok(crate::seccomp::not_run("reading a captured tree (--root)"))
     };
     let shared = Shared::read(root);
-    let from_status = |name: &str| -> Result<&status::ProcStatus, String> {
+    let from_status = |name: &str| -> Result<&crate::linux::status::ProcStatus, String> {
         shared
             .status
             .as_ref()
@@ -97,7 +96,7 @@ pub fn gather(root: &Root, probe: ProbeChoice) -> Report {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Shared {
     /// /proc/self/status, parsed, or why it could not be read.
-    pub status: Result<status::ProcStatus, String>,
+    pub status: Result<crate::linux::status::ProcStatus, String>,
     /// /proc/sys/kernel/osrelease, trimmed; `Ok(None)` when absent or empty.
     /// It is read rather than uname(2) so that a captured tree reports the
     /// captured kernel.
@@ -123,7 +122,7 @@ impl Shared {
     pub fn read(root: &Root) -> Shared {
         let status = catch("/proc/self/status", || {
             root.read("/proc/self/status")
-                .map(|text| status::ProcStatus::parse(&text))
+                .map(|text| crate::linux::status::ProcStatus::parse(&text))
                 .map_err(|e| e.to_string())
         })
         .and_then(|r| r);

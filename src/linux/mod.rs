@@ -5,7 +5,9 @@
 //!   and names, and the calls the kernel runs without consulting seccomp
 //! - errno.rs: error numbers, their names, a failed call as strace shows it
 //! - kernel.rs: the running kernel's version
+//! - status.rs: the parser of /proc/PID/status
 
 pub mod abi;
 pub mod errno;
 pub mod kernel;
+pub mod status;

@@ -300,7 +300,7 @@ fn arg_item(
 /// (then none is attached to its children either, before they add one).
 fn no_filter_attached() -> bool {
     std::fs::read_to_string("/proc/self/status").is_ok_and(|t| {
-        crate::inspect::status::ProcStatus::parse(&t).seccomp_mode()
+        crate::linux::status::ProcStatus::parse(&t).seccomp_mode()
             == Ok(crate::model::SeccompMode::Disabled)
     })
 }

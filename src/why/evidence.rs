@@ -10,7 +10,7 @@
 //! never guessed: the causes then say less.
 
 use super::decode::{PathArg, Role};
-use crate::inspect::status::ProcStatus;
+use crate::linux::status::ProcStatus;
 use crate::model::Ids;
 use std::os::unix::fs::MetadataExt;
 use std::sync::atomic::{AtomicBool, Ordering};

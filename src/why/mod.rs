@@ -77,7 +77,7 @@ fn own_tracer() -> u32 {
     std::fs::read_to_string(format!("/proc/{}/status", own_pid()))
         .ok()
         .and_then(|t| {
-            crate::inspect::status::ProcStatus::parse(&t)
+            crate::linux::status::ProcStatus::parse(&t)
                 .tracer_pid()
                 .ok()
         })
