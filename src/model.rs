@@ -9,6 +9,9 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+// The status file's facts, which the report holds as the kernel states them.
+pub use crate::linux::status::{Ids, SeccompMode, SeccompStatus};
+
 mod environment;
 pub use environment::*;
 
@@ -155,22 +158,6 @@ pub struct Seccomp {
     /// absent when nothing was probed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profile: Option<ProfileReport>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SeccompStatus {
-    pub mode: SeccompMode,
-    /// `Seccomp_filters` (Linux 5.9+); `None` when the kernel does not say.
-    pub filters: Option<u32>,
-    pub no_new_privs: bool,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SeccompMode {
-    Disabled,
-    Strict,
-    Filter,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -508,14 +495,6 @@ pub struct UserNamespace {
 }
 
 // --------------------------------------------------------------- identity
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Ids {
-    pub real: u32,
-    pub effective: u32,
-    pub saved: u32,
-    pub filesystem: u32,
-}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Identity {

@@ -11,8 +11,35 @@
 //!
 //! No I/O here: [`ProcStatus::parse`] takes the text.
 
-use crate::model::{Ids, SeccompMode, SeccompStatus};
+use serde::{Deserialize, Serialize};
 use std::fmt;
+
+/// The seccomp facts of a status file (`seccomp` in the report).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeccompStatus {
+    pub mode: SeccompMode,
+    /// `Seccomp_filters` (Linux 5.9+); `None` when the kernel does not say.
+    pub filters: Option<u32>,
+    pub no_new_privs: bool,
+}
+
+/// `Seccomp:` 0, 1 or 2.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SeccompMode {
+    Disabled,
+    Strict,
+    Filter,
+}
+
+/// `Uid:` or `Gid:`: the real, effective, saved set and filesystem id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Ids {
+    pub real: u32,
+    pub effective: u32,
+    pub saved: u32,
+    pub filesystem: u32,
+}
 
 /// The parsed lines of a status file.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -128,7 +155,7 @@ impl ProcStatus {
         }
     }
 
-    /// The seccomp facts of the status file, as the report holds them.
+    /// The seccomp facts of the status file.
     pub fn seccomp(&self) -> Result<SeccompStatus, String> {
         Ok(SeccompStatus {
             mode: self.seccomp_mode()?,
