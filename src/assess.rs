@@ -133,7 +133,7 @@ impl<'a> Facts<'a> {
     }
 
     pub fn caps_outside_docker_default(&self) -> Option<Vec<&'a str>> {
-        let defaults: Vec<String> = crate::inspect::caps::DOCKER_DEFAULT
+        let defaults: Vec<String> = crate::linux::caps::DOCKER_DEFAULT
             .iter()
             .map(|c| c.to_string())
             .collect();

@@ -1,51 +1,11 @@
 //! Capabilities: the five sets of /proc/self/status, named, compared with
 //! Docker's default set, and with the dangerous ones picked out.
-//!
-//! Names come from the `caps` crate's [`Capability`] (capabilities(7)
-//! spelling); a bit it does not know, from a kernel newer than the crate,
-//! is printed `CAP_<n>` so nothing the kernel grants is ever hidden.
 
+use crate::linux::caps::{DOCKER_DEFAULT, mask_of, names};
 use crate::linux::status::ProcStatus;
 use crate::model::{CapDiff, Capabilities};
 use caps::Capability;
 use std::collections::BTreeMap;
-use std::sync::OnceLock;
-
-/// Docker's default capability set (moby `oci/caps/defaults.go`), which is
-/// also containerd's and CRI-O's historical default. The yardstick users know.
-pub const DOCKER_DEFAULT: [Capability; 14] = [
-    Capability::CAP_CHOWN,
-    Capability::CAP_DAC_OVERRIDE,
-    Capability::CAP_FSETID,
-    Capability::CAP_FOWNER,
-    Capability::CAP_MKNOD,
-    Capability::CAP_NET_RAW,
-    Capability::CAP_SETGID,
-    Capability::CAP_SETUID,
-    Capability::CAP_SETFCAP,
-    Capability::CAP_SETPCAP,
-    Capability::CAP_NET_BIND_SERVICE,
-    Capability::CAP_SYS_CHROOT,
-    Capability::CAP_KILL,
-    Capability::CAP_AUDIT_WRITE,
-];
-
-/// podman's default capability set (containers.conf `default_capabilities`
-/// since containers-common 0.38): Docker's without MKNOD, NET_RAW and
-/// AUDIT_WRITE.
-pub const PODMAN_DEFAULT: [Capability; 11] = [
-    Capability::CAP_CHOWN,
-    Capability::CAP_DAC_OVERRIDE,
-    Capability::CAP_FOWNER,
-    Capability::CAP_FSETID,
-    Capability::CAP_KILL,
-    Capability::CAP_NET_BIND_SERVICE,
-    Capability::CAP_SETFCAP,
-    Capability::CAP_SETGID,
-    Capability::CAP_SETPCAP,
-    Capability::CAP_SETUID,
-    Capability::CAP_SYS_CHROOT,
-];
 
 /// Capabilities that give a known way out of a container or act on the whole
 /// host. Everything in Docker's default set is left out on purpose: those are
@@ -86,63 +46,6 @@ pub const DANGEROUS: [Capability; 14] = [
     // Changes or disables the host's audit rules (audit is not namespaced).
     Capability::CAP_AUDIT_CONTROL,
 ];
-
-/// The capability the crate knows at each of the 64 bits, built on first use:
-/// `caps::all()` builds a hash set, too much to do again for every bit of
-/// every set.
-fn known() -> &'static [Option<Capability>; 64] {
-    static KNOWN: OnceLock<[Option<Capability>; 64]> = OnceLock::new();
-    KNOWN.get_or_init(|| {
-        let mut table = [None; 64];
-        for c in caps::all() {
-            if let Some(slot) = table.get_mut(usize::from(c.index())) {
-                *slot = Some(c);
-            }
-        }
-        table
-    })
-}
-
-/// The capabilities(7) name of bit `bit`, or `CAP_<bit>` when unknown.
-pub fn name(bit: u8) -> String {
-    match known().get(usize::from(bit)) {
-        Some(Some(c)) => c.to_string(),
-        _ => format!("CAP_{bit}"),
-    }
-}
-
-/// The names of the bits set in `mask`, lowest bit first.
-pub fn names(mask: u64) -> Vec<String> {
-    (0u8..64)
-        .filter(|b| mask & (1u64 << b) != 0)
-        .map(name)
-        .collect()
-}
-
-/// `SYS_ADMIN`, `cap_sys_admin` or `CAP_SYS_ADMIN` as capabilities(7) spells
-/// it; `None` for a name the kernel does not know.
-pub fn parse_name(s: &str) -> Option<String> {
-    let upper = s.trim().to_ascii_uppercase();
-    let full = if upper.starts_with("CAP_") {
-        upper
-    } else {
-        format!("CAP_{upper}")
-    };
-    known()
-        .iter()
-        .flatten()
-        .any(|c| c.to_string() == full)
-        .then_some(full)
-}
-
-/// The names of a set of capabilities, in its order.
-pub fn set_names(list: &[Capability]) -> Vec<String> {
-    list.iter().map(|c| c.to_string()).collect()
-}
-
-fn mask_of(list: &[Capability]) -> u64 {
-    list.iter().fold(0, |m, c| m | c.bitmask())
-}
 
 /// Builds the capabilities section from the status file.
 pub fn from_status(s: &ProcStatus) -> Result<Capabilities, String> {
@@ -193,35 +96,6 @@ mod tests {
 
     fn v(names: &[&str]) -> Vec<String> {
         names.iter().map(|s| s.to_string()).collect()
-    }
-
-    #[test]
-    fn capability_names_parse_with_or_without_the_prefix() {
-        assert_eq!(parse_name("sys_admin").as_deref(), Some("CAP_SYS_ADMIN"));
-        assert_eq!(parse_name("CAP_NET_RAW").as_deref(), Some("CAP_NET_RAW"));
-        assert_eq!(parse_name(" bpf ").as_deref(), Some("CAP_BPF"));
-        assert_eq!(parse_name("SYS_NOPE"), None);
-        assert_eq!(parse_name(""), None);
-    }
-
-    #[test]
-    fn names_follow_capabilities_7() {
-        assert_eq!(name(0), "CAP_CHOWN");
-        assert_eq!(name(21), "CAP_SYS_ADMIN");
-        assert_eq!(name(38), "CAP_PERFMON");
-        assert_eq!(name(39), "CAP_BPF");
-        assert_eq!(name(40), "CAP_CHECKPOINT_RESTORE");
-        assert_eq!(name(41), "CAP_41");
-        assert_eq!(name(63), "CAP_63");
-        assert_eq!(names(0), Vec::<String>::new());
-        assert_eq!(names(u64::MAX).len(), 64);
-        assert_eq!(names(1 << 63), v(&["CAP_63"]));
-        // Past the mask's width: a number, never a panic.
-        assert_eq!(name(200), "CAP_200");
-        // Every capability the crate knows is in the table under its bit.
-        for c in caps::all() {
-            assert_eq!(name(c.index()), c.to_string());
-        }
     }
 
     #[test]

@@ -3,11 +3,13 @@
 //!
 //! - abi.rs: the syscall entry points (ABIs) per architecture, their numbers
 //!   and names, and the calls the kernel runs without consulting seccomp
+//! - caps.rs: capability numbers, names, and the runtimes' default sets
 //! - errno.rs: error numbers, their names, a failed call as strace shows it
 //! - kernel.rs: the running kernel's version
 //! - status.rs: the parser of /proc/PID/status
 
 pub mod abi;
+pub mod caps;
 pub mod errno;
 pub mod kernel;
 pub mod status;

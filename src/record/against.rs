@@ -3,8 +3,8 @@
 //! default container (for a file: whatami's own bounding set), with the arguments
 //! the command used where the profiles' rules look at them.
 
-use crate::inspect::caps;
 use crate::linux::abi::Abi;
+use crate::linux::caps;
 use crate::profile;
 use crate::profile::known::{self, Expectation, Known};
 use crate::profile::resolve::{Libseccomp, Model, Process, Runtime};

@@ -108,7 +108,7 @@ pub fn main(args: &RecordArgs) -> ExitCode {
     let own = why::evidence::Creds::read(why::own_pid());
     let bounding = own
         .as_ref()
-        .map(|c| crate::inspect::caps::names(c.bounding))
+        .map(|c| crate::linux::caps::names(c.bounding))
         .unwrap_or_default();
     let given_caps = match args.caps.as_deref().map(against::parse_caps).transpose() {
         Ok(c) => c,

@@ -8,37 +8,7 @@
 //! causes weigh it against the process's sets.
 
 use super::decode::{self, Decoded};
-
-/// Capability numbers (include/uapi/linux/capability.h).
-pub mod cap {
-    pub const CHOWN: u8 = 0;
-    pub const DAC_OVERRIDE: u8 = 1;
-    pub const DAC_READ_SEARCH: u8 = 2;
-    pub const FOWNER: u8 = 3;
-    pub const KILL: u8 = 5;
-    pub const SETGID: u8 = 6;
-    pub const SETUID: u8 = 7;
-    pub const SETPCAP: u8 = 8;
-    pub const NET_BIND_SERVICE: u8 = 10;
-    pub const NET_ADMIN: u8 = 12;
-    pub const NET_RAW: u8 = 13;
-    pub const IPC_LOCK: u8 = 14;
-    pub const SYS_MODULE: u8 = 16;
-    pub const SYS_RAWIO: u8 = 17;
-    pub const SYS_CHROOT: u8 = 18;
-    pub const SYS_PTRACE: u8 = 19;
-    pub const SYS_PACCT: u8 = 20;
-    pub const SYS_ADMIN: u8 = 21;
-    pub const SYS_BOOT: u8 = 22;
-    pub const SYS_NICE: u8 = 23;
-    pub const SYS_RESOURCE: u8 = 24;
-    pub const SYS_TIME: u8 = 25;
-    pub const SYS_TTY_CONFIG: u8 = 26;
-    pub const MKNOD: u8 = 27;
-    pub const SYSLOG: u8 = 34;
-    pub const PERFMON: u8 = 38;
-    pub const BPF: u8 = 39;
-}
+use crate::linux::caps::cap;
 
 /// Where the capability must be held.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -246,7 +216,7 @@ pub fn needed(name: &str, args: &[u64; 6], d: &Decoded, errno: u32) -> Option<Ne
 
 /// The capability's name without `CAP_`, as `--cap-add` takes it.
 pub fn short(cap: u8) -> String {
-    let n = crate::inspect::caps::name(cap);
+    let n = crate::linux::caps::name(cap);
     n.strip_prefix("CAP_").unwrap_or(&n).to_string()
 }
 

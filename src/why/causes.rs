@@ -16,6 +16,7 @@ use super::decode::{self, Decoded, Role};
 use super::evidence::{Creds, FileStat, PathEvidence, PrivilegedExec, Snapshot};
 use super::profile::{ProfileKnowledge, ProfileRule};
 use super::tracer::{Call, How};
+use crate::linux::caps::cap;
 use crate::linux::errno::{EACCES, EAFNOSUPPORT, ENOSPC, ENOSYS, EPERM, EROFS, EUSERS};
 use crate::model::{Outcome, Verdict};
 use serde::{Deserialize, Serialize};
@@ -183,7 +184,7 @@ fn add_capability(runtime: Option<&str>, capn: &str, short: &str) -> String {
 }
 
 fn cap_name(cap: u8) -> String {
-    crate::inspect::caps::name(cap)
+    crate::linux::caps::name(cap)
 }
 
 fn oct(mode: u32) -> String {
@@ -539,7 +540,7 @@ fn downgrade(exec: &PrivilegedExec, cap: u8, c: &Creds, ctx: &Context) -> Option
             format!("the file capability {capn} of {exe}"),
             format!(
                 "{exe} has the file capabilities {}{}",
-                crate::inspect::caps::names(f.permitted).join(","),
+                crate::linux::caps::names(f.permitted).join(","),
                 if f.effective {
                     " (effective bit set)"
                 } else {
@@ -720,7 +721,7 @@ fn capability_causes(
             "the process runs as root but dropped {capn} from its effective set: whatever started it (setpriv, capsh, the program itself) took it away"
         )
     };
-    if need.cap == captable::cap::SYS_TIME {
+    if need.cap == cap::SYS_TIME {
         k = k.ev("the system clock is not namespaced: setting it sets the host's time");
     }
     k = k.fix(fix);
@@ -794,10 +795,10 @@ fn mode_denies(c: &Creds, st: &FileStat, want: u32) -> Option<&'static str> {
         return None;
     }
     let dir = st.is_dir();
-    if c.has(captable::cap::DAC_OVERRIDE) && (dir || missing & 1 == 0 || st.mode & 0o111 != 0) {
+    if c.has(cap::DAC_OVERRIDE) && (dir || missing & 1 == 0 || st.mode & 0o111 != 0) {
         return None;
     }
-    if c.has(captable::cap::DAC_READ_SEARCH) {
+    if c.has(cap::DAC_READ_SEARCH) {
         missing &= if dir { !5 } else { !4 };
     }
     (missing != 0).then_some(class)
@@ -915,7 +916,7 @@ fn exec_causes(i: &Input, creds: Option<&Creds>) -> Vec<Cause> {
         let granted = (fc.permitted & c.bounding) | (fc.inheritable & c.inheritable);
         let missing = fc.permitted & !granted;
         if fc.effective && missing != 0 {
-            let names = crate::inspect::caps::names(missing);
+            let names = crate::linux::caps::names(missing);
             let shorts: Vec<String> = names
                 .iter()
                 .map(|n| format!("--cap-add {}", n.trim_start_matches("CAP_")))
@@ -925,7 +926,7 @@ fn exec_causes(i: &Input, creds: Option<&Creds>) -> Vec<Cause> {
                 Certainty::Exact,
                 format!("{path} has file capabilities the bounding set lacks ({}), and its effective bit asks for all of them: the kernel refuses to run it", names.join(", ")),
             )
-            .ev(format!("file capabilities of {path}: permitted {}, effective bit set", crate::inspect::caps::names(fc.permitted).join(",")))
+            .ev(format!("file capabilities of {path}: permitted {}, effective bit set", crate::linux::caps::names(fc.permitted).join(",")))
             .ev(format!("the bounding set lacks {}", names.join(", ")))
             .fix(format!("start the container with them ({}), or take them off the file if it can do without (setcap -r {path})", shorts.join(" ")));
             k.capability = names.first().cloned();
@@ -1033,7 +1034,7 @@ fn permission_causes(i: &Input, creds: Option<&Creds>, ctx: &Context, name: &str
             && dst.mode & libc::S_ISVTX != 0
             && c.uid.filesystem != t.uid
             && c.uid.filesystem != dst.uid
-            && !c.has(captable::cap::FOWNER)
+            && !c.has(cap::FOWNER)
         {
             let mut k = Cause::new(
                 Kind::StickyDirectory,
@@ -1080,7 +1081,7 @@ fn permission_causes(i: &Input, creds: Option<&Creds>, ctx: &Context, name: &str
             && let Some(t) = p.target()
             && t.uid != c.uid.filesystem
             && ctx.sysctl_int("fs.protected_hardlinks") == Some(1)
-            && !c.has(captable::cap::FOWNER)
+            && !c.has(cap::FOWNER)
         {
             let mut k = Cause::new(
                 Kind::Sysctl,
@@ -1130,14 +1131,14 @@ fn proc_access_cause(p: &PathEvidence, c: &Creds) -> Option<Cause> {
         Certainty::Likely,
         format!("{abs} opens only with ptrace read access to process {pid}: the same user as the process, which must be dumpable, or CAP_SYS_PTRACE"),
     )
-    .ev(if c.has(captable::cap::SYS_PTRACE) {
+    .ev(if c.has(cap::SYS_PTRACE) {
         "the process has CAP_SYS_PTRACE: the target is then not dumpable across user namespaces, or an LSM or Yama refuses".to_string()
     } else {
         format!("the process lacks CAP_SYS_PTRACE; {}", who(c))
     })
     .fix(format!("read it as the user process {pid} runs as, or with CAP_SYS_PTRACE (--cap-add SYS_PTRACE)"));
-    k.capability = Some(cap_name(captable::cap::SYS_PTRACE));
-    k.in_bounding_set = Some(c.in_bounding(captable::cap::SYS_PTRACE));
+    k.capability = Some(cap_name(cap::SYS_PTRACE));
+    k.in_bounding_set = Some(c.in_bounding(cap::SYS_PTRACE));
     k.path = Some(abs.to_string());
     Some(k)
 }
@@ -1180,7 +1181,7 @@ fn limit_causes(
             .is_some_and(|f| f & captable::CLONE_NEWUSER != 0),
         _ => false,
     };
-    let has_admin = creds.is_some_and(|c| c.has(captable::cap::SYS_ADMIN));
+    let has_admin = creds.is_some_and(|c| c.has(cap::SYS_ADMIN));
     if userns {
         if let Some(v) = ctx.sysctl_int("user.max_user_namespaces")
             && (errno == ENOSPC || v == 0)
@@ -1304,7 +1305,7 @@ fn limit_causes(
         }
     }
     if name == "ptrace" && errno == EPERM && !i.target_traced && args[0] != 0 {
-        let has_ptrace = creds.is_some_and(|c| c.has(captable::cap::SYS_PTRACE));
+        let has_ptrace = creds.is_some_and(|c| c.has(cap::SYS_PTRACE));
         match ctx.sysctl_int("kernel.yama.ptrace_scope") {
             Some(3) => out.push(sysctl_cause(
                 "kernel.yama.ptrace_scope",
@@ -1593,7 +1594,7 @@ mod tests {
     fn date_under_dockers_profile_names_it_and_its_condition() {
         let c = call("clock_settime", [0; 6]);
         let s = snap(creds(0, DOCKER, DOCKER));
-        let caps = crate::inspect::caps::names(DOCKER);
+        let caps = crate::linux::caps::names(DOCKER);
         let ctx = Context {
             profile: ProfileKnowledge::known("docker-20.10", &caps, Some((6, 1))),
             ..Context::default()

@@ -555,7 +555,7 @@ impl PrivilegedExec {
             if missing != 0 {
                 lost.push(format!(
                     "its file capabilities {}",
-                    crate::inspect::caps::names(missing).join(",")
+                    crate::linux::caps::names(missing).join(",")
                 ));
             }
         }

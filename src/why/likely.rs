@@ -54,7 +54,7 @@ pub fn hints(r: &Report, program: Option<&Path>, sysctls: &[(String, String)]) -
         }
     }
     if let Some(c) = r.capabilities.ok() {
-        let all = crate::inspect::caps::names(u64::MAX >> (64 - 41));
+        let all = crate::linux::caps::names(u64::MAX >> (64 - 41));
         let missing: Vec<&String> = all.iter().filter(|n| !c.bounding.contains(n)).collect();
         if !missing.is_empty() {
             let (it, they) = if missing.len() == 1 {

@@ -146,7 +146,7 @@ pub fn main(args: &WhyArgs) -> ExitCode {
         sysctls: sysctls.iter().cloned().collect(),
         tracer_sys_ptrace: own
             .as_ref()
-            .is_some_and(|c| c.has(captable::cap::SYS_PTRACE)),
+            .is_some_and(|c| c.has(crate::linux::caps::cap::SYS_PTRACE)),
         profile: profile::ProfileKnowledge::unknown(),
         runtime: live_runtime(),
     };

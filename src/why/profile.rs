@@ -127,7 +127,7 @@ impl ProfileKnowledge {
     pub fn learn(bounding: u64) -> ProfileKnowledge {
         let started = std::time::Instant::now();
         let process = Process {
-            caps: crate::inspect::caps::names(bounding),
+            caps: crate::linux::caps::names(bounding),
             kernel: crate::linux::kernel::version(),
         };
         match crate::seccomp::probe(crate::cli::ProbeChoice::Notify) {
@@ -546,8 +546,8 @@ fn comparison(name: &str, c: &ArgCmp, args: &[u64; 6]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::inspect::caps;
     use crate::linux::abi;
+    use crate::linux::caps;
 
     fn docker() -> Vec<String> {
         caps::set_names(&caps::DOCKER_DEFAULT)
