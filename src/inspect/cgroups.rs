@@ -13,9 +13,9 @@
 //! is read: an ancestor may set a lower one that is not visible from here.
 
 use super::Shared;
-use super::mountinfo::{self, Mount};
 use super::namespaces::Kind;
 use crate::fsroot::Root;
+use crate::linux::mountinfo::{self, Mount};
 use crate::model::{CgroupLimits, CgroupV1, Cgroups, CpuLimit, Limit};
 
 /// The initial cgroup namespace's inode (include/linux/proc_ns.h).
@@ -382,7 +382,7 @@ pub fn read(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::inspect::mountinfo::parse as mounts;
+    use crate::linux::mountinfo::parse as mounts;
 
     const DOCKER_CGROUP: &str = "\
 9:name=systemd:/docker/8249

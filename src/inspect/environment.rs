@@ -5,8 +5,9 @@
 //! Like the other sections, each is gathered under its own guard: odd
 //! input fails that section only.
 
-use super::{Shared, cgroups, devices, guarded, kube, limits, mountinfo, mounts, sockets};
+use super::{Shared, cgroups, devices, guarded, kube, limits, mounts, sockets};
 use crate::fsroot::Root;
+use crate::linux::mountinfo;
 use crate::model::{Cgroups, KernelLimits, Kubernetes, Mounts, Probe, Section};
 
 /// The environment sections of the report.

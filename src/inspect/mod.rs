@@ -22,7 +22,6 @@ pub mod devices;
 pub mod environment;
 pub mod kube;
 pub mod limits;
-pub mod mountinfo;
 pub mod mounts;
 pub mod sockets;
 

@@ -12,8 +12,8 @@
 //! host's root (a separate /home partition) the field is relative to that
 //! file system, and the category is told only where the path itself says.
 
-use super::mountinfo::{self, Mount};
 use crate::fsroot::Root;
+use crate::linux::mountinfo::{self, Mount};
 use crate::model::{HostPath, MaskState, MaskedPath, PseudoFs, RootFs};
 
 /// The paths Docker, podman, CRI-O and containerd hide from a container by
@@ -293,7 +293,7 @@ pub fn host_paths(mounts: &[Mount]) -> Vec<HostPath> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::inspect::mountinfo::{parse, tests::PODMAN};
+    use crate::linux::mountinfo::{parse, tests::PODMAN};
 
     /// `docker run` (dockerd 20.10.24): its masks are /dev/null bound from
     /// the container's own /dev tmpfs.

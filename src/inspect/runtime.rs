@@ -198,7 +198,7 @@ pub fn decide(f: &Facts) -> Result<Runtime, String> {
         // point was left in the root file system (`podman run --rootfs`
         // leaves one behind).
         let mounted = f.mountinfo.as_deref().is_some_and(|mi| {
-            super::mountinfo::parse(mi)
+            crate::linux::mountinfo::parse(mi)
                 .iter()
                 .any(|m| m.mount_point == "/run/.containerenv")
         });
@@ -462,7 +462,7 @@ fn mount_findings(mountinfo: &str, storage_engine: &str) -> Vec<Finding> {
     // (engine, source directory, mount points): the three files a runtime
     // bind-mounts usually come from one directory, so they make one finding.
     let mut binds: Vec<(String, String, Vec<String>)> = Vec::new();
-    for m in super::mountinfo::parse(mountinfo) {
+    for m in crate::linux::mountinfo::parse(mountinfo) {
         let bound = matches!(
             m.mount_point.as_str(),
             "/etc/hostname" | "/etc/hosts" | "/etc/resolv.conf"
@@ -584,14 +584,14 @@ mod tests {
 
     #[test]
     fn mountinfo_parsing_is_tolerant() {
-        let m = crate::inspect::mountinfo::parse(DOCKER_MOUNTINFO);
+        let m = crate::linux::mountinfo::parse(DOCKER_MOUNTINFO);
         assert_eq!(m.len(), 4);
         assert_eq!(m[0].mount_point, "/");
         assert_eq!(m[0].fs_type, "overlay");
         assert!(m[0].super_options.contains("upperdir="));
         assert_eq!(m[3].mount_point, "/etc/hostname");
         // Escapes, optional fields, garbage and truncated lines.
-        let m = crate::inspect::mountinfo::parse(
+        let m = crate::linux::mountinfo::parse(
             "1 2 0:1 /a\\040b /mnt\\011x rw shared:1 master:2 - ext4 /dev/x rw\n\
              garbage\n\n1 2 3\n1 2 0:1 / / rw -\n1 2 0:1 / / rw - tmpfs\n\\\\\\ \\777 \\0",
         );

@@ -10,8 +10,8 @@
 //! [`PING_BUDGET`] for all sockets together, so a socket that accepts and
 //! never answers costs at most that. It is made only on the live system.
 
-use super::mountinfo::{self, Mount};
 use crate::fsroot::{FileKind, Root};
+use crate::linux::mountinfo::{self, Mount};
 use crate::model::{Ping, RuntimeSocket};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::time::{Duration, Instant};
@@ -515,7 +515,7 @@ pub fn parse_answer(answer: &[u8]) -> Ping {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::inspect::mountinfo::parse;
+    use crate::linux::mountinfo::parse;
     use std::io::{Read, Write};
     use std::os::unix::net::UnixListener;
 

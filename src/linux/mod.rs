@@ -6,10 +6,12 @@
 //! - caps.rs: capability numbers, names, and the runtimes' default sets
 //! - errno.rs: error numbers, their names, a failed call as strace shows it
 //! - kernel.rs: the running kernel's version
+//! - mountinfo.rs: the parser of /proc/PID/mountinfo (bounded)
 //! - status.rs: the parser of /proc/PID/status
 
 pub mod abi;
 pub mod caps;
 pub mod errno;
 pub mod kernel;
+pub mod mountinfo;
 pub mod status;
