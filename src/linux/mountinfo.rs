@@ -53,6 +53,11 @@ impl Mount {
         under(path, &self.mount_point)
     }
 
+    /// Whether the per-mount options name `opt` (`ro`, `nosuid`, `noexec`).
+    pub fn has_option(&self, opt: &str) -> bool {
+        self.options.split(',').any(|o| o == opt)
+    }
+
     /// Whether the super options name `opt` (a cgroup v1 controller, say).
     pub fn has_super_option(&self, opt: &str) -> bool {
         self.super_options.split(',').any(|o| o == opt)
@@ -158,6 +163,28 @@ pub fn containing<'a>(mounts: &'a [Mount], path: &str) -> Option<&'a Mount> {
         }
     }
     best
+}
+
+/// The mount that holds `path`, a file on device `dev` (or, for a path that
+/// does not exist, its nearest existing ancestor's): of the mounts of that
+/// device, the one [`containing`] picks; by mount point alone when no mount
+/// of that device holds it (btrfs subvolumes report another device than
+/// mountinfo).
+pub fn containing_on<'a>(
+    mounts: &'a [Mount],
+    path: &str,
+    dev: Option<(u32, u32)>,
+) -> Option<&'a Mount> {
+    let mut best: Option<&Mount> = None;
+    for m in mounts
+        .iter()
+        .filter(|m| dev == Some(m.dev) && m.covers(path))
+    {
+        if best.is_none_or(|b| m.mount_point.len() >= b.mount_point.len()) {
+            best = Some(m);
+        }
+    }
+    best.or_else(|| containing(mounts, path))
 }
 
 /// The mount whose mount point is exactly `path` (the top one).
@@ -277,5 +304,44 @@ pub(crate) mod tests {
         let line = "1 0 0:1 / /x rw - tmpfs t rw\n";
         let text = line.repeat(MAX_MOUNTS + 5);
         assert_eq!(parse(&text).len(), MAX_MOUNTS);
+    }
+
+    const MOUNTINFO: &str = "\
+22 1 0:21 / / rw,relatime - overlay overlay rw,lowerdir=/l,upperdir=/u
+23 22 0:22 / /proc rw,nosuid,nodev,noexec - proc proc rw
+30 22 8:1 /srv/data /ro ro,relatime - ext4 /dev/sda1 rw
+31 22 8:1 /srv/x /with\\040space rw - ext4 /dev/sda1 ro
+";
+
+    #[test]
+    fn the_mount_of_a_file_on_its_device() {
+        let m = parse(MOUNTINFO);
+        assert_eq!(m.len(), 4);
+        assert_eq!(m[3].mount_point, "/with space");
+        assert!(m[2].has_option("ro") && !m[2].has_super_option("ro"));
+        assert!(m[3].has_super_option("ro"));
+        assert_eq!(
+            containing_on(&m, "/ro/f", Some((8, 1)))
+                .unwrap()
+                .mount_point,
+            "/ro"
+        );
+        assert_eq!(
+            containing_on(&m, "/rob", Some((0, 21)))
+                .unwrap()
+                .mount_point,
+            "/"
+        );
+        assert_eq!(
+            containing_on(&m, "/proc/1", None).unwrap().mount_point,
+            "/proc"
+        );
+        // A device no line has: by mount point alone.
+        assert_eq!(
+            containing_on(&m, "/ro/x", Some((9, 9)))
+                .unwrap()
+                .mount_point,
+            "/ro"
+        );
     }
 }

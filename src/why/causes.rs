@@ -498,7 +498,7 @@ fn seccomp_fix(
 pub fn not_granted(exec: &PrivilegedExec, nnp: bool, tracer_sys_ptrace: bool) -> Option<Kind> {
     if nnp {
         Some(Kind::NoNewPrivs)
-    } else if exec.mount.as_ref().is_some_and(|m| m.has("nosuid")) {
+    } else if exec.mount.as_ref().is_some_and(|m| m.has_option("nosuid")) {
         Some(Kind::Nosuid)
     } else if !tracer_sys_ptrace {
         Some(Kind::Tracing)
@@ -745,12 +745,12 @@ fn read_only(i: &Input) -> Cause {
         .fix("write somewhere that is mounted read-write (a volume, /tmp)");
     };
     let path = p.absolute.clone().unwrap_or_else(|| p.arg.path.clone());
-    let (how, ev) = if m.has("ro") {
+    let (how, ev) = if m.has_option("ro") {
         (
             format!("{} is mounted read-only", m.mount_point),
             format!("mount options of {}: {}", m.mount_point, m.options),
         )
-    } else if m.super_has("ro") {
+    } else if m.has_super_option("ro") {
         (
             format!("the file system at {} is read-only", m.mount_point),
             format!(
@@ -937,7 +937,7 @@ fn exec_causes(i: &Input, creds: Option<&Creds>) -> Vec<Cause> {
         }
     }
     if errno == EACCES {
-        if let Some(m) = p.mount.as_ref().filter(|m| m.has("noexec")) {
+        if let Some(m) = p.mount.as_ref().filter(|m| m.has_option("noexec")) {
             let mut k = Cause::new(
                 Kind::NoexecMount,
                 Certainty::Exact,
@@ -1433,9 +1433,10 @@ pub fn fix(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::linux::mountinfo::Mount;
     use crate::model::Ids;
     use crate::why::decode::PathArg;
-    use crate::why::evidence::{FileCaps, LsmLabel, Mount, Node};
+    use crate::why::evidence::{FileCaps, LsmLabel, Node};
 
     fn abi() -> &'static crate::linux::abi::Abi {
         crate::linux::abi::native()
@@ -1783,9 +1784,8 @@ mod tests {
     #[test]
     fn a_read_only_mount_is_named() {
         let c = call("openat", [0; 6]);
-        let m = crate::why::evidence::parse_mountinfo(
-            "30 22 8:1 /srv /ro ro,relatime - ext4 /dev/sda1 rw\n",
-        );
+        let m =
+            crate::linux::mountinfo::parse("30 22 8:1 /srv /ro ro,relatime - ext4 /dev/sda1 rw\n");
         let mut s = snap(creds(0, DOCKER, DOCKER));
         s.paths = vec![path_ev(
             "/ro/f",
@@ -2098,8 +2098,7 @@ mod tests {
             (Kind::FilePermissions, Certainty::Possible)
         );
         assert!(causes[0].summary.contains("immutable"));
-        let m =
-            crate::why::evidence::parse_mountinfo("23 22 0:22 / /proc rw,nosuid - proc proc rw\n");
+        let m = crate::linux::mountinfo::parse("23 22 0:22 / /proc rw,nosuid - proc proc rw\n");
         s.paths[0].mount = m.first().cloned();
         let causes = run(
             &c,

@@ -10,6 +10,7 @@
 //! never guessed: the causes then say less.
 
 use super::decode::{PathArg, Role};
+use crate::linux::mountinfo::{self, Mount};
 use crate::linux::status::ProcStatus;
 use crate::model::Ids;
 use std::os::unix::fs::MetadataExt;
@@ -96,103 +97,6 @@ impl FileStat {
     pub fn is_dir(&self) -> bool {
         self.mode & libc::S_IFMT == libc::S_IFDIR
     }
-}
-
-/// One mountinfo line: the fields the causes use.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Mount {
-    pub dev_major: u32,
-    pub dev_minor: u32,
-    /// The directory of its file system that is mounted.
-    pub root: String,
-    pub mount_point: String,
-    /// Per-mount options (`ro`, `nosuid`, `noexec`...).
-    pub options: String,
-    pub fs_type: String,
-    pub source: String,
-    /// The file system's own options (`ro` here: read-only for every mount of it).
-    pub super_options: String,
-}
-
-impl Mount {
-    pub fn has(&self, opt: &str) -> bool {
-        self.options.split(',').any(|o| o == opt)
-    }
-
-    pub fn super_has(&self, opt: &str) -> bool {
-        self.super_options.split(',').any(|o| o == opt)
-    }
-}
-
-/// Parses /proc/PID/mountinfo, skipping lines without its shape.
-pub fn parse_mountinfo(text: &str) -> Vec<Mount> {
-    text.lines()
-        .filter_map(|line| {
-            let f: Vec<&str> = line.split(' ').collect();
-            let sep = f.iter().skip(6).position(|x| *x == "-")? + 6;
-            let (major, minor) = f.get(2)?.split_once(':')?;
-            Some(Mount {
-                dev_major: major.parse().ok()?,
-                dev_minor: minor.parse().ok()?,
-                root: unescape(f.get(3)?),
-                mount_point: unescape(f.get(4)?),
-                options: (*f.get(5)?).to_string(),
-                fs_type: (*f.get(sep + 1)?).to_string(),
-                source: unescape(f.get(sep + 2).copied().unwrap_or("")),
-                super_options: f.get(sep + 3).copied().unwrap_or("").to_string(),
-            })
-        })
-        .collect()
-}
-
-/// Undoes the kernel's octal escapes in mountinfo (`\040` for a space).
-fn unescape(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let oct = b
-            .get(i + 1..i + 4)
-            .filter(|d| b[i] == b'\\' && d.iter().all(|c| (b'0'..=b'7').contains(c)));
-        if let Some(d) = oct {
-            let v = (u32::from(d[0] - b'0') << 6)
-                | (u32::from(d[1] - b'0') << 3)
-                | u32::from(d[2] - b'0');
-            out.push(u8::try_from(v).unwrap_or(b'?'));
-            i += 4;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-/// Whether `path` is `dir` or lies under it (both absolute, normalized).
-fn under(path: &str, dir: &str) -> bool {
-    dir == "/"
-        || path == dir
-        || path
-            .strip_prefix(dir)
-            .is_some_and(|rest| rest.starts_with('/'))
-}
-
-/// The mount `path` lies on: among the mounts of the device the file (or its
-/// nearest existing ancestor) is on, the deepest mount point above it; by
-/// mount point alone when no device matches (btrfs subvolumes report
-/// another device than mountinfo).
-pub fn mount_of<'a>(mounts: &'a [Mount], path: &str, dev: Option<(u32, u32)>) -> Option<&'a Mount> {
-    let deepest = |same_dev: bool| {
-        mounts
-            .iter()
-            .filter(|m| under(path, &m.mount_point))
-            .filter(|m| !same_dev || dev == Some((m.dev_major, m.dev_minor)))
-            // Later lines are mounted on top of earlier ones at the same point.
-            .enumerate()
-            .max_by_key(|(i, m)| (m.mount_point.len(), *i))
-            .map(|(_, m)| m)
-    };
-    deepest(true).or_else(|| deepest(false))
 }
 
 /// File capabilities (security.capability), as the kernel stores them.
@@ -355,7 +259,7 @@ impl MountCache {
     pub fn of(&mut self, tid: libc::pid_t) -> &[Mount] {
         let read = || {
             std::fs::read_to_string(format!("/proc/{tid}/mountinfo"))
-                .map(|t| parse_mountinfo(&t))
+                .map(|t| mountinfo::parse(&t))
                 .unwrap_or_default()
         };
         // mountinfo names mount points from the reader's root: the table
@@ -489,7 +393,7 @@ impl Snapshot {
                 .find_map(|n| n.stat.map(|s| (s.dev_major, s.dev_minor)));
             let mount = absolute
                 .as_deref()
-                .and_then(|a| mount_of(mounts, a, dev))
+                .and_then(|a| mountinfo::containing_on(mounts, a, dev))
                 .cloned();
             let file_caps = match (&absolute, arg.role, exists) {
                 (Some(a), Role::Exec, true) => FileCaps::read(&to_host(a)),
@@ -575,10 +479,11 @@ impl PrivilegedExec {
             return None;
         }
         let mounts = std::fs::read_to_string(format!("/proc/{tid}/mountinfo"))
-            .map(|t| parse_mountinfo(&t))
+            .map(|t| mountinfo::parse(&t))
             .unwrap_or_default();
         Some(PrivilegedExec {
-            mount: mount_of(&mounts, &exe, Some((st.dev_major, st.dev_minor))).cloned(),
+            mount: mountinfo::containing_on(&mounts, &exe, Some((st.dev_major, st.dev_minor)))
+                .cloned(),
             exe,
             setuid,
             setgid,
@@ -591,36 +496,6 @@ impl PrivilegedExec {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const MOUNTINFO: &str = "\
-22 1 0:21 / / rw,relatime - overlay overlay rw,lowerdir=/l,upperdir=/u
-23 22 0:22 / /proc rw,nosuid,nodev,noexec - proc proc rw
-30 22 8:1 /srv/data /ro ro,relatime - ext4 /dev/sda1 rw
-31 22 8:1 /srv/x /with\\040space rw - ext4 /dev/sda1 ro
-";
-
-    #[test]
-    fn mountinfo_lines_and_the_mount_of_a_path() {
-        let m = parse_mountinfo(MOUNTINFO);
-        assert_eq!(m.len(), 4);
-        assert_eq!(m[3].mount_point, "/with space");
-        assert!(m[2].has("ro") && !m[2].super_has("ro"));
-        assert!(m[3].super_has("ro"));
-        assert_eq!(
-            mount_of(&m, "/ro/f", Some((8, 1))).unwrap().mount_point,
-            "/ro"
-        );
-        assert_eq!(
-            mount_of(&m, "/rob", Some((0, 21))).unwrap().mount_point,
-            "/"
-        );
-        assert_eq!(mount_of(&m, "/proc/1", None).unwrap().mount_point, "/proc");
-        // A device no line has: by mount point alone.
-        assert_eq!(
-            mount_of(&m, "/ro/x", Some((9, 9))).unwrap().mount_point,
-            "/ro"
-        );
-    }
 
     #[test]
     fn file_capabilities_of_each_revision() {

@@ -4,7 +4,8 @@
 //! namespace, read-only mounts, the LSM, the sysctls that refuse, and
 //! whether the program itself can be executed and keep its privileges.
 
-use super::evidence::{self, FileStat};
+use super::evidence::FileStat;
+use crate::linux::mountinfo::{self, Mount};
 use crate::model::{Report, Verdict};
 use std::path::Path;
 
@@ -105,11 +106,11 @@ pub fn hints(r: &Report, program: Option<&Path>, sysctls: &[(String, String)]) -
     // SAFETY: getpid has no side effect.
     let pid = unsafe { libc::getpid() };
     let mounts = std::fs::read_to_string(format!("/proc/{pid}/mountinfo"))
-        .map(|t| evidence::parse_mountinfo(&t))
+        .map(|t| mountinfo::parse(&t))
         .unwrap_or_default();
     let ro: Vec<&str> = mounts
         .iter()
-        .filter(|m| m.has("ro") || m.super_has("ro"))
+        .filter(|m| m.has_option("ro") || m.has_super_option("ro"))
         .filter(|m| !m.mount_point.starts_with("/proc") && !m.mount_point.starts_with("/sys"))
         .map(|m| m.mount_point.as_str())
         .collect();
@@ -143,7 +144,7 @@ pub fn hints(r: &Report, program: Option<&Path>, sysctls: &[(String, String)]) -
     out
 }
 
-fn program_hints(prog: &Path, mounts: &[evidence::Mount], r: &Report) -> Vec<String> {
+fn program_hints(prog: &Path, mounts: &[Mount], r: &Report) -> Vec<String> {
     let mut out = Vec::new();
     let shown = prog.display();
     let Some(st) = FileStat::of(&prog.to_string_lossy()) else {
@@ -152,14 +153,14 @@ fn program_hints(prog: &Path, mounts: &[evidence::Mount], r: &Report) -> Vec<Str
     let canon = std::fs::canonicalize(prog)
         .map(|p| p.to_string_lossy().into_owned())
         .unwrap_or_else(|_| prog.to_string_lossy().into_owned());
-    if let Some(m) = evidence::mount_of(mounts, &canon, Some((st.dev_major, st.dev_minor))) {
-        if m.has("noexec") {
+    if let Some(m) = mountinfo::containing_on(mounts, &canon, Some((st.dev_major, st.dev_minor))) {
+        if m.has_option("noexec") {
             out.push(format!(
                 "{shown} is on {}, mounted noexec: it cannot be executed",
                 m.mount_point
             ));
         }
-        if m.has("nosuid") && st.mode & (libc::S_ISUID | libc::S_ISGID) != 0 {
+        if m.has_option("nosuid") && st.mode & (libc::S_ISUID | libc::S_ISGID) != 0 {
             out.push(format!(
                 "{shown} is set-user-ID, but {} is mounted nosuid: it runs without that privilege",
                 m.mount_point
