@@ -15,7 +15,7 @@ use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
 
 mod stat;
-pub use stat::{FileKind, FileStat, MAX_ENTRIES, STAT_TABLE, StatTable};
+pub use stat::{MAX_ENTRIES, STAT_TABLE, StatTable};
 
 /// Files larger than this are cut: nothing whatami reads is legitimately this
 /// big, and a hostile or broken file must not make it allocate without bound.

@@ -14,6 +14,7 @@
 //! AT_NO_AUTOMOUNT)`, so looking at a path never mounts anything.
 
 use super::{ReadError, Root};
+use crate::linux::stat::{FileKind, FileStat};
 use std::collections::HashMap;
 use std::ffi::CString;
 use std::io;
@@ -27,81 +28,19 @@ pub const MAX_ENTRIES: usize = 4096;
 /// The name of the table of special files at the top of a captured tree.
 pub const STAT_TABLE: &str = "STAT.txt";
 
-/// The type of a file, as stat(2) tells it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum FileKind {
-    Regular,
-    Directory,
-    CharDevice,
-    BlockDevice,
-    Socket,
-    Fifo,
-    /// Only from [`Root::list_dir`], which does not follow links.
-    Symlink,
-    Other,
-}
-
-impl FileKind {
-    /// The word the stat table uses.
-    pub fn word(self) -> &'static str {
-        match self {
-            FileKind::Regular => "file",
-            FileKind::Directory => "dir",
-            FileKind::CharDevice => "char",
-            FileKind::BlockDevice => "block",
-            FileKind::Socket => "socket",
-            FileKind::Fifo => "fifo",
-            FileKind::Symlink => "link",
-            FileKind::Other => "other",
-        }
-    }
-
-    fn from_word(w: &str) -> Option<FileKind> {
-        Some(match w {
-            "file" => FileKind::Regular,
-            "dir" => FileKind::Directory,
-            "char" => FileKind::CharDevice,
-            "block" => FileKind::BlockDevice,
-            "socket" => FileKind::Socket,
-            "fifo" => FileKind::Fifo,
-            "link" => FileKind::Symlink,
-            "other" => FileKind::Other,
-            _ => return None,
-        })
-    }
-
-    fn from_mode(mode: u32) -> FileKind {
-        match mode & libc::S_IFMT {
-            libc::S_IFREG => FileKind::Regular,
-            libc::S_IFDIR => FileKind::Directory,
-            libc::S_IFCHR => FileKind::CharDevice,
-            libc::S_IFBLK => FileKind::BlockDevice,
-            libc::S_IFSOCK => FileKind::Socket,
-            libc::S_IFIFO => FileKind::Fifo,
-            libc::S_IFLNK => FileKind::Symlink,
-            _ => FileKind::Other,
-        }
-    }
-}
-
-/// What stat(2) says about a path that exists.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FileStat {
-    pub kind: FileKind,
-    /// (major, minor) of a device node; (0, 0) for anything else.
-    pub rdev: (u32, u32),
-    /// The permission bits (0o7777).
-    pub mode: u32,
-    pub uid: u32,
-}
-
-/// Splits a dev_t into (major, minor) as the kernel's new_encode_dev does
-/// (what glibc's and musl's major() and minor() undo).
-pub fn split_dev(dev: u64) -> (u32, u32) {
-    let major = ((dev >> 32) & 0xffff_f000) | ((dev >> 8) & 0xfff);
-    let minor = ((dev >> 12) & 0xffff_ff00) | (dev & 0xff);
-    // Both fit in 32 bits by construction of the masks.
-    (major as u32, minor as u32)
+/// The kind a word of the stat table names.
+fn kind_of_word(w: &str) -> Option<FileKind> {
+    Some(match w {
+        "file" => FileKind::Regular,
+        "dir" => FileKind::Directory,
+        "char" => FileKind::CharDevice,
+        "block" => FileKind::BlockDevice,
+        "socket" => FileKind::Socket,
+        "fifo" => FileKind::Fifo,
+        "link" => FileKind::Symlink,
+        "other" => FileKind::Other,
+        _ => return None,
+    })
 }
 
 /// The parsed `STAT.txt` of a captured tree.
@@ -132,7 +71,7 @@ impl StatTable {
                     t.stats.insert(path.to_string(), None);
                 }
                 ["stat", path, kind, dev, mode, uid] => {
-                    let Some(kind) = FileKind::from_word(kind) else {
+                    let Some(kind) = kind_of_word(kind) else {
                         continue;
                     };
                     let Some((ma, mi)) = dev.split_once(':') else {
@@ -146,13 +85,16 @@ impl StatTable {
                     ) else {
                         continue;
                     };
+                    // The table keeps no group and no device of its own:
+                    // nothing that reads a captured tree asks for them.
                     t.stats.insert(
                         path.to_string(),
                         Some(FileStat {
-                            kind,
-                            rdev: (ma, mi),
-                            mode: mode & 0o7777,
+                            mode: kind.mode_bits() | (mode & 0o7777),
                             uid,
+                            gid: 0,
+                            dev: (0, 0),
+                            rdev: (ma, mi),
                         }),
                     );
                 }
@@ -160,7 +102,7 @@ impl StatTable {
                     t.listings.entry(dir.to_string()).or_default();
                 }
                 ["entry", dir, name, kind] if !name.is_empty() && !name.contains('/') => {
-                    let Some(kind) = FileKind::from_word(kind) else {
+                    let Some(kind) = kind_of_word(kind) else {
                         continue;
                     };
                     let list = t.listings.entry(dir.to_string()).or_default();
@@ -226,17 +168,7 @@ impl Root {
                 }),
             };
         }
-        let kind = FileKind::from_mode(st.st_mode);
-        let rdev = match kind {
-            FileKind::CharDevice | FileKind::BlockDevice => split_dev(st.st_rdev),
-            _ => (0, 0),
-        };
-        Ok(Some(FileStat {
-            kind,
-            rdev,
-            mode: st.st_mode & 0o7777,
-            uid: st.st_uid,
-        }))
+        Ok(Some(FileStat::from_stat(&st)))
     }
 
     /// The names in one directory with their types (links not followed),
@@ -281,21 +213,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn device_numbers_split_as_the_kernel_encodes_them() {
-        // /dev/null 1:3, /dev/vda 254:0, and a large minor (4095:1048575).
-        assert_eq!(split_dev(0x0103), (1, 3));
-        assert_eq!(split_dev(254 << 8), (254, 0));
-        let big: u64 = ((4095 & 0xfff) << 8) | 0xff | ((1_048_575 & !0xff) << 12);
-        assert_eq!(split_dev(big), (4095, 1_048_575));
-    }
-
-    #[test]
     fn the_live_system_is_stat_without_a_table() {
         let live = Root::live();
         let null = live.stat("/dev/null").unwrap().unwrap();
-        assert_eq!((null.kind, null.rdev), (FileKind::CharDevice, (1, 3)));
+        assert_eq!((null.kind(), null.rdev), (FileKind::CharDevice, (1, 3)));
         assert_eq!(
-            live.stat("/proc").unwrap().unwrap().kind,
+            live.stat("/proc").unwrap().unwrap().kind(),
             FileKind::Directory
         );
         assert_eq!(live.stat("/nonexistent-whatami/x").unwrap(), None);
@@ -327,10 +250,11 @@ mod tests {
         assert_eq!(
             t.stats["/dev/kmsg"],
             Some(FileStat {
-                kind: FileKind::CharDevice,
+                mode: libc::S_IFCHR | 0o644,
+                uid: 0,
+                gid: 0,
+                dev: (0, 0),
                 rdev: (1, 11),
-                mode: 0o644,
-                uid: 0
             })
         );
         assert_eq!(t.stats["/proc/kcore"], None);
@@ -352,7 +276,7 @@ mod tests {
         let r = Root::new(&dir);
         assert_eq!(r.stat("/dev/mem").unwrap().unwrap().rdev, (1, 1));
         assert_eq!(
-            r.stat("/etc/hostname").unwrap().unwrap().kind,
+            r.stat("/etc/hostname").unwrap().unwrap().kind(),
             FileKind::Regular
         );
         assert_eq!(r.stat("/dev/kmsg").unwrap(), None);

@@ -7,7 +7,8 @@
 //! present can still be refused on open by the device cgroup; its presence
 //! is what a runtime's default /dev never has.
 
-use crate::fsroot::{FileKind, Root};
+use crate::fsroot::Root;
+use crate::linux::stat::FileKind;
 use crate::model::{Device, Devices};
 
 /// Character devices worth naming, by their name in /dev.
@@ -63,7 +64,7 @@ fn what_char(name: &str) -> Option<String> {
 
 fn device(root: &Root, path: &str, what: String) -> Option<Device> {
     let st = root.stat(path).ok()??;
-    let kind = match st.kind {
+    let kind = match st.kind() {
         FileKind::CharDevice => "char",
         FileKind::BlockDevice => "block",
         _ => return None,

@@ -127,11 +127,11 @@ fn flag(root: &Root, path: &str, yes: &str, no: &str) -> Option<bool> {
 /// Whether AppArmor is enabled: its module parameter, or, when sysfs shows
 /// modules and AppArmor is not among them, not built in.
 fn apparmor_enabled(root: &Root) -> Option<bool> {
-    use crate::fsroot::FileKind;
+    use crate::linux::stat::FileKind;
     if let Some(v) = flag(root, "/sys/module/apparmor/parameters/enabled", "Y", "N") {
         return Some(v);
     }
-    let dir = |p: &str| matches!(root.stat(p), Ok(Some(s)) if s.kind == FileKind::Directory);
+    let dir = |p: &str| matches!(root.stat(p), Ok(Some(s)) if s.kind() == FileKind::Directory);
     let absent = root.stat_is_complete() && matches!(root.stat("/sys/module/apparmor"), Ok(None));
     (dir("/sys/module") && absent).then_some(false)
 }

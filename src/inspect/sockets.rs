@@ -10,8 +10,9 @@
 //! [`PING_BUDGET`] for all sockets together, so a socket that accepts and
 //! never answers costs at most that. It is made only on the live system.
 
-use crate::fsroot::{FileKind, Root};
+use crate::fsroot::Root;
 use crate::linux::mountinfo::{self, Mount};
+use crate::linux::stat::FileKind;
 use crate::model::{Ping, RuntimeSocket};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::time::{Duration, Instant};
@@ -240,7 +241,7 @@ pub fn find(root: &Root, mounts: &[Mount]) -> Vec<RuntimeSocket> {
         let Ok(Some(st)) = root.stat(&path) else {
             continue;
         };
-        if st.kind != FileKind::Socket {
+        if st.kind() != FileKind::Socket {
             continue;
         }
         let found_by = match mountinfo::at(mounts, &path) {

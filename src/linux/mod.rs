@@ -7,6 +7,7 @@
 //! - errno.rs: error numbers, their names, a failed call as strace shows it
 //! - kernel.rs: the running kernel's version
 //! - mountinfo.rs: the parser of /proc/PID/mountinfo (bounded)
+//! - stat.rs: what stat(2) says about a file
 //! - status.rs: the parser of /proc/PID/status
 
 pub mod abi;
@@ -14,4 +15,5 @@ pub mod caps;
 pub mod errno;
 pub mod kernel;
 pub mod mountinfo;
+pub mod stat;
 pub mod status;

@@ -13,11 +13,12 @@
 
 use super::captable::{self, Need, Scope};
 use super::decode::{self, Decoded, Role};
-use super::evidence::{Creds, FileStat, PathEvidence, PrivilegedExec, Snapshot};
+use super::evidence::{Creds, PathEvidence, PrivilegedExec, Snapshot};
 use super::profile::{ProfileKnowledge, ProfileRule};
 use super::tracer::{Call, How};
 use crate::linux::caps::cap;
 use crate::linux::errno::{EACCES, EAFNOSUPPORT, ENOSPC, ENOSYS, EPERM, EROFS, EUSERS};
+use crate::linux::stat::FileStat;
 use crate::model::{Outcome, Verdict};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -1721,8 +1722,8 @@ mod tests {
             uid,
             gid: uid,
             mode,
-            dev_major: 8,
-            dev_minor: 1,
+            dev: (8, 1),
+            rdev: (0, 0),
         })
     }
 

@@ -11,9 +11,9 @@
 
 use super::decode::{PathArg, Role};
 use crate::linux::mountinfo::{self, Mount};
+use crate::linux::stat::FileStat;
 use crate::linux::status::ProcStatus;
 use crate::model::Ids;
-use std::os::unix::fs::MetadataExt;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Set once the rehearsal has made getxattr in a disposable child and it
@@ -67,35 +67,6 @@ impl Creds {
 
     pub fn in_bounding(&self, cap: u8) -> bool {
         self.bounding & (1u64 << cap) != 0
-    }
-}
-
-/// The owner, group, mode and device of a file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FileStat {
-    pub uid: u32,
-    pub gid: u32,
-    /// Full st_mode (type and permission bits).
-    pub mode: u32,
-    pub dev_major: u32,
-    pub dev_minor: u32,
-}
-
-impl FileStat {
-    pub fn of(path: &str) -> Option<FileStat> {
-        let m = std::fs::metadata(path).ok()?;
-        let dev = m.dev();
-        Some(FileStat {
-            uid: m.uid(),
-            gid: m.gid(),
-            mode: m.mode(),
-            dev_major: libc::major(dev),
-            dev_minor: libc::minor(dev),
-        })
-    }
-
-    pub fn is_dir(&self) -> bool {
-        self.mode & libc::S_IFMT == libc::S_IFDIR
     }
 }
 
@@ -387,10 +358,7 @@ impl Snapshot {
                     }
                 }
             }
-            let dev = chain
-                .iter()
-                .rev()
-                .find_map(|n| n.stat.map(|s| (s.dev_major, s.dev_minor)));
+            let dev = chain.iter().rev().find_map(|n| n.stat.map(|s| s.dev));
             let mount = absolute
                 .as_deref()
                 .and_then(|a| mountinfo::containing_on(mounts, a, dev))
@@ -482,8 +450,7 @@ impl PrivilegedExec {
             .map(|t| mountinfo::parse(&t))
             .unwrap_or_default();
         Some(PrivilegedExec {
-            mount: mountinfo::containing_on(&mounts, &exe, Some((st.dev_major, st.dev_minor)))
-                .cloned(),
+            mount: mountinfo::containing_on(&mounts, &exe, Some(st.dev)).cloned(),
             exe,
             setuid,
             setgid,

@@ -4,8 +4,8 @@
 //! namespace, read-only mounts, the LSM, the sysctls that refuse, and
 //! whether the program itself can be executed and keep its privileges.
 
-use super::evidence::FileStat;
 use crate::linux::mountinfo::{self, Mount};
+use crate::linux::stat::FileStat;
 use crate::model::{Report, Verdict};
 use std::path::Path;
 
@@ -153,7 +153,7 @@ fn program_hints(prog: &Path, mounts: &[Mount], r: &Report) -> Vec<String> {
     let canon = std::fs::canonicalize(prog)
         .map(|p| p.to_string_lossy().into_owned())
         .unwrap_or_else(|_| prog.to_string_lossy().into_owned());
-    if let Some(m) = mountinfo::containing_on(mounts, &canon, Some((st.dev_major, st.dev_minor))) {
+    if let Some(m) = mountinfo::containing_on(mounts, &canon, Some(st.dev)) {
         if m.has_option("noexec") {
             out.push(format!(
                 "{shown} is on {}, mounted noexec: it cannot be executed",
