@@ -4,14 +4,14 @@
 //!
 //! The child stacks one more filter (USER_NOTIF for calls made from the
 //! probe instructions, ALLOW otherwise) with a listener, starts a probe
-//! thread that issues every probe (disposable.rs), and answers the probe
+//! thread that issues every probe (runtime.rs), and answers the probe
 //! thread's notifications itself with a fake return value, so no probed
 //! syscall ever runs. Answering from a thread of the same process keeps each
 //! round trip a thread switch, not a process switch; probing from a separate
 //! thread lets a KILL_THREAD verdict be told apart from KILL_PROCESS.
 
 use super::bpf::Insn;
-use super::disposable::{
+use super::runtime::{
     self, Header, NoThread, Probing, StallClock, Watch, errno, setup_failed, setup_failed_with,
 };
 use crate::linux::abi::Entry;
@@ -74,7 +74,7 @@ pub unsafe fn child_main(ctx: &ChildCtx) -> ! {
     let h = ctx.probing.page.header();
     h.stage.store(stage::FORKED, SeqCst);
     // SAFETY: in the probe child, before its probe thread exists.
-    if !unsafe { disposable::install_sigsys_handler(ctx.probing.page) } {
+    if !unsafe { runtime::install_sigsys_handler(ctx.probing.page) } {
         setup_failed(h);
     }
     // SAFETY: plain libc calls in the forked child; nothing here allocates or
@@ -83,8 +83,8 @@ pub unsafe fn child_main(ctx: &ChildCtx) -> ! {
     unsafe {
         // A KILL_PROCESS verdict must not leave a core behind, and the child
         // must not outlive whatami.
-        disposable::no_core_dumps();
-        disposable::die_with_parent();
+        runtime::no_core_dumps();
+        runtime::die_with_parent();
 
         h.stage.store(stage::NO_NEW_PRIVS, SeqCst);
         // Needed to install a filter without CAP_SYS_ADMIN. Only this child is affected.
@@ -162,7 +162,7 @@ pub unsafe fn child_main(ctx: &ChildCtx) -> ! {
         };
         // Without a probe thread nobody could answer the notifications:
         // notification probing is then unavailable.
-        match disposable::probe_in_threads(&ctx.probing, ctx.start, &mut sup) {
+        match runtime::probe_in_threads(&ctx.probing, ctx.start, &mut sup) {
             NoThread::Check | NoThread::Start => setup_failed(h),
         }
     }
@@ -283,7 +283,7 @@ impl Watch for Supervisor<'_> {
                     continue;
                 }
                 // SAFETY: _exit ends this child only.
-                unsafe { libc::_exit(disposable::EXIT_CONFUSED) }
+                unsafe { libc::_exit(runtime::EXIT_CONFUSED) }
             }
             if self.fds[0].revents & libc::POLLIN != 0 {
                 self.answer();

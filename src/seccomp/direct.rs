@@ -22,12 +22,12 @@
 
 mod child;
 
-use super::disposable::{
+use super::harmless::{self, Expect, Harmless};
+use super::plan;
+use super::runtime::{
     self, Header, Prober, Probing, Raw, RawProbe, STAGE_PROBING, SetupFailure, Unavailable,
     WaitStatus, describe_failure,
 };
-use super::harmless::{self, Expect, Harmless};
-use super::plan;
 use crate::linux::abi::{self, Entry};
 use crate::model::{
     AbiInfo, ArgProbe, Confidence, DirectCall, Probe, ProbeMethod, SyscallResult, Verdict,
@@ -695,7 +695,7 @@ pub fn run(calls: &[Call]) -> Result<Outcome, Unavailable> {
         close_fds: open_fds(),
         nets: None,
     };
-    let run = disposable::run_plan(&probes, 0, disposable::MAX_WORKERS, &mut prober)?;
+    let run = runtime::run_plan(&probes, 0, runtime::MAX_WORKERS, &mut prober)?;
     let nets = prober.nets.unwrap_or(0);
     let raw = calls
         .iter()

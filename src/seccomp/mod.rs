@@ -13,18 +13,18 @@ mod asm;
 pub mod bpf;
 mod child;
 mod direct;
-pub(crate) mod disposable;
 pub mod harmless;
 mod notify;
 pub mod plan;
+pub(crate) mod runtime;
 
 use crate::cli::ProbeChoice;
 use crate::linux::abi;
 use crate::model::{
     AbiInfo, ArgProbe, Confidence, Outcome, Probe, ProbeMethod, Section, SyscallResult, Verdict,
 };
-use disposable::Raw;
-use disposable::RawProbe;
+use runtime::Raw;
+use runtime::RawProbe;
 use std::time::Instant;
 
 /// Runs the probe the user asked for. A probe that was asked for and could
@@ -50,7 +50,7 @@ fn run_probe(choice: ProbeChoice) -> Result<Probe, String> {
         .count();
     match notify::run(&raw_plan(&plan), leading) {
         Ok(run) => Ok(assemble(&plan, &run, started)),
-        Err(disposable::Unavailable(why)) => {
+        Err(runtime::Unavailable(why)) => {
             let why = format!("notification probing unavailable: {why}");
             if choice == ProbeChoice::Auto {
                 direct::probe(kernel, Some(why), started)
@@ -109,7 +109,7 @@ pub fn verdicts(calls: &[ExactCall]) -> Result<Vec<(Outcome, Option<String>)>, S
             let_run: false,
         })
         .collect();
-    let run = notify::run(&plan, 0).map_err(|disposable::Unavailable(why)| why)?;
+    let run = notify::run(&plan, 0).map_err(|runtime::Unavailable(why)| why)?;
     Ok(run
         .raw
         .iter()
@@ -213,7 +213,7 @@ fn classify(raw: Raw, skip_reason: Option<&str>) -> Classified {
     }
 }
 
-fn assemble(plan: &[plan::Probe], run: &disposable::Run, started: Instant) -> Probe {
+fn assemble(plan: &[plan::Probe], run: &runtime::Run, started: Instant) -> Probe {
     let unserved = |a: &abi::Abi| run.unserved & (1u32 << abi::index_of(a)) != 0;
     let mut results: Vec<SyscallResult> = Vec::new();
     let mut arg_probes = Vec::new();

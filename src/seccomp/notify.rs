@@ -1,7 +1,7 @@
 //! Notification probing, whatami's side: the filter the children stack,
 //! checked before any kernel sees it, and how to read a child's setup. The
 //! children (child.rs) and the machinery that runs a plan over them
-//! (disposable.rs) do the rest.
+//! (runtime.rs) do the rest.
 //!
 //! whatami itself only forks, polls pipes, reaps and kills: it never calls
 //! seccomp() or issues a probe, so a policy that kills on seccomp() can only
@@ -9,7 +9,7 @@
 
 use super::bpf;
 use super::child::{self, ChildCtx, FLAG_SYNC_WAKEUP, stage};
-use super::disposable::{
+use super::runtime::{
     self, Header, Prober, Probing, RawProbe, Run, STAGE_PROBING, SetupFailure, Unavailable,
     WaitStatus, describe_failure,
 };
@@ -24,7 +24,7 @@ pub fn run(probes: &[RawProbe], leading: usize) -> Result<Run, Unavailable> {
         filter,
         no_sync_wakeup: false,
     };
-    let mut run = disposable::run_plan(probes, leading, disposable::MAX_WORKERS, &mut prober)?;
+    let mut run = runtime::run_plan(probes, leading, runtime::MAX_WORKERS, &mut prober)?;
     if prober.no_sync_wakeup {
         run.notes.push(
             "no SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (kernel before 6.6): round trips are slower"
@@ -54,7 +54,7 @@ impl Prober for NotifyProber {
                 stack: probing.stack,
                 probes: probing.probes,
             },
-            pin_cpu: disposable::nth_allowed_cpu(worker),
+            pin_cpu: runtime::nth_allowed_cpu(worker),
             start,
         };
         // SAFETY: forwarded from the caller's contract.

@@ -5,9 +5,9 @@
 //! Before its first call the child makes itself, best effort where the
 //! policy allows, unable to reach anything outside itself even if a table
 //! entry were wrong; then it makes the calls from a probe thread
-//! (disposable.rs), watched from its main thread.
+//! (runtime.rs), watched from its main thread.
 
-use super::super::disposable::{
+use super::super::runtime::{
     self, Header, NoThread, Probing, StallClock, Watch, errno, setup_failed,
 };
 use std::sync::atomic::Ordering::SeqCst;
@@ -79,14 +79,14 @@ pub unsafe fn child_main(ctx: &Ctx) -> ! {
     // optional ones (namespaces, capabilities) are recorded as they went.
     unsafe {
         h.stage.store(stage::SIGNALS, SeqCst);
-        if !disposable::install_sigsys_handler(ctx.probing.page) {
+        if !runtime::install_sigsys_handler(ctx.probing.page) {
             setup_failed(h);
         }
 
         // Calls really run here, so a KILL verdict must leave no core behind
         // and at least one of the two measures must hold.
         h.stage.store(stage::LIMITS, SeqCst);
-        match disposable::no_core_dumps() {
+        match runtime::no_core_dumps() {
             (false, false) => setup_failed(h),
             (true, true) => {
                 h.flags.fetch_or(net::NO_CORE, SeqCst);
@@ -95,7 +95,7 @@ pub unsafe fn child_main(ctx: &Ctx) -> ! {
         }
 
         h.stage.store(stage::PARENT, SeqCst);
-        if !disposable::die_with_parent() {
+        if !runtime::die_with_parent() {
             setup_failed(h);
         }
 
@@ -136,7 +136,7 @@ pub unsafe fn child_main(ctx: &Ctx) -> ! {
         if ctx.features & feature::THREAD != 0 {
             h.flags.fetch_or(net::THREAD, SeqCst);
             let mut waiter = Waiter { h };
-            match disposable::probe_in_threads(&ctx.probing, ctx.start, &mut waiter) {
+            match runtime::probe_in_threads(&ctx.probing, ctx.start, &mut waiter) {
                 // A failure after the first thread ends the child inside
                 // probe_in_threads; these two mean no thread could start.
                 NoThread::Check | NoThread::Start => {
@@ -145,8 +145,8 @@ pub unsafe fn child_main(ctx: &Ctx) -> ! {
             }
         }
         // No thread: call from this one (KILL_THREAD then ends the child).
-        disposable::run_probes(&ctx.probing, ctx.start);
-        libc::_exit(disposable::EXIT_DONE)
+        runtime::run_probes(&ctx.probing, ctx.start);
+        libc::_exit(runtime::EXIT_DONE)
     }
 }
 
@@ -183,7 +183,7 @@ impl Watch for Waiter<'_> {
             }
             if n < 0 && errno() != libc::EINTR {
                 // SAFETY: _exit ends this child only.
-                unsafe { libc::_exit(disposable::EXIT_CONFUSED) }
+                unsafe { libc::_exit(runtime::EXIT_CONFUSED) }
             }
             clock.silent_interval(self.h);
         }
