@@ -209,8 +209,8 @@ enum Query {
     Direct(i64),
     /// Asked by a disposable child, not reaped yet.
     Child {
-        child: crate::seccomp::runtime::Child,
-        _sigchld: crate::seccomp::runtime::SigchldDefault,
+        child: crate::linux::child::Child,
+        _sigchld: crate::linux::child::SigchldDefault,
     },
     Failed(String),
 }
@@ -218,7 +218,7 @@ enum Query {
 impl Query {
     /// `no_filter`: this process's status says no seccomp filter is attached.
     fn start(root: &Root, no_filter: bool) -> Query {
-        use crate::seccomp::runtime::{SigchldDefault, spawn};
+        use crate::linux::child::{SigchldDefault, spawn};
         if !root.is_live() {
             return Query::NotAsked;
         }
@@ -239,7 +239,7 @@ impl Query {
     }
 
     fn finish(self) -> Result<u32, Answer> {
-        use crate::seccomp::runtime::WaitStatus;
+        use crate::linux::child::WaitStatus;
         match self {
             Query::NotAsked => Err(Answer::None("reading a captured tree (--root)".into())),
             Query::Direct(v) if v >= 0 => Ok(v.min(i64::from(FAILED_BASE - 1)) as u32),
@@ -315,7 +315,7 @@ fn landlock_version() -> i64 {
     if r >= 0 {
         r
     } else {
-        -i64::from(crate::seccomp::runtime::errno())
+        -i64::from(crate::linux::errno::last())
     }
 }
 

@@ -13,6 +13,11 @@ pub const ENOSYS: u32 = 38;
 pub const EUSERS: u32 = 87;
 pub const EAFNOSUPPORT: u32 = 97;
 
+/// The calling thread's errno, as the last failed call through libc left it.
+pub fn last() -> i32 {
+    std::io::Error::last_os_error().raw_os_error().unwrap_or(0)
+}
+
 /// "EPERM" for 1; "errno N" for a number without a name.
 pub fn name(e: u32) -> String {
     syscalls::Errno::new(e as i32)

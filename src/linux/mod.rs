@@ -4,6 +4,8 @@
 //! - abi.rs: the syscall entry points (ABIs) per architecture, their numbers
 //!   and names, and the calls the kernel runs without consulting seccomp
 //! - caps.rs: capability numbers, names, and the runtimes' default sets
+//! - child.rs: a disposable child: forked, watched, killed, reaped within a bound
+//! - cpus.rs: the CPUs whatami may run on
 //! - errno.rs: error numbers, their names, a failed call as strace shows it
 //! - kernel.rs: the running kernel's version
 //! - mountinfo.rs: the parser of /proc/PID/mountinfo (bounded)
@@ -12,6 +14,8 @@
 
 pub mod abi;
 pub mod caps;
+pub mod child;
+pub mod cpus;
 pub mod errno;
 pub mod kernel;
 pub mod mountinfo;

@@ -12,9 +12,10 @@
 
 use super::bpf::Insn;
 use super::runtime::{
-    self, Header, NoThread, Probing, StallClock, Watch, errno, setup_failed, setup_failed_with,
+    self, Header, NoThread, Probing, StallClock, Watch, setup_failed, setup_failed_with,
 };
 use crate::linux::abi::Entry;
+use crate::linux::errno::last as errno;
 use std::sync::atomic::Ordering::SeqCst;
 
 /// How far setup got, for the message when notification probing is unavailable.
@@ -83,8 +84,8 @@ pub unsafe fn child_main(ctx: &ChildCtx) -> ! {
     unsafe {
         // A KILL_PROCESS verdict must not leave a core behind, and the child
         // must not outlive whatami.
-        runtime::no_core_dumps();
-        runtime::die_with_parent();
+        crate::linux::child::no_core_dumps();
+        crate::linux::child::die_with_parent();
 
         h.stage.store(stage::NO_NEW_PRIVS, SeqCst);
         // Needed to install a filter without CAP_SYS_ADMIN. Only this child is affected.

@@ -24,11 +24,10 @@ mod child;
 
 use super::harmless::{self, Expect, Harmless};
 use super::plan;
-use super::runtime::{
-    self, Header, Prober, Probing, Raw, RawProbe, STAGE_PROBING, SetupFailure, Unavailable,
-    WaitStatus, describe_failure,
-};
+use super::runtime::{Header, Probing, RawProbe, STAGE_PROBING};
+use super::supervisor::{self, Prober, Raw, SetupFailure, Unavailable, describe_failure};
 use crate::linux::abi::{self, Entry};
+use crate::linux::child::WaitStatus;
 use crate::model::{
     AbiInfo, ArgProbe, Confidence, DirectCall, Probe, ProbeMethod, SyscallResult, Verdict,
 };
@@ -695,7 +694,7 @@ pub fn run(calls: &[Call]) -> Result<Outcome, Unavailable> {
         close_fds: open_fds(),
         nets: None,
     };
-    let run = runtime::run_plan(&probes, 0, runtime::MAX_WORKERS, &mut prober)?;
+    let run = supervisor::run_plan(&probes, 0, supervisor::MAX_WORKERS, &mut prober)?;
     let nets = prober.nets.unwrap_or(0);
     let raw = calls
         .iter()

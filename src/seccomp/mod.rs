@@ -4,6 +4,8 @@
 //! - asm.rs: the dedicated syscall instructions probes are issued from
 //! - bpf.rs: classic BPF, the prober's filter, an interpreter
 //! - plan.rs: what to probe
+//! - runtime.rs: what every probe child stands on after the fork
+//! - supervisor.rs: a plan run over disposable children, whatami's side
 //! - child.rs / notify.rs: notification probing (exact)
 //! - harmless.rs / direct.rs / direct/child.rs: direct probing (the fallback:
 //!   real calls with arguments the kernel rejects early, in disposable children)
@@ -17,15 +19,16 @@ pub mod harmless;
 mod notify;
 pub mod plan;
 pub(crate) mod runtime;
+mod supervisor;
 
 use crate::cli::ProbeChoice;
 use crate::linux::abi;
 use crate::model::{
     AbiInfo, ArgProbe, Confidence, Outcome, Probe, ProbeMethod, Section, SyscallResult, Verdict,
 };
-use runtime::Raw;
 use runtime::RawProbe;
 use std::time::Instant;
+use supervisor::Raw;
 
 /// Runs the probe the user asked for. A probe that was asked for and could
 /// not run at all is a failed section (the report is then incomplete, exit
@@ -50,7 +53,7 @@ fn run_probe(choice: ProbeChoice) -> Result<Probe, String> {
         .count();
     match notify::run(&raw_plan(&plan), leading) {
         Ok(run) => Ok(assemble(&plan, &run, started)),
-        Err(runtime::Unavailable(why)) => {
+        Err(supervisor::Unavailable(why)) => {
             let why = format!("notification probing unavailable: {why}");
             if choice == ProbeChoice::Auto {
                 direct::probe(kernel, Some(why), started)
@@ -109,7 +112,7 @@ pub fn verdicts(calls: &[ExactCall]) -> Result<Vec<(Outcome, Option<String>)>, S
             let_run: false,
         })
         .collect();
-    let run = notify::run(&plan, 0).map_err(|runtime::Unavailable(why)| why)?;
+    let run = notify::run(&plan, 0).map_err(|supervisor::Unavailable(why)| why)?;
     Ok(run
         .raw
         .iter()
@@ -213,7 +216,7 @@ fn classify(raw: Raw, skip_reason: Option<&str>) -> Classified {
     }
 }
 
-fn assemble(plan: &[plan::Probe], run: &runtime::Run, started: Instant) -> Probe {
+fn assemble(plan: &[plan::Probe], run: &supervisor::Run, started: Instant) -> Probe {
     let unserved = |a: &abi::Abi| run.unserved & (1u32 << abi::index_of(a)) != 0;
     let mut results: Vec<SyscallResult> = Vec::new();
     let mut arg_probes = Vec::new();

@@ -1,7 +1,7 @@
 //! Notification probing, whatami's side: the filter the children stack,
 //! checked before any kernel sees it, and how to read a child's setup. The
 //! children (child.rs) and the machinery that runs a plan over them
-//! (runtime.rs) do the rest.
+//! (runtime.rs, supervisor.rs) do the rest.
 //!
 //! whatami itself only forks, polls pipes, reaps and kills: it never calls
 //! seccomp() or issues a probe, so a policy that kills on seccomp() can only
@@ -9,10 +9,9 @@
 
 use super::bpf;
 use super::child::{self, ChildCtx, FLAG_SYNC_WAKEUP, stage};
-use super::runtime::{
-    self, Header, Prober, Probing, RawProbe, Run, STAGE_PROBING, SetupFailure, Unavailable,
-    WaitStatus, describe_failure,
-};
+use super::runtime::{Header, Probing, RawProbe, STAGE_PROBING};
+use super::supervisor::{self, Prober, Run, SetupFailure, Unavailable, describe_failure};
+use crate::linux::child::WaitStatus;
 use std::sync::atomic::Ordering::SeqCst;
 
 /// Runs the plan with notification probing. The first `leading` probes (the
@@ -24,7 +23,7 @@ pub fn run(probes: &[RawProbe], leading: usize) -> Result<Run, Unavailable> {
         filter,
         no_sync_wakeup: false,
     };
-    let mut run = runtime::run_plan(probes, leading, runtime::MAX_WORKERS, &mut prober)?;
+    let mut run = supervisor::run_plan(probes, leading, supervisor::MAX_WORKERS, &mut prober)?;
     if prober.no_sync_wakeup {
         run.notes.push(
             "no SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (kernel before 6.6): round trips are slower"
@@ -54,7 +53,7 @@ impl Prober for NotifyProber {
                 stack: probing.stack,
                 probes: probing.probes,
             },
-            pin_cpu: runtime::nth_allowed_cpu(worker),
+            pin_cpu: crate::linux::cpus::nth_allowed(worker),
             start,
         };
         // SAFETY: forwarded from the caller's contract.

@@ -17,7 +17,7 @@
 use super::memory;
 use super::ptrace::{self, Waited};
 use super::tracer::InfoMethod;
-use crate::seccomp::runtime::{self, WaitStatus};
+use crate::linux::child::{self, WaitStatus};
 use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
@@ -285,12 +285,12 @@ static TARGET: u8 = 0x5a;
 const LIMIT: Duration = Duration::from_secs(3);
 
 fn once(skip: u32) -> Result<(Vec<(Step, i32)>, WaitStatus), String> {
-    let _sigchld = runtime::SigchldDefault::set();
+    let _sigchld = child::SigchldDefault::set();
     let target = std::ptr::addr_of!(TARGET) as u64;
     // SAFETY: whatami is single-threaded here, and the child only runs
     // `child`, which makes direct libc calls on what is prepared before.
-    let mut child = unsafe { runtime::spawn(|fd| child(fd, skip, target)) }
-        .map_err(|e| format!("fork: {e}"))?;
+    let mut child =
+        unsafe { child::spawn(|fd| child(fd, skip, target)) }.map_err(|e| format!("fork: {e}"))?;
     let deadline = Instant::now() + LIMIT;
     let mut bytes = Vec::new();
     let fd = child.done.as_raw_fd();

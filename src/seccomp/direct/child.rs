@@ -7,9 +7,8 @@
 //! entry were wrong; then it makes the calls from a probe thread
 //! (runtime.rs), watched from its main thread.
 
-use super::super::runtime::{
-    self, Header, NoThread, Probing, StallClock, Watch, errno, setup_failed,
-};
+use super::super::runtime::{self, Header, NoThread, Probing, StallClock, Watch, setup_failed};
+use crate::linux::errno::last as errno;
 use std::sync::atomic::Ordering::SeqCst;
 
 /// How far the child's setup got. The optional steps can be left out when
@@ -86,7 +85,7 @@ pub unsafe fn child_main(ctx: &Ctx) -> ! {
         // Calls really run here, so a KILL verdict must leave no core behind
         // and at least one of the two measures must hold.
         h.stage.store(stage::LIMITS, SeqCst);
-        match runtime::no_core_dumps() {
+        match crate::linux::child::no_core_dumps() {
             (false, false) => setup_failed(h),
             (true, true) => {
                 h.flags.fetch_or(net::NO_CORE, SeqCst);
@@ -95,7 +94,7 @@ pub unsafe fn child_main(ctx: &Ctx) -> ! {
         }
 
         h.stage.store(stage::PARENT, SeqCst);
-        if !runtime::die_with_parent() {
+        if !crate::linux::child::die_with_parent() {
             setup_failed(h);
         }
 

@@ -1,0 +1,207 @@
+//! A disposable child, whatami's handle on it: forked with a pipe that
+//! hangs up the moment the child is gone, killed on drop, reaped within a
+//! bound (never a wait without end); and what every disposable child does
+//! first, after the fork (no core dumps, death with whatami).
+//!
+//! The probers' children, the tracer's rehearsal and the Landlock query all
+//! stand on it.
+
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::time::{Duration, Instant};
+
+/// The exit status of a child whose `main` returned, or panicked.
+pub const EXIT_RETURNED: i32 = 4;
+
+/// How a child ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WaitStatus {
+    Exited(i32),
+    Signaled(i32),
+    /// Killed by whatami's watchdog.
+    Killed,
+    /// Not reaped in time, or not ours to reap.
+    Unknown,
+}
+
+/// How long whatami waits for a child to be reaped once it is gone or killed.
+const REAP_LIMIT: Duration = Duration::from_secs(5);
+
+/// A forked disposable child. `done` reports POLLHUP once the child has exited:
+/// the child holds the only write end.
+pub struct Child {
+    pub pid: libc::pid_t,
+    pub done: OwnedFd,
+    killed: bool,
+    reaped: bool,
+}
+
+/// Forks a child that runs `main` with the write end of its `done` pipe.
+/// `main` is meant never to return; should it, the child exits.
+///
+/// # Safety
+/// whatami must be single-threaded, and `main` must use only what was
+/// prepared before this call and make only direct libc calls.
+pub unsafe fn spawn(main: impl FnOnce(libc::c_int)) -> std::io::Result<Child> {
+    let mut p = [-1; 2];
+    // SAFETY: p has room for two descriptors.
+    if unsafe { libc::pipe2(p.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: both descriptors were just created and belong to nobody else.
+    let (r, w) = unsafe { (OwnedFd::from_raw_fd(p[0]), OwnedFd::from_raw_fd(p[1])) };
+    // SAFETY: forwarded from the caller's contract.
+    let pid = unsafe { libc::fork() };
+    if pid < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    if pid == 0 {
+        // A panic must not unwind into whatami's code in the child (which
+        // would go on to print a second report): end the child instead.
+        let fd = w.as_raw_fd();
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| main(fd)));
+        // SAFETY: _exit ends this child only.
+        unsafe { libc::_exit(EXIT_RETURNED) }
+    }
+    drop(w);
+    Ok(Child {
+        pid,
+        done: r,
+        killed: false,
+        reaped: false,
+    })
+}
+
+impl Child {
+    pub fn kill(&mut self) {
+        // SAFETY: signalling our own child by pid; it is not reaped yet, so
+        // the pid cannot have been reused.
+        unsafe {
+            libc::kill(self.pid, libc::SIGKILL);
+        }
+        self.killed = true;
+    }
+
+    pub fn kill_and_reap(mut self) -> WaitStatus {
+        self.kill();
+        self.wait()
+    }
+
+    pub fn reap(mut self) -> WaitStatus {
+        self.wait()
+    }
+
+    /// Reaps the child, bounded: once its pipe hung up it is gone or going;
+    /// one that lingers is killed, and one stuck even then (uninterruptible
+    /// sleep) is left unreaped rather than waited for without end. The wait
+    /// polls a pidfd (Linux 5.3); without one it falls back to a plain
+    /// waitpid, which returns promptly for a child that has closed its pipe.
+    fn wait(&mut self) -> WaitStatus {
+        self.reaped = true;
+        // SAFETY: pidfd_open on our own child; the fd is owned below.
+        let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, self.pid, 0) } as libc::c_int;
+        // SAFETY: a descriptor just created and owned by nobody else.
+        let pidfd = (pidfd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(pidfd) });
+        let started = Instant::now();
+        let mut status = 0;
+        loop {
+            // SAFETY: waiting for our own child by pid, without blocking.
+            let r = unsafe { libc::waitpid(self.pid, &mut status, libc::__WALL | libc::WNOHANG) };
+            if r == self.pid {
+                break;
+            }
+            if r < 0 && std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
+                return WaitStatus::Unknown;
+            }
+            if started.elapsed() >= REAP_LIMIT {
+                return WaitStatus::Unknown;
+            }
+            if !self.killed && started.elapsed() >= Duration::from_millis(500) {
+                self.kill();
+            }
+            // Wait for the exit on the pidfd (Linux 5.3); without one, poll
+            // nothing for a millisecond before asking again.
+            let mut pfd = libc::pollfd {
+                fd: pidfd.as_ref().map_or(-1, |f| f.as_raw_fd()),
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            let ms = if pidfd.is_some() { 100 } else { 1 };
+            // SAFETY: one pollfd (fd -1 is ignored by poll).
+            unsafe { libc::poll(&mut pfd, 1, ms) };
+        }
+        if libc::WIFEXITED(status) {
+            WaitStatus::Exited(libc::WEXITSTATUS(status))
+        } else {
+            match libc::WTERMSIG(status) {
+                libc::SIGKILL if self.killed => WaitStatus::Killed,
+                sig => WaitStatus::Signaled(sig),
+            }
+        }
+    }
+}
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        if !self.reaped {
+            self.kill();
+            self.wait();
+        }
+    }
+}
+
+/// Restores SIGCHLD to its default disposition while probing: an inherited
+/// SIG_IGN would make the kernel reap the children itself and hide how they died.
+pub struct SigchldDefault {
+    old: libc::sighandler_t,
+}
+
+impl SigchldDefault {
+    pub fn set() -> Self {
+        // SAFETY: changing our own SIGCHLD disposition; restored in Drop.
+        let old = unsafe { libc::signal(libc::SIGCHLD, libc::SIG_DFL) };
+        SigchldDefault { old }
+    }
+}
+
+impl Drop for SigchldDefault {
+    fn drop(&mut self) {
+        if self.old != libc::SIG_ERR && self.old != libc::SIG_DFL {
+            // SAFETY: restoring the disposition saved in set().
+            unsafe {
+                libc::signal(libc::SIGCHLD, self.old);
+            }
+        }
+    }
+}
+
+/// Keeps a KILL verdict from leaving a core behind: RLIMIT_CORE 0 stops core
+/// files, and a non-dumpable process also stops a piped core_pattern helper
+/// (which ignores RLIMIT_CORE) from running on the host. Returns whether each
+/// of the two took.
+///
+/// # Safety
+/// Only in a disposable child.
+pub unsafe fn no_core_dumps() -> (bool, bool) {
+    let no_core = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: plain calls on this process's own limits and flags.
+    unsafe {
+        (
+            libc::setrlimit(libc::RLIMIT_CORE, &no_core) == 0,
+            libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) == 0,
+        )
+    }
+}
+
+/// Makes the child die with whatami. A whatami that died before this point
+/// is noticed by its closed pipe, not by getppid(), which a policy could hold
+/// in a notification.
+///
+/// # Safety
+/// Only in a disposable child.
+pub unsafe fn die_with_parent() -> bool {
+    // SAFETY: sets this process's own parent-death signal.
+    unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0) == 0 }
+}
