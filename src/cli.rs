@@ -1,11 +1,18 @@
 //! Command-line interface: the flags, their help text and the exit codes.
 //!
-//! Doc comments here are the `--help` text. Parsing turns into a plain
-//! [`Options`] value; nothing else in whatami looks at clap types.
+//! Doc comments here are the `--help` text. Parsing turns argv into plain
+//! option values of the domain (`why::Options`, `record::Options`, whose
+//! enums are `ProbeRequest`, `ColorChoice`, `Format`); the library below
+//! does not know clap. The domain enums get their spelling on the command
+//! line here ([`one_of`]).
 
-use clap::{Parser, ValueEnum};
+use clap::Parser;
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use std::ffi::OsString;
 use std::path::PathBuf;
+use whatami::record::profile::Format;
+use whatami::render::color::ColorChoice;
+use whatami::seccomp::ProbeRequest;
 
 pub const EXIT_HELP: &str = "\
 Exit codes:
@@ -34,20 +41,14 @@ Exit codes:
     args_conflicts_with_subcommands = true
 )]
 pub struct Cli {
-    /// Print the report as one JSON object (schema: docs/json.md).
-    #[arg(long)]
-    pub json: bool,
-
-    /// When to color the human output. NO_COLOR in the environment means never, unless
-    /// --color=always is given.
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
-    pub color: ColorChoice,
+    #[command(flatten)]
+    pub output: OutputArgs,
 
     /// How to learn the seccomp policy's verdicts: notify (exact, via a user-notification
     /// listener in a disposable child), direct (call each syscall in disposable children with
     /// arguments the kernel rejects early; less exact), auto (notify, else direct), none.
-    #[arg(long, value_enum, default_value_t = ProbeChoice::Auto, value_name = "METHOD")]
-    pub probe: ProbeChoice,
+    #[arg(long, value_parser = one_of(PROBES), default_value = "auto", value_name = "METHOD")]
+    pub probe: ProbeRequest,
 
     /// Read /proc and the other files under DIR instead of / (a tree captured from a
     /// container). No syscall probe is run for a captured tree.
@@ -72,20 +73,88 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ColorChoice {
-    Auto,
-    Always,
-    Never,
+/// How every command prints: as JSON or for people, and when in color. Each
+/// command words the help for what it prints (`mut_arg`).
+#[derive(Debug, clap::Args)]
+pub struct OutputArgs {
+    /// Print the report as one JSON object (schema: docs/json.md).
+    #[arg(long)]
+    pub json: bool,
+
+    /// When to color the human output. NO_COLOR in the environment means never, unless
+    /// --color=always is given.
+    #[arg(long, value_parser = one_of(COLORS), default_value = "auto", value_name = "WHEN")]
+    pub color: ColorChoice,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ProbeChoice {
-    Auto,
-    Notify,
-    Direct,
-    None,
+/// The command `why` and `record` run.
+#[derive(Debug, clap::Args)]
+pub struct CommandArgs {
+    /// The command to run, and its arguments.
+    #[arg(
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "CMD"
+    )]
+    pub command: Vec<OsString>,
 }
+
+/// A value of the command line and the domain value it stands for, with
+/// its help when the value needs one.
+type Spelling<T> = (&'static str, Option<&'static str>, T);
+
+/// The parser of a domain enum spelled as `values`: clap lists the
+/// spellings (and their help), and hands over the domain value.
+fn one_of<T: Clone + Send + Sync + 'static>(
+    values: &'static [Spelling<T>],
+) -> impl TypedValueParser<Value = T> {
+    PossibleValuesParser::new(values.iter().map(|(name, help, _)| match help {
+        Some(h) => PossibleValue::new(*name).help(*h),
+        None => PossibleValue::new(*name),
+    }))
+    .try_map(move |s| {
+        values
+            .iter()
+            .find(|(name, _, _)| *name == s)
+            .map(|(_, _, v)| v.clone())
+            .ok_or_else(|| format!("{s}: not one of the values"))
+    })
+}
+
+const COLORS: &[Spelling<ColorChoice>] = &[
+    ("auto", None, ColorChoice::Auto),
+    ("always", None, ColorChoice::Always),
+    ("never", None, ColorChoice::Never),
+];
+
+const PROBES: &[Spelling<ProbeRequest>] = &[
+    ("auto", None, ProbeRequest::Auto),
+    ("notify", None, ProbeRequest::Notify),
+    ("direct", None, ProbeRequest::Direct),
+    ("none", None, ProbeRequest::None),
+];
+
+const FORMATS: &[Spelling<Format>] = &[
+    (
+        "docker",
+        Some(
+            "A Docker/podman profile (--security-opt seccomp=FILE), also a Kubernetes \
+             Localhost profile file",
+        ),
+        Format::Docker,
+    ),
+    (
+        "oci",
+        Some("{\"linux\": {\"seccomp\": ...}}, to merge into an OCI runtime config.json"),
+        Format::Oci,
+    ),
+    (
+        "k8s",
+        Some("A Security Profiles Operator SeccompProfile object"),
+        Format::K8s,
+    ),
+];
 
 // ------------------------------------------------------------- whatami why
 
@@ -124,27 +193,17 @@ Exit status: the command's own (128+N when signal N ended it), or
     2  bad command-line usage, or a --merge or --against file that cannot be read
     1  the profile could not be written";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ProfileFormat {
-    /// A Docker/podman profile (--security-opt seccomp=FILE), also a Kubernetes
-    /// Localhost profile file.
-    Docker,
-    /// {"linux": {"seccomp": ...}}, to merge into an OCI runtime config.json.
-    Oci,
-    /// A Security Profiles Operator SeccompProfile object.
-    K8s,
-}
-
 #[derive(Debug, clap::Args)]
+#[command(
+    mut_arg("json", |a| a.help("Print what was seen as one JSON object (schema: docs/json.md)")),
+    mut_arg("color", |a| a.help(
+        "When to color the output. NO_COLOR in the environment means never, unless \
+         --color=always is given"
+    )),
+)]
 pub struct RecordArgs {
-    /// Print what was seen as one JSON object (schema: docs/json.md).
-    #[arg(long)]
-    pub json: bool,
-
-    /// When to color the output. NO_COLOR in the environment means never, unless
-    /// --color=always is given.
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
-    pub color: ColorChoice,
+    #[command(flatten)]
+    pub output_format: OutputArgs,
 
     /// Write the profile to FILE ("-": stdout, shared with the command's). Needed unless
     /// --against is given.
@@ -157,8 +216,8 @@ pub struct RecordArgs {
     pub output: Option<PathBuf>,
 
     /// The profile's format.
-    #[arg(long, value_enum, default_value_t = ProfileFormat::Docker, value_name = "FORMAT")]
-    pub format: ProfileFormat,
+    #[arg(long, value_parser = one_of(FORMATS), default_value = "docker", value_name = "FORMAT")]
+    pub format: Format,
 
     /// The errno every call not seen gets (1: EPERM).
     #[arg(long, default_value_t = 1, value_name = "N",
@@ -193,14 +252,27 @@ pub struct RecordArgs {
     #[arg(long, default_value = "whatami-recorded", value_name = "NAME")]
     pub name: String,
 
-    /// The command to run, and its arguments.
-    #[arg(
-        required = true,
-        trailing_var_arg = true,
-        allow_hyphen_values = true,
-        value_name = "CMD"
-    )]
-    pub command: Vec<OsString>,
+    #[command(flatten)]
+    pub run: CommandArgs,
+}
+
+impl RecordArgs {
+    /// `whatami record`'s options.
+    pub fn options(&self) -> whatami::record::Options {
+        whatami::record::Options {
+            json: self.output_format.json,
+            color: self.output_format.color,
+            output: self.output.clone(),
+            format: self.format,
+            default_errno: self.default_errno,
+            merge: self.merge.clone(),
+            against: self.against.clone(),
+            caps: self.caps.clone(),
+            arg_rules: self.arg_rules,
+            name: self.name.clone(),
+            command: self.run.command.clone(),
+        }
+    }
 }
 
 pub const WHY_EXIT_HELP: &str = "\
@@ -212,26 +284,33 @@ Exit status: the command's own (128+N when signal N ended it), or
     2  bad command-line usage";
 
 #[derive(Debug, clap::Args)]
+#[command(
+    mut_arg("json", |a| a.help("Print the explanation as one JSON object (schema: docs/json.md)")),
+    mut_arg("color", |a| a.help(
+        "When to color the explanation. NO_COLOR in the environment means never, unless \
+         --color=always is given"
+    )),
+)]
 pub struct WhyArgs {
-    /// Print the explanation as one JSON object (schema: docs/json.md).
-    #[arg(long)]
-    pub json: bool,
-
-    /// When to color the explanation. NO_COLOR in the environment means never, unless
-    /// --color=always is given.
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
-    pub color: ColorChoice,
+    #[command(flatten)]
+    pub output_format: OutputArgs,
 
     /// Write the explanation to FILE instead of stderr.
     #[arg(short = 'o', long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 
-    /// The command to run, and its arguments.
-    #[arg(
-        required = true,
-        trailing_var_arg = true,
-        allow_hyphen_values = true,
-        value_name = "CMD"
-    )]
-    pub command: Vec<OsString>,
+    #[command(flatten)]
+    pub run: CommandArgs,
+}
+
+impl WhyArgs {
+    /// `whatami why`'s options.
+    pub fn options(&self) -> whatami::why::Options {
+        whatami::why::Options {
+            json: self.output_format.json,
+            color: self.output_format.color,
+            output: self.output.clone(),
+            command: self.run.command.clone(),
+        }
+    }
 }

@@ -6,7 +6,6 @@
 
 pub mod assess;
 pub mod check;
-pub mod cli;
 pub mod fsroot;
 pub mod inspect;
 pub mod linux;

@@ -6,7 +6,9 @@
 use clap::Parser;
 use std::io::Write;
 use std::process::ExitCode;
-use whatami::{check, cli, fsroot, inspect, profile, render};
+use whatami::{check, fsroot, inspect, profile, render};
+
+mod cli;
 
 /// Exit status when the report is incomplete (see cli::EXIT_HELP).
 const EXIT_INCOMPLETE: u8 = 3;
@@ -16,10 +18,10 @@ const EXIT_CHECK_FAILED: u8 = 5;
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     if let Some(cli::Command::Why(args)) = &cli.command {
-        return whatami::why::main(args);
+        return whatami::why::main(&args.options());
     }
     if let Some(cli::Command::Record(args)) = &cli.command {
-        return whatami::record::main(args);
+        return whatami::record::main(&args.options());
     }
     match run(&cli) {
         Ok(code) => code,
@@ -68,12 +70,12 @@ fn run(cli: &cli::Cli) -> std::io::Result<ExitCode> {
 
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    if cli.json {
+    let color = render::color::enabled(cli.output.color, render::color::Stream::Stdout);
+    if cli.output.json {
         render::json::write(&mut out, &report)?;
     } else if let Some(c) = &report.check {
-        render::check(&mut out, &report, c, render::color_enabled(cli.color))?;
+        render::check(&mut out, &report, c, color)?;
     } else {
-        let color = render::color_enabled(cli.color);
         render::human::write(&mut out, &report, color)?;
     }
     out.flush()?;

@@ -2,13 +2,13 @@
 //! variations of them that change one fact at a time.
 
 use super::*;
-use crate::cli::ProbeChoice;
 use crate::fsroot::Root;
+use crate::seccomp::ProbeRequest;
 
 fn report(config: &str) -> Report {
     let r = crate::inspect::gather(
         &Root::new(format!("tests/fixtures/{config}")),
-        ProbeChoice::None,
+        ProbeRequest::None,
     );
     assert!(
         r.failed_sections().is_empty(),

@@ -25,13 +25,13 @@ pub mod limits;
 pub mod mounts;
 pub mod sockets;
 
-use crate::cli::ProbeChoice;
 use crate::fsroot::Root;
 use crate::model::*;
+use crate::seccomp::ProbeRequest;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 /// Gathers every section. `probe` says whether and how to probe seccomp.
-pub fn gather(root: &Root, probe: ProbeChoice) -> Report {
+pub fn gather(root: &Root, probe: ProbeRequest) -> Report {
     // The Landlock version is asked before anything else: if that takes a
     // disposable child, a fork now, with little memory mapped, costs least.
     let landlock = catch("the Landlock query", || limits::ask_landlock(root))

@@ -10,7 +10,7 @@ pub mod against;
 pub mod profile;
 mod render;
 
-use crate::cli::{ProfileFormat, RecordArgs};
+use crate::render::color::{self, ColorChoice, Stream};
 use crate::why::{self, NotTraced, Traced};
 use serde::{Deserialize, Serialize};
 use std::io::{self, Write};
@@ -82,18 +82,43 @@ pub struct RecordReport {
     pub notes: Vec<String>,
 }
 
-fn format_name(f: ProfileFormat) -> &'static str {
+fn format_name(f: profile::Format) -> &'static str {
     match f {
-        ProfileFormat::Docker => "docker",
-        ProfileFormat::Oci => "oci",
-        ProfileFormat::K8s => "k8s",
+        profile::Format::Docker => "docker",
+        profile::Format::Oci => "oci",
+        profile::Format::K8s => "k8s",
     }
 }
 
+/// What `whatami record` is asked to do.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// What was seen, as JSON.
+    pub json: bool,
+    pub color: ColorChoice,
+    /// Where the profile goes ("-": stdout); `None` with `--against` only.
+    pub output: Option<std::path::PathBuf>,
+    pub format: profile::Format,
+    /// The errno every call not seen gets.
+    pub default_errno: u32,
+    /// Profiles written before, whose calls are added.
+    pub merge: Vec<std::path::PathBuf>,
+    /// The profiles (names or files) the calls are judged against.
+    pub against: Vec<String>,
+    /// The capabilities every `against` profile is judged for.
+    pub caps: Option<String>,
+    /// Argument rules for clone, unshare, personality and socket.
+    pub arg_rules: bool,
+    /// The SeccompProfile object's name.
+    pub name: String,
+    /// The command and its arguments (at least the command).
+    pub command: Vec<std::ffi::OsString>,
+}
+
 /// Runs `whatami record`.
-pub fn main(args: &RecordArgs) -> ExitCode {
+pub fn main(args: &Options) -> ExitCode {
     // What was seen goes to stderr, as why's explanation does.
-    let color = why::use_color(args.color, true);
+    let color = color::enabled(args.color, Stream::Stderr);
     let command: Vec<String> = args
         .command
         .iter()
@@ -274,11 +299,7 @@ pub fn main(args: &RecordArgs) -> ExitCode {
     let mut failed = false;
     if let (Some(out), Some(path)) = (out_file.as_mut(), &args.output) {
         let opts = profile::Options {
-            format: match args.format {
-                ProfileFormat::Docker => profile::Format::Docker,
-                ProfileFormat::Oci => profile::Format::Oci,
-                ProfileFormat::K8s => profile::Format::K8s,
-            },
+            format: args.format,
             default_errno: args.default_errno,
             arg_rules: args.arg_rules,
             name: args.name.clone(),

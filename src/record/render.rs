@@ -2,7 +2,7 @@
 //! each `--against` profile's blocked calls, then `why`'s strace -c table.
 
 use super::RecordReport;
-use crate::render::Paint;
+use crate::render::color::Paint;
 use crate::why::render::{command_line, summary_table, wrap};
 use std::io::{self, Write};
 

@@ -2,7 +2,7 @@
 //! report, the mounts, cgroups, kernel limits, Kubernetes and Pod Security
 //! sections, and the result of `--check`.
 
-use super::Paint;
+use super::color::Paint;
 use super::human::{VALUE_COL, WIDTH, Writer, wrap};
 use crate::model::*;
 use std::io::{self, Write};

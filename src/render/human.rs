@@ -4,7 +4,7 @@
 //! labels padded to one width so values line up. Long lists wrap under their
 //! first value. Every section that failed prints its error instead.
 
-use super::Paint;
+use super::color::Paint;
 use crate::model::*;
 use std::io::{self, Write};
 

@@ -21,7 +21,6 @@ pub mod plan;
 pub(crate) mod runtime;
 mod supervisor;
 
-use crate::cli::ProbeChoice;
 use crate::linux::abi;
 use crate::model::{
     AbiInfo, ArgProbe, Confidence, Outcome, Probe, ProbeMethod, Section, SyscallResult, Verdict,
@@ -30,20 +29,33 @@ use runtime::RawProbe;
 use std::time::Instant;
 use supervisor::Raw;
 
+/// How to learn the policy's verdicts, as asked (`--probe`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProbeRequest {
+    /// Notification probing, else direct probing.
+    Auto,
+    /// Notification probing only (exact).
+    Notify,
+    /// Direct probing only (real calls the kernel rejects early).
+    Direct,
+    /// No probe.
+    None,
+}
+
 /// Runs the probe the user asked for. A probe that was asked for and could
 /// not run at all is a failed section (the report is then incomplete, exit
 /// status 3), carrying the reason.
-pub fn probe(choice: ProbeChoice) -> Section<Probe> {
-    if choice == ProbeChoice::None {
+pub fn probe(choice: ProbeRequest) -> Section<Probe> {
+    if choice == ProbeRequest::None {
         return Section::Ok(not_run("not requested (--probe none)"));
     }
     run_probe(choice).into()
 }
 
-fn run_probe(choice: ProbeChoice) -> Result<Probe, String> {
+fn run_probe(choice: ProbeRequest) -> Result<Probe, String> {
     let kernel = crate::linux::kernel::version();
     let started = Instant::now();
-    if choice == ProbeChoice::Direct {
+    if choice == ProbeRequest::Direct {
         return direct::probe(kernel, None, started);
     }
     let plan = plan::build(kernel);
@@ -55,7 +67,7 @@ fn run_probe(choice: ProbeChoice) -> Result<Probe, String> {
         Ok(run) => Ok(assemble(&plan, &run, started)),
         Err(supervisor::Unavailable(why)) => {
             let why = format!("notification probing unavailable: {why}");
-            if choice == ProbeChoice::Auto {
+            if choice == ProbeRequest::Auto {
                 direct::probe(kernel, Some(why), started)
             } else {
                 Err(why)

@@ -25,10 +25,11 @@ pub(crate) mod render;
 pub mod report;
 pub(crate) mod tracer;
 
-use crate::cli::{ColorChoice, WhyArgs};
+use crate::render::color::{self, ColorChoice, Stream};
 use causes::{Context, SeccompAnswer};
 use report::{Exit, Tracing, WhyReport};
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::Ordering;
 
@@ -98,22 +99,20 @@ pub(crate) fn own_pid() -> libc::pid_t {
     unsafe { libc::getpid() }
 }
 
-pub(crate) fn use_color(choice: ColorChoice, to_stderr: bool) -> bool {
-    let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
-    match choice {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            to_stderr
-                && env("NO_COLOR").is_none()
-                && env("TERM").is_none_or(|t| t != "dumb")
-                && io::stderr().is_terminal()
-        }
-    }
+/// What `whatami why` is asked to do.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The explanation as JSON.
+    pub json: bool,
+    pub color: ColorChoice,
+    /// Where the explanation goes (stderr when `None`).
+    pub output: Option<PathBuf>,
+    /// The command and its arguments (at least the command).
+    pub command: Vec<std::ffi::OsString>,
 }
 
 /// Runs `whatami why`; the exit status is the command's.
-pub fn main(args: &WhyArgs) -> ExitCode {
+pub fn main(args: &Options) -> ExitCode {
     // The destination is opened first: a wrong --output is found before
     // the command runs.
     let mut out: Box<dyn Write> = match &args.output {
@@ -126,7 +125,14 @@ pub fn main(args: &WhyArgs) -> ExitCode {
         },
         None => Box::new(io::stderr()),
     };
-    let color = use_color(args.color, args.output.is_none());
+    let color = color::enabled(
+        args.color,
+        if args.output.is_some() {
+            Stream::File
+        } else {
+            Stream::Stderr
+        },
+    );
     let command: Vec<String> = args
         .command
         .iter()
@@ -385,7 +391,7 @@ fn untraceable(
     // The static report first: its probe also names the profile in force,
     // which the refused call's fix may need.
     let root = crate::fsroot::Root::live();
-    let mut static_report = crate::inspect::gather(&root, crate::cli::ProbeChoice::Auto);
+    let mut static_report = crate::inspect::gather(&root, crate::seccomp::ProbeRequest::Auto);
     let learned;
     let ctx = if filter {
         crate::profile::compare::attach(&mut static_report, None);

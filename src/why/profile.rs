@@ -130,7 +130,7 @@ impl ProfileKnowledge {
             caps: crate::linux::caps::names(bounding),
             kernel: crate::linux::kernel::version(),
         };
-        match crate::seccomp::probe(crate::cli::ProbeChoice::Notify) {
+        match crate::seccomp::probe(crate::seccomp::ProbeRequest::Notify) {
             crate::model::Section::Ok(probe) => {
                 let named = compare::name_policy(&probe, &process);
                 let mut k = ProfileKnowledge::from_naming(&named, process);

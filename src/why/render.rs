@@ -4,7 +4,7 @@
 
 use super::causes::Certainty;
 use super::report::{FailureReport, SyscallSummary, Totals, WhyReport};
-use crate::render::Paint;
+use crate::render::color::Paint;
 use std::io::{self, Write};
 
 /// Lines wrap before this column.
