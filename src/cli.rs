@@ -1,4 +1,5 @@
-//! Command-line interface: the flags, their help text and the exit codes.
+//! Command-line interface: the flags and their help text (the exit codes'
+//! come from [`whatami::exit`]).
 //!
 //! Doc comments here are the `--help` text. Parsing turns argv into plain
 //! option values of the domain (`why::Options`, `record::Options`, whose
@@ -10,20 +11,10 @@ use clap::Parser;
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use std::ffi::OsString;
 use std::path::PathBuf;
+use whatami::exit;
 use whatami::record::profile::Format;
 use whatami::render::color::ColorChoice;
 use whatami::seccomp::ProbeRequest;
-
-pub const EXIT_HELP: &str = "\
-Exit codes:
-  0  the report is complete
-  1  whatami could not produce a report (for example, stdout is closed)
-  2  bad command-line usage
-  3  the report was produced, but some sections could not be gathered
-     (each says why: see its \"error\" field in --json)
-  4  --profile FILE: the policy in force differs from FILE (takes precedence over 3)
-  5  --check: a control of the policy failed (the failed ones are listed; takes
-     precedence over 3 and 4)";
 
 /// What is this process allowed to do, and why not?
 ///
@@ -37,7 +28,7 @@ Exit codes:
 #[command(
     name = "whatami",
     version,
-    after_help = EXIT_HELP,
+    after_help = exit::REPORT.help(),
     args_conflicts_with_subcommands = true
 )]
 pub struct Cli {
@@ -168,7 +159,7 @@ pub enum Command {
     /// explains each: the seccomp policy (asked about the exact call), a missing
     /// capability, no_new_privs, a read-only mount, file permissions, sysctl limits, an
     /// LSM. The explanation goes to stderr (or --output) once CMD has ended.
-    #[command(after_help = WHY_EXIT_HELP)]
+    #[command(after_help = exit::WHY.help())]
     Why(WhyArgs),
 
     /// Run a command and write a seccomp profile that allows exactly the calls it made.
@@ -179,19 +170,9 @@ pub enum Command {
     /// other call with an errno. Each rule's comment counts the calls seen, so that --merge
     /// adds runs up. --against lists the calls a named profile would block. What was seen
     /// (and a strace -c table) goes to stderr once CMD has ended.
-    #[command(after_help = RECORD_EXIT_HELP)]
+    #[command(after_help = exit::RECORD.help())]
     Record(RecordArgs),
 }
-
-pub const RECORD_EXIT_HELP: &str = "\
-Exit status: the command's own (128+N when signal N ended it), or
-    4  --against: a named profile would block a call the command made (takes
-       precedence over the command's status, which the output gives)
-  125  the command could not be traced (ptrace is not available here); it did not run
-  126  the command was found but could not be executed
-  127  the command was not found
-    2  bad command-line usage, or a --merge or --against file that cannot be read
-    1  the profile could not be written";
 
 #[derive(Debug, clap::Args)]
 #[command(
@@ -274,14 +255,6 @@ impl RecordArgs {
         }
     }
 }
-
-pub const WHY_EXIT_HELP: &str = "\
-Exit status: the command's own (128+N when signal N ended it), or
-  125  the command could not be traced (ptrace is not available here: the
-       explanation says why, and what the static report tells); it did not run
-  126  the command was found but could not be executed
-  127  the command was not found
-    2  bad command-line usage";
 
 #[derive(Debug, clap::Args)]
 #[command(

@@ -6,6 +6,7 @@
 
 pub mod assess;
 pub mod check;
+pub mod exit;
 pub mod fsroot;
 pub mod inspect;
 pub mod linux;

@@ -6,14 +6,9 @@
 use clap::Parser;
 use std::io::Write;
 use std::process::ExitCode;
-use whatami::{check, fsroot, inspect, profile, render};
+use whatami::{check, exit, fsroot, inspect, profile, render};
 
 mod cli;
-
-/// Exit status when the report is incomplete (see cli::EXIT_HELP).
-const EXIT_INCOMPLETE: u8 = 3;
-/// Exit status when --check found a failed control.
-const EXIT_CHECK_FAILED: u8 = 5;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
@@ -30,7 +25,7 @@ fn main() -> ExitCode {
             if e.kind() != std::io::ErrorKind::BrokenPipe {
                 eprintln!("whatami: {e}");
             }
-            ExitCode::from(1)
+            ExitCode::from(exit::FAILED)
         }
     }
 }
@@ -49,7 +44,7 @@ fn run(cli: &cli::Cli) -> std::io::Result<ExitCode> {
     {
         Some(Err(msg)) => {
             eprintln!("whatami: {msg}");
-            return Ok(ExitCode::from(EXIT_USAGE));
+            return Ok(ExitCode::from(exit::USAGE));
         }
         Some(Ok(g)) => Some(g),
         None => None,
@@ -58,7 +53,7 @@ fn run(cli: &cli::Cli) -> std::io::Result<ExitCode> {
         Ok(p) => p,
         Err(e) => {
             eprintln!("whatami: --check: {e}");
-            return Ok(ExitCode::from(EXIT_USAGE));
+            return Ok(ExitCode::from(exit::USAGE));
         }
     };
     let mut report = inspect::gather(&root, cli.probe);
@@ -82,18 +77,12 @@ fn run(cli: &cli::Cli) -> std::io::Result<ExitCode> {
 
     let differs = profile::compare::given_differs(&report);
     Ok(if report.check.as_ref().is_some_and(|c| !c.passed) {
-        ExitCode::from(EXIT_CHECK_FAILED)
+        ExitCode::from(exit::CHECK_FAILED)
     } else if differs == Some(true) {
-        ExitCode::from(EXIT_PROFILE_DIFFERS)
+        ExitCode::from(exit::PROFILE_DIFFERS)
     } else if !report.failed_sections().is_empty() || (cli.profile.is_some() && differs.is_none()) {
-        ExitCode::from(EXIT_INCOMPLETE)
+        ExitCode::from(exit::INCOMPLETE)
     } else {
         ExitCode::SUCCESS
     })
 }
-
-/// Exit status for a bad command line, including a --profile FILE that
-/// cannot be read or understood (as clap uses for its own errors).
-const EXIT_USAGE: u8 = 2;
-/// Exit status when --profile FILE differs from the policy in force.
-const EXIT_PROFILE_DIFFERS: u8 = 4;

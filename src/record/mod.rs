@@ -10,16 +10,12 @@ pub mod against;
 pub mod profile;
 mod render;
 
+use crate::exit;
 use crate::render::color::{self, ColorChoice, Stream};
 use crate::why::{self, NotTraced, Traced};
 use serde::{Deserialize, Serialize};
 use std::io::{self, Write};
 use std::process::ExitCode;
-
-/// A named profile would block a call the command made.
-pub const EXIT_BLOCKED: u8 = 4;
-const EXIT_USAGE: u8 = 2;
-const EXIT_UNWRITTEN: u8 = 1;
 
 /// The JSON schema's version (docs/json.md, `whatami record --json`).
 pub const SCHEMA_VERSION: u32 = 1;
@@ -126,7 +122,7 @@ pub fn main(args: &Options) -> ExitCode {
         .collect();
     let usage = |msg: &str| {
         eprintln!("whatami record: {msg}");
-        ExitCode::from(EXIT_USAGE)
+        ExitCode::from(exit::USAGE)
     };
     // Everything given is read before the command runs: a bad file is bad
     // usage, found before anything happens.
@@ -159,7 +155,7 @@ pub fn main(args: &Options) -> ExitCode {
     let path_var = std::env::var_os("PATH");
     let Some(program) = why::launch::resolve(&args.command[0], path_var.as_deref()) else {
         eprintln!("whatami record: {}: command not found", command[0]);
-        return ExitCode::from(why::EXIT_NOT_FOUND);
+        return ExitCode::from(exit::NOT_FOUND);
     };
     // The output is opened before the command runs, so a wrong -o is found
     // first, and so that a run that ends early leaves FILE (perhaps also a
@@ -206,7 +202,7 @@ pub fn main(args: &Options) -> ExitCode {
                 NotTraced::NotStarted(s) => s,
             });
             let _ = show(&report, args.json, color);
-            return ExitCode::from(why::EXIT_UNTRACEABLE);
+            return ExitCode::from(exit::UNTRACEABLE);
         }
     };
     report.traced = true;
@@ -328,9 +324,9 @@ pub fn main(args: &Options) -> ExitCode {
         eprintln!("whatami record: cannot write the report: {e}");
     }
     if failed {
-        ExitCode::from(EXIT_UNWRITTEN)
+        ExitCode::from(exit::FAILED)
     } else if report.blocked && report.exit.is_some() {
-        ExitCode::from(EXIT_BLOCKED)
+        ExitCode::from(exit::BLOCKED)
     } else {
         ExitCode::from(status.clamp(0, 255) as u8)
     }

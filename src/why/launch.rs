@@ -128,17 +128,19 @@ pub fn start(
             };
             if n != 1 {
                 // whatami is gone before letting it go: run nothing.
-                libc::_exit(125);
+                libc::_exit(i32::from(crate::exit::UNTRACEABLE));
             }
             libc::signal(libc::SIGPIPE, libc::SIG_DFL);
             libc::signal(libc::SIGCHLD, sigchld);
             libc::execve(path.as_ptr(), argp.as_ptr(), envp.as_ptr());
             let e = std::io::Error::last_os_error().raw_os_error();
-            libc::_exit(if matches!(e, Some(libc::ENOENT | libc::ENOTDIR)) {
-                127
-            } else {
-                126
-            });
+            libc::_exit(i32::from(
+                if matches!(e, Some(libc::ENOENT | libc::ENOTDIR)) {
+                    crate::exit::NOT_FOUND
+                } else {
+                    crate::exit::CANNOT_EXECUTE
+                },
+            ));
         }
     }
     drop(r);

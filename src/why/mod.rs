@@ -25,6 +25,7 @@ pub(crate) mod render;
 pub mod report;
 pub(crate) mod tracer;
 
+use crate::exit;
 use crate::render::color::{self, ColorChoice, Stream};
 use causes::{Context, SeccompAnswer};
 use report::{Exit, Tracing, WhyReport};
@@ -32,11 +33,6 @@ use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::Ordering;
-
-/// The command could not be traced; it did not run.
-pub const EXIT_UNTRACEABLE: u8 = 125;
-/// The command was not found.
-pub const EXIT_NOT_FOUND: u8 = 127;
 
 /// The sysctls the causes read: user namespaces, ICMP sockets, io_uring,
 /// Yama, low ports, perf, BPF, the kernel log, userfaultfd, protected links
@@ -120,7 +116,7 @@ pub fn main(args: &Options) -> ExitCode {
             Ok(f) => Box::new(io::BufWriter::new(f)),
             Err(e) => {
                 eprintln!("whatami why: {}: {e}", p.display());
-                return ExitCode::from(2);
+                return ExitCode::from(exit::USAGE);
             }
         },
         None => Box::new(io::stderr()),
@@ -141,7 +137,7 @@ pub fn main(args: &Options) -> ExitCode {
     let path_var = std::env::var_os("PATH");
     let Some(program) = launch::resolve(&args.command[0], path_var.as_deref()) else {
         eprintln!("whatami why: {}: command not found", command[0]);
-        return ExitCode::from(EXIT_NOT_FOUND);
+        return ExitCode::from(exit::NOT_FOUND);
     };
     let own = evidence::Creds::read(own_pid());
     let filter = own
@@ -193,12 +189,12 @@ pub fn main(args: &Options) -> ExitCode {
         Err(NotTraced::Refused(refusal)) => {
             untraceable(&mut report, &refusal, filter, &ctx, &sysctls, &program);
             let _ = write(&mut out, &report, args.json, color);
-            return ExitCode::from(EXIT_UNTRACEABLE);
+            return ExitCode::from(exit::UNTRACEABLE);
         }
         Err(NotTraced::NotStarted(why)) => {
             report.tracing.unavailable = Some(why);
             let _ = write(&mut out, &report, args.json, color);
-            return ExitCode::from(EXIT_UNTRACEABLE);
+            return ExitCode::from(exit::UNTRACEABLE);
         }
     };
     let Traced { rehearsal, trace } = traced;
@@ -336,7 +332,7 @@ pub(crate) fn exit_of(ended: Option<tracer::Ended>) -> (Option<Exit>, i32) {
             }),
             128 + s,
         ),
-        None => (None, i32::from(EXIT_UNTRACEABLE)),
+        None => (None, i32::from(exit::UNTRACEABLE)),
     }
 }
 
