@@ -418,8 +418,7 @@ impl Drop for Output {
 fn show(r: &RecordReport, json: bool, color: bool) -> io::Result<()> {
     let mut err = io::stderr().lock();
     if json {
-        serde_json::to_writer_pretty(&mut err, r).map_err(io::Error::other)?;
-        writeln!(err)?;
+        crate::render::json::write(&mut err, r)?;
     } else {
         render::human(&mut err, r, color)?;
     }

@@ -3,21 +3,12 @@
 
 use super::RecordReport;
 use crate::render::color::Paint;
-use crate::why::render::{command_line, summary_table, wrap};
+use crate::render::writer::{Writer, command_line, plain};
+use crate::why::render::summary_table;
 use std::io::{self, Write};
 
-/// Lines wrap before this column; text after a label starts at COL.
-const WIDTH: usize = 100;
+/// Where the text after a label starts.
 const COL: usize = 14;
-
-fn row(out: &mut impl Write, p: &Paint, label: &str, text: &str) -> io::Result<()> {
-    for (i, l) in wrap(text, WIDTH - COL).iter().enumerate() {
-        let lab = if i == 0 { label } else { "" };
-        let pad = COL.saturating_sub(2 + lab.len()).max(1);
-        writeln!(out, "  {}{}{l}", p.label(lab), " ".repeat(pad))?;
-    }
-    Ok(())
-}
 
 fn times(n: u64) -> String {
     if n == 1 {
@@ -29,11 +20,12 @@ fn times(n: u64) -> String {
 
 pub fn human(out: &mut impl Write, r: &RecordReport, color: bool) -> io::Result<()> {
     let p = Paint::new(color);
+    let mut w = Writer::new(out, p, COL);
     let cmd = command_line(&r.command);
     if !r.traced {
         let why = r.unavailable.as_deref().unwrap_or("it did not run");
         let head = format!("whatami record: cannot trace `{cmd}`: {why}; it did not run");
-        return writeln!(out, "{}", p.bad(&head));
+        return writeln!(w.out, "{}", p.bad(&head));
     }
     let ended = match &r.exit {
         Some(e) => match (e.code, e.signal) {
@@ -57,23 +49,26 @@ pub fn human(out: &mut impl Write, r: &RecordReport, color: bool) -> io::Result<
         abis.join(", "),
         times(r.totals.calls)
     );
-    writeln!(out, "{}", p.heading(&head))?;
-    if let Some(w) = &r.profile {
-        let errno = crate::linux::errno::name(w.default_errno);
-        row(
-            out,
-            &p,
+    writeln!(w.out, "{}", p.heading(&head))?;
+    if let Some(written) = &r.profile {
+        let errno = crate::linux::errno::name(written.default_errno);
+        w.paragraph(
             "profile",
             &format!(
                 "{} ({} format, {} rules{}; {errno} for every other call)",
-                w.path,
-                w.format,
-                w.rules,
-                if w.arg_rules { ", argument rules" } else { "" }
+                written.path,
+                written.format,
+                written.rules,
+                if written.arg_rules {
+                    ", argument rules"
+                } else {
+                    ""
+                }
             ),
+            plain,
         )?;
-        for m in &w.merged {
-            row(out, &p, "merged", m)?;
+        for m in &written.merged {
+            w.paragraph("merged", m, plain)?;
         }
     }
     for u in &r.unnamed {
@@ -83,23 +78,21 @@ pub fn human(out: &mut impl Write, r: &RecordReport, color: bool) -> io::Result<
             u.nr,
             times(u.count)
         );
-        row(out, &p, "unnamed", &p.warn(&text))?;
+        w.paragraph("unnamed", &p.warn(&text), plain)?;
     }
     for a in &r.against {
-        writeln!(out)?;
+        writeln!(w.out)?;
         let verdict = if a.blocked.is_empty() {
             p.good("lets every call through")
         } else {
             p.bad(&format!("would block {}", a.blocked.len()))
         };
         writeln!(
-            out,
+            w.out,
             "{}",
             p.heading(&format!("Against {} ({}): ", a.profile, a.title)) + &verdict
         )?;
-        row(
-            out,
-            &p,
+        w.paragraph(
             "assumed",
             &format!(
                 "{} ({}), as {} builds the filter: {}",
@@ -112,6 +105,7 @@ pub fn human(out: &mut impl Write, r: &RecordReport, color: bool) -> io::Result<
                     a.capabilities.join(" ")
                 }
             ),
+            plain,
         )?;
         for (i, b) in a.blocked.iter().enumerate() {
             let abi = if b.abi == crate::linux::abi::native().name {
@@ -129,15 +123,15 @@ pub fn human(out: &mut impl Write, r: &RecordReport, color: bool) -> io::Result<
                 b.args.as_deref().unwrap_or("..."),
                 times(b.count)
             );
-            row(out, &p, if i == 0 { "blocked" } else { "" }, &p.bad(&text))?;
+            w.paragraph(if i == 0 { "blocked" } else { "" }, &p.bad(&text), plain)?;
         }
     }
-    writeln!(out)?;
-    summary_table(out, &p, &r.summary, &r.totals)?;
+    writeln!(w.out)?;
+    summary_table(w.out, &p, &r.summary, &r.totals)?;
     if !r.notes.is_empty() {
-        writeln!(out)?;
+        writeln!(w.out)?;
         for n in &r.notes {
-            row(out, &p, "note", &p.warn(n))?;
+            w.paragraph("note", &p.warn(n), plain)?;
         }
     }
     Ok(())
@@ -159,7 +153,9 @@ mod tests {
             let path = snapshots::dir().join(format!("record/{name}.json"));
             let text = std::fs::read_to_string(&path).unwrap();
             let r: RecordReport = serde_json::from_str(&text).unwrap();
-            let json = serde_json::to_string_pretty(&r).unwrap() + "\n";
+            let mut out = Vec::new();
+            crate::render::json::write(&mut out, &r).unwrap();
+            let json = String::from_utf8(out).unwrap();
             assert_eq!(
                 snapshots::mask_floats(&json),
                 snapshots::mask_floats(&text),

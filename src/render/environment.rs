@@ -3,51 +3,9 @@
 //! sections, and the result of `--check`.
 
 use super::color::Paint;
-use super::human::{VALUE_COL, WIDTH, Writer, wrap};
+use super::writer::{VALUE_COL, Writer, plain, untrusted};
 use crate::model::*;
 use std::io::{self, Write};
-
-/// Text from the files read, made safe for a terminal: a control
-/// character (an escape sequence planted in a mount point or a sysctl) is
-/// shown as its code, never sent.
-fn safe(s: &str) -> String {
-    if !s.chars().any(char::is_control) {
-        return s.to_string();
-    }
-    s.chars()
-        .map(|c| {
-            if c.is_control() {
-                format!("\\x{:02x}", u32::from(c))
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
-}
-
-/// `text` wrapped under `label`, each line painted; continuation lines are
-/// indented two more columns so a long item reads as one.
-fn wrapped<W: Write>(
-    w: &mut Writer<'_, W>,
-    label: &str,
-    text: &str,
-    paint: fn(&Paint, &str) -> String,
-) -> io::Result<()> {
-    let words: Vec<String> = safe(text).split(' ').map(str::to_string).collect();
-    for (i, line) in wrap(&words, WIDTH - VALUE_COL - 2).iter().enumerate() {
-        let line = paint(&w.p, &line.join(" "));
-        if i == 0 {
-            w.row(label, &line)?;
-        } else {
-            w.cont(&format!("  {line}"))?;
-        }
-    }
-    Ok(())
-}
-
-fn plain(_: &Paint, s: &str) -> String {
-    s.to_string()
-}
 
 fn severity_paint(s: Severity) -> fn(&Paint, &str) -> String {
     match s {
@@ -78,16 +36,15 @@ pub(super) fn verdict<W: Write>(w: &mut Writer<'_, W>, s: &Section<Assessment>) 
         "hardened" | "docker_default" | "not_in_container" => Paint::good,
         _ => Paint::warn,
     };
-    w.row("verdict", &paint(&w.p, &safe(&a.summary)))?;
+    w.row("verdict", &paint(&w.p, &untrusted(&a.summary)))?;
     for r in &a.reasons {
-        wrapped(w, "", r, Paint::dim)?;
+        w.wrapped("", r, Paint::dim)?;
     }
     if a.risks.is_empty() {
         return w.row("risks", &w.p.good("none found"));
     }
     for r in &a.risks {
-        wrapped(
-            w,
+        w.wrapped(
             severity_word(r.severity),
             &r.text,
             severity_paint(r.severity),
@@ -117,8 +74,8 @@ pub(super) fn mounts<W: Write>(
         Section::Failed { error } => return w.failed(error),
     };
     let root = match (&m.root.fs_type, m.root.read_only) {
-        (Some(t), Some(true)) => format!("{}, {}", w.p.good("read-only"), safe(t)),
-        (Some(t), _) => format!("writable, {}", safe(t)),
+        (Some(t), Some(true)) => format!("{}, {}", w.p.good("read-only"), untrusted(t)),
+        (Some(t), _) => format!("writable, {}", untrusted(t)),
         _ => w.p.dim("no mount on / (a chroot?)"),
     };
     w.row("root", &root)?;
@@ -164,8 +121,7 @@ pub(super) fn mounts<W: Write>(
             .as_ref()
             .map(|h| format!(", from {h}"))
             .unwrap_or_default();
-        wrapped(
-            w,
+        w.wrapped(
             label,
             &format!("{} ({}{api}{from})", s.path, s.runtime),
             Paint::bad,
@@ -187,7 +143,7 @@ pub(super) fn mounts<W: Write>(
             ),
             (Some(c), None) => format!("connect: {c}"),
         };
-        wrapped(w, "", &contact, Paint::dim)?;
+        w.wrapped("", &contact, Paint::dim)?;
     }
     let host: Vec<&HostPath> = m.host_paths.iter().collect();
     if container == Some(false) {
@@ -207,10 +163,10 @@ pub(super) fn mounts<W: Write>(
         );
         match &h.sensitive {
             Some(what) => {
-                wrapped(w, label, &text, Paint::bad)?;
-                wrapped(w, "", what, Paint::dim)?;
+                w.wrapped(label, &text, Paint::bad)?;
+                w.wrapped("", what, Paint::dim)?;
             }
-            None => wrapped(w, label, &text, plain)?,
+            None => w.wrapped(label, &text, plain)?,
         }
     }
     let d = &m.devices;
@@ -229,7 +185,7 @@ pub(super) fn mounts<W: Write>(
         for x in &d.notable {
             w.cont(&format!(
                 "{} {}",
-                w.p.warn(&format!("{} ({}:{})", safe(&x.path), x.major, x.minor)),
+                w.p.warn(&format!("{} ({}:{})", untrusted(&x.path), x.major, x.minor)),
                 w.p.dim(&x.what)
             ))?;
         }
@@ -237,7 +193,7 @@ pub(super) fn mounts<W: Write>(
             let names: Vec<String> = d
                 .block
                 .iter()
-                .map(|b| safe(b.path.trim_start_matches("/dev/")))
+                .map(|b| untrusted(b.path.trim_start_matches("/dev/")).into_owned())
                 .collect();
             w.list_row("block devices", &names, |p, s| p.bad(s))?;
         }
@@ -273,7 +229,7 @@ pub(super) fn cgroups<W: Write>(w: &mut Writer<'_, W>, s: &Section<Cgroups>) -> 
     };
     w.row("version", &c.version)?;
     for e in &c.evidence {
-        wrapped(w, "", e, Paint::dim)?;
+        w.wrapped("", e, Paint::dim)?;
     }
     let ns = match c.private_namespace {
         Some(true) => w.p.good("private"),
@@ -289,7 +245,7 @@ pub(super) fn cgroups<W: Write>(w: &mut Writer<'_, W>, s: &Section<Cgroups>) -> 
             .map(|h| h.path.clone())
             .or(c.unified_path.clone());
     if let Some(p) = path {
-        wrapped(w, "cgroup", &p, plain)?;
+        w.wrapped("cgroup", &p, plain)?;
     }
     let none = |w: &Writer<'_, W>| w.p.warn("no limit");
     let unknown = |w: &Writer<'_, W>| w.p.dim("unknown");
@@ -312,16 +268,20 @@ pub(super) fn cgroups<W: Write>(w: &mut Writer<'_, W>, s: &Section<Cgroups>) -> 
     };
     w.row("pids", &pids)?;
     for n in &c.limits.notes {
-        wrapped(w, "", n, Paint::dim)?;
+        w.wrapped("", n, Paint::dim)?;
     }
     if c.writable.is_empty() {
         w.row("writable", &w.p.good("no cgroup file system"))?;
     } else {
-        let list: Vec<String> = c.writable.iter().map(|x| safe(x)).collect();
+        let list: Vec<String> = c
+            .writable
+            .iter()
+            .map(|x| untrusted(x).into_owned())
+            .collect();
         w.list_row("writable", &list, |p, s| p.warn(s))?;
     }
     if let Some(a) = &c.release_agent {
-        w.row("release_agent", &w.p.bad(&safe(a)))?;
+        w.row("release_agent", &w.p.bad(&untrusted(a)))?;
     }
     if let Some(all) = c.devices_allow_all {
         w.row(
@@ -351,8 +311,8 @@ pub(super) fn kernel_limits<W: Write>(
         let Some(v) = &x.value else { continue };
         let text = format!("{} = {v}", x.name);
         match &x.meaning {
-            Some(m) => wrapped(w, label, &format!("{text}: {m}"), Paint::warn)?,
-            None => wrapped(w, label, &text, plain)?,
+            Some(m) => w.wrapped(label, &format!("{text}: {m}"), Paint::warn)?,
+            None => w.wrapped(label, &text, plain)?,
         }
         label = "";
     }
@@ -375,7 +335,7 @@ pub(super) fn kernel_limits<W: Write>(
         Some(v) => format!("ABI {v}"),
         None => w.p.dim(&k.landlock.note),
     };
-    wrapped(w, "Landlock", &landlock, plain)?;
+    w.wrapped("Landlock", &landlock, plain)?;
     w.row(
         "SELinux",
         &yes_no(k.selinux_enforcing, "enforcing", "permissive")
@@ -405,7 +365,7 @@ pub(super) fn kubernetes<W: Write>(
         k.pod_name.as_deref().unwrap_or("a pod, name unknown"),
     )?;
     if let Some(from) = &k.pod_name_from {
-        wrapped(w, "", &format!("from {from}"), Paint::dim)?;
+        w.wrapped("", &format!("from {from}"), Paint::dim)?;
     }
     for (label, v) in [
         ("namespace", &k.namespace),
@@ -418,11 +378,11 @@ pub(super) fn kubernetes<W: Write>(
         }
     }
     match &k.token {
-        Some(t) => wrapped(w, "token", &format!("mounted at {t}"), Paint::warn)?,
+        Some(t) => w.wrapped("token", &format!("mounted at {t}"), Paint::warn)?,
         None => w.row("token", &w.p.good("none mounted"))?,
     }
     for e in &k.evidence {
-        wrapped(w, "", e, Paint::dim)?;
+        w.wrapped("", e, Paint::dim)?;
     }
     Ok(())
 }
@@ -457,8 +417,7 @@ pub(super) fn pod_security<W: Write>(
             .filter(|c| c.status != Status::Pass)
             .filter(|c| c.level == level)
         {
-            wrapped(
-                w,
+            w.wrapped(
                 "",
                 &format!("{} {}: {}", status_word(&w.p, c.status), c.name, c.evidence),
                 plain,
@@ -470,10 +429,7 @@ pub(super) fn pod_security<W: Write>(
 
 /// The result of `--check`: every control, then the verdict.
 pub fn check<W: Write>(out: &mut W, r: &Report, c: &Check, color: bool) -> io::Result<()> {
-    let mut w = Writer {
-        out,
-        p: Paint::new(color),
-    };
+    let mut w = Writer::new(out, Paint::new(color), VALUE_COL);
     writeln!(
         w.out,
         "{}",
@@ -487,8 +443,7 @@ pub fn check<W: Write>(out: &mut W, r: &Report, c: &Check, color: bool) -> io::R
             Status::Fail => Paint::bad,
             Status::CannotTell => Paint::warn,
         };
-        wrapped(
-            &mut w,
+        w.wrapped(
             &status_word(&Paint::new(false), x.status),
             &format!("{} ({}): {}", x.name, x.level, x.evidence),
             paint,

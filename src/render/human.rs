@@ -5,23 +5,21 @@
 //! first value. Every section that failed prints its error instead.
 
 use super::color::Paint;
+use super::writer::{VALUE_COL, Writer};
 use crate::model::*;
 use std::io::{self, Write};
 
-/// Column where values start.
-pub(super) const VALUE_COL: usize = 18;
-/// Lists wrap before this column.
-pub(super) const WIDTH: usize = 100;
-
 pub fn write(out: &mut impl Write, r: &Report, color: bool) -> io::Result<()> {
-    let p = Paint::new(color);
-    let mut w = Writer { out, p };
+    let mut w = Writer::new(out, Paint::new(color), VALUE_COL);
     w.title(&format!("whatami {}", r.whatami_version))?;
     super::environment::verdict(&mut w, &r.assessment)?;
     w.runtime(&r.runtime)?;
     w.system(&r.system)?;
     w.identity(&r.identity)?;
     super::seccomp::write(&mut w, &r.seccomp)?;
+    if let Some(p) = &r.seccomp.profile {
+        super::profile::write(&mut w, p)?;
+    }
     let no_new_privs = r.seccomp.status.ok().map(|s| s.no_new_privs);
     let private_userns = r
         .namespaces
@@ -46,83 +44,8 @@ pub fn write(out: &mut impl Write, r: &Report, color: bool) -> io::Result<()> {
     Ok(())
 }
 
-/// The output stream plus the painter; section writers are methods on it.
-pub(super) struct Writer<'a, W: Write> {
-    pub out: &'a mut W,
-    pub p: Paint,
-}
-
+// The sections of the process itself.
 impl<W: Write> Writer<'_, W> {
-    fn title(&mut self, s: &str) -> io::Result<()> {
-        writeln!(self.out, "{}", self.p.heading(s))
-    }
-
-    /// A section heading, preceded by a blank line.
-    pub fn section(&mut self, s: &str) -> io::Result<()> {
-        writeln!(self.out)?;
-        writeln!(self.out, "{}", self.p.heading(s))
-    }
-
-    /// `  label    value` with the value at VALUE_COL. `value` may hold color codes,
-    /// so padding is computed from the plain label only.
-    pub fn row(&mut self, label: &str, value: &str) -> io::Result<()> {
-        let pad = VALUE_COL.saturating_sub(2 + label.len()).max(1);
-        writeln!(
-            self.out,
-            "  {}{}{}",
-            self.p.label(label),
-            " ".repeat(pad),
-            value
-        )
-    }
-
-    /// A continuation line aligned under the values.
-    pub fn cont(&mut self, value: &str) -> io::Result<()> {
-        writeln!(self.out, "{}{}", " ".repeat(VALUE_COL), value)
-    }
-
-    /// Several lines under one label: the first as a [`row`](Self::row), the
-    /// others as [`cont`](Self::cont) lines under it. No lines, no output.
-    pub(super) fn rows<S: AsRef<str>>(
-        &mut self,
-        label: &str,
-        lines: impl IntoIterator<Item = S>,
-    ) -> io::Result<()> {
-        let mut lines = lines.into_iter();
-        if let Some(first) = lines.next() {
-            self.row(label, first.as_ref())?;
-        }
-        lines.try_for_each(|l| self.cont(l.as_ref()))
-    }
-
-    /// A row whose value is a list, wrapped at WIDTH. `paint` styles each item.
-    pub fn list_row(
-        &mut self,
-        label: &str,
-        items: &[String],
-        paint: impl Fn(&Paint, &str) -> String,
-    ) -> io::Result<()> {
-        if items.is_empty() {
-            return self.row(label, &self.p.dim("none"));
-        }
-        let lines: Vec<String> = wrap(items, WIDTH - VALUE_COL)
-            .iter()
-            .map(|line| {
-                line.iter()
-                    .map(|s| paint(&self.p, s))
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            })
-            .collect();
-        self.rows(label, lines)
-    }
-
-    /// Prints a failed section's error as its only row.
-    pub fn failed(&mut self, error: &str) -> io::Result<()> {
-        let msg = format!("could not be read: {error}");
-        self.row("error", &self.p.warn(&msg))
-    }
-
     fn runtime(&mut self, s: &Section<Runtime>) -> io::Result<()> {
         self.section("Runtime")?;
         let rt = match s {
@@ -403,74 +326,5 @@ fn ids_detail(ids: &Ids) -> String {
             " (real {}, saved {}, fs {})",
             ids.real, ids.saved, ids.filesystem
         )
-    }
-}
-
-/// Greedy word wrap of items into lines no wider than `width` characters.
-pub(super) fn wrap(items: &[String], width: usize) -> Vec<Vec<&str>> {
-    let mut lines: Vec<Vec<&str>> = Vec::new();
-    let mut cur: Vec<&str> = Vec::new();
-    let mut len = 0;
-    for it in items {
-        // Joined to the current line, an item also takes a space.
-        if !cur.is_empty() && len + 1 + it.len() > width {
-            lines.push(std::mem::take(&mut cur));
-        }
-        len = if cur.is_empty() {
-            it.len()
-        } else {
-            len + 1 + it.len()
-        };
-        cur.push(it);
-    }
-    if !cur.is_empty() {
-        lines.push(cur);
-    }
-    lines
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn wrap_respects_width_and_keeps_order() {
-        let items: Vec<String> = ["aaa", "bbb", "cc", "dddd"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        assert_eq!(
-            wrap(&items, 7),
-            vec![vec!["aaa", "bbb"], vec!["cc", "dddd"]]
-        );
-        assert_eq!(wrap(&items, 100), vec![vec!["aaa", "bbb", "cc", "dddd"]]);
-        // An item longer than the width still gets a line of its own.
-        assert_eq!(wrap(&items, 2).len(), 4);
-        // Exactly the width fits; one more does not.
-        assert_eq!(
-            wrap(&items, 11),
-            vec![vec!["aaa", "bbb", "cc"], vec!["dddd"]]
-        );
-        assert_eq!(wrap(&items, 10).len(), 2);
-        assert_eq!(wrap(&[], 10), Vec::<Vec<&str>>::new());
-    }
-
-    fn render(f: impl FnOnce(&mut Writer<'_, Vec<u8>>) -> io::Result<()>) -> String {
-        let mut out = Vec::new();
-        let mut w = Writer {
-            out: &mut out,
-            p: Paint::new(false),
-        };
-        f(&mut w).unwrap();
-        String::from_utf8(out).unwrap()
-    }
-
-    #[test]
-    fn rows_label_the_first_line_only() {
-        assert_eq!(
-            render(|w| w.rows("label", ["one", "two"])),
-            "  label           one\n                  two\n"
-        );
-        assert_eq!(render(|w| w.rows("label", Vec::<String>::new())), "");
     }
 }

@@ -1,9 +1,10 @@
-//! The JSON renderer: the report model as one pretty-printed JSON object.
+//! The JSON printer: one pretty-printed JSON object and a newline, for the
+//! report (docs/json.md), `why`'s explanation and what `record` saw.
 
-use crate::model::Report;
+use serde::Serialize;
 use std::io::{self, Write};
 
-pub fn write(out: &mut impl Write, report: &Report) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, report).map_err(io::Error::other)?;
+pub fn write(out: &mut impl Write, value: &impl Serialize) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, value).map_err(io::Error::other)?;
     writeln!(out)
 }

@@ -9,6 +9,7 @@ pub mod human;
 pub mod json;
 mod profile;
 mod seccomp;
+pub mod writer;
 
 /// The result of `--check` in words (the JSON report carries it as `check`).
 pub use environment::check;

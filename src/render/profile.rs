@@ -2,8 +2,8 @@
 //! how it differs, the stale-profile warnings, and the `--profile FILE`
 //! comparison.
 
-use super::human::Writer;
-use super::seccomp::{outcome_label, text_rows};
+use super::seccomp::outcome_label;
+use super::writer::Writer;
 use crate::model::*;
 use crate::profile::compare::summary;
 use std::io::{self, Write};
@@ -49,7 +49,7 @@ pub(super) fn write<W: Write>(w: &mut Writer<'_, W>, p: &ProfileReport) -> io::R
             }
             _ => p.title.clone(),
         };
-        text_rows(w, "profile", &text)?;
+        w.text_rows("profile", &text)?;
     }
     for warning in &p.warnings {
         warn(w, warning)?;
@@ -57,7 +57,7 @@ pub(super) fn write<W: Write>(w: &mut Writer<'_, W>, p: &ProfileReport) -> io::R
     if let Some(g) = &p.given {
         match g {
             Section::Failed { error } => {
-                text_rows(w, "vs FILE", &w.p.warn(&format!("not compared: {error}")))?
+                w.text_rows("vs FILE", &w.p.warn(&format!("not compared: {error}")))?
             }
             Section::Ok(g) => given(w, g, &how(&g.runtime, &g.libseccomp))?,
         }
@@ -76,7 +76,7 @@ fn warn<W: Write>(w: &mut Writer<'_, W>, x: &ProfileWarning) -> io::Result<()> {
         text.push_str(": ");
         text.push_str(&x.syscalls.join(" "));
     }
-    text_rows(w, label, &w.p.warn(&text))
+    w.text_rows(label, &w.p.warn(&text))
 }
 
 fn given<W: Write>(w: &mut Writer<'_, W>, g: &GivenProfile, how: &str) -> io::Result<()> {
@@ -87,10 +87,9 @@ fn given<W: Write>(w: &mut Writer<'_, W>, g: &GivenProfile, how: &str) -> io::Re
         if how.is_empty() { "" } else { ", " },
         how
     );
-    text_rows(w, "vs FILE", &head)?;
+    w.text_rows("vs FILE", &head)?;
     if g.differences.is_empty() {
-        text_rows(
-            w,
+        w.text_rows(
             "",
             &w.p.good(&format!(
                 "no difference: all {} probes answered as the file says",
@@ -111,12 +110,12 @@ fn given<W: Write>(w: &mut Writer<'_, W>, g: &GivenProfile, how: &str) -> io::Re
                 .collect();
             if !items.is_empty() {
                 let text = format!("{words}: {}", items.join(", "));
-                text_rows(w, "", &w.p.bad(&text))?;
+                w.text_rows("", &w.p.bad(&text))?;
             }
         }
     }
     for n in &g.notes {
-        text_rows(w, "", &w.p.dim(n))?;
+        w.text_rows("", &w.p.dim(n))?;
     }
     for x in &g.warnings {
         warn(w, x)?;

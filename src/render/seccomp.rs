@@ -2,7 +2,7 @@
 //! probe's verdicts grouped by action and errno per entry point, argument
 //! rules in plain words, and the calls whose verdict depends on arguments.
 
-use super::human::{VALUE_COL, WIDTH, Writer, wrap};
+use super::writer::{VALUE_COL, WIDTH, Writer, wrap};
 use crate::model::*;
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -32,12 +32,8 @@ pub(super) fn write<W: Write>(w: &mut Writer<'_, W>, s: &Seccomp) -> io::Result<
         }
     }
     match &s.probe {
-        Section::Failed { error } => text_rows(w, "probe", &format!("failed: {error}"))?,
-        Section::Ok(p) => probe(w, p)?,
-    }
-    match &s.profile {
-        Some(p) => super::profile::write(w, p),
-        None => Ok(()),
+        Section::Failed { error } => w.text_rows("probe", &format!("failed: {error}")),
+        Section::Ok(p) => probe(w, p),
     }
 }
 
@@ -67,7 +63,7 @@ fn probe<W: Write>(w: &mut Writer<'_, W>, p: &Probe) -> io::Result<()> {
         ),
     )?;
     if let Some(n) = &p.note {
-        text_rows(w, "", n)?;
+        w.text_rows("", n)?;
     }
     if p.method == ProbeMethod::Direct {
         direct_certainty(w, p)?;
@@ -77,7 +73,7 @@ fn probe<W: Write>(w: &mut Writer<'_, W>, p: &Probe) -> io::Result<()> {
             abi_verdicts(w, p, &a.abi)?;
         } else {
             let why = a.note.as_deref().unwrap_or("not probed");
-            text_rows(w, &a.abi, &format!("not probed: {why}"))?;
+            w.text_rows(&a.abi, &format!("not probed: {why}"))?;
         }
     }
     argument_rules(w, p)?;
@@ -111,7 +107,7 @@ fn direct_certainty<W: Write>(w: &mut Writer<'_, W>, p: &Probe) -> io::Result<()
          errno); {allowed} allowed verdicts uncertain (the kernel's own ENOSYS looks like a \
          policy's); {not_probed} calls not probed (no harmless arguments)"
     );
-    text_rows(w, "certainty", &w.p.warn(&text))
+    w.text_rows("certainty", &w.p.warn(&text))
 }
 
 /// How a group of results is labelled: "EPERM", "ENOSYS", "kill process", ...
@@ -346,26 +342,7 @@ fn argument_rules<W: Write>(w: &mut Writer<'_, W>, p: &Probe) -> io::Result<()> 
         );
     }
     for (i, l) in lines.iter().enumerate() {
-        text_rows(w, if i == 0 { "argument rules" } else { "" }, l)?;
-    }
-    Ok(())
-}
-
-/// A row of running text wrapped at WIDTH; continuation lines are indented
-/// two more columns so each rule reads as one block.
-pub(super) fn text_rows<W: Write>(
-    w: &mut Writer<'_, W>,
-    label: &str,
-    text: &str,
-) -> io::Result<()> {
-    let words: Vec<String> = text.split(' ').map(str::to_string).collect();
-    for (i, line) in wrap(&words, WIDTH - VALUE_COL - 2).iter().enumerate() {
-        let line = line.join(" ");
-        match (i, label.is_empty()) {
-            (0, false) => w.row(label, &line)?,
-            (0, true) => w.cont(&line)?,
-            _ => w.cont(&format!("  {line}"))?,
-        }
+        w.text_rows(if i == 0 { "argument rules" } else { "" }, l)?;
     }
     Ok(())
 }

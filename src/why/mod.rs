@@ -367,7 +367,7 @@ pub(crate) fn refusal_reason(refusal: &rehearse::Refusal) -> (Option<tracer::How
 
 fn write(out: &mut Box<dyn Write>, r: &WhyReport, json: bool, color: bool) -> io::Result<()> {
     if json {
-        render::json(out, r)?;
+        crate::render::json::write(out, r)?;
     } else {
         render::human(out, r, color)?;
     }

@@ -5,106 +5,20 @@
 use super::causes::Certainty;
 use super::report::{FailureReport, SyscallSummary, Totals, WhyReport};
 use crate::render::color::Paint;
+use crate::render::writer::{WIDTH, Writer, command_line, plain, wrap_text};
 use std::io::{self, Write};
 
-/// Lines wrap before this column.
-const WIDTH: usize = 100;
 /// Where the text after a label starts.
 const COL: usize = 12;
 /// Failing calls shown in full; the JSON has every one.
 const MAX_SHOWN: usize = 100;
 
-pub fn json(out: &mut impl Write, r: &WhyReport) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, r).map_err(io::Error::other)?;
-    writeln!(out)
-}
-
-/// Words of `text` in lines of at most `width` characters. Leading spaces
-/// (a bullet's continuation) stay at the start of the first line.
-pub(crate) fn wrap(text: &str, width: usize) -> Vec<String> {
-    let body = text.trim_start_matches(' ');
-    let mut lines = Vec::new();
-    if body.is_empty() {
-        return lines;
-    }
-    let mut cur = text[..text.len() - body.len()].to_string();
-    let mut words = 0;
-    for word in body.split(' ') {
-        if words > 0 && cur.chars().count() + 1 + word.chars().count() > width {
-            lines.push(std::mem::take(&mut cur));
-            words = 0;
-        }
-        if words > 0 {
-            cur.push(' ');
-        }
-        cur.push_str(word);
-        words += 1;
-    }
-    if words > 0 {
-        lines.push(cur);
-    }
-    lines
-}
-
-struct W<'a, O: Write> {
-    out: &'a mut O,
-    p: Paint,
-}
-
-impl<O: Write> W<'_, O> {
-    /// `  label     text`, the text wrapped under itself; `style` paints it.
-    fn row(
-        &mut self,
-        label: &str,
-        text: &str,
-        style: impl Fn(&Paint, &str) -> String,
-    ) -> io::Result<()> {
-        let lines = wrap(text, WIDTH - COL);
-        for (i, l) in lines.iter().enumerate() {
-            let lab = if i == 0 { label } else { "" };
-            let pad = COL.saturating_sub(2 + lab.len()).max(1);
-            writeln!(
-                self.out,
-                "  {}{}{}",
-                self.p.label(lab),
-                " ".repeat(pad),
-                style(&self.p, l)
-            )?;
-        }
-        Ok(())
-    }
-}
-
-fn plain(_: &Paint, s: &str) -> String {
-    s.to_string()
-}
-
 fn dim(p: &Paint, s: &str) -> String {
     p.dim(s)
 }
 
-/// The command as a shell would take it back: words with blanks or quotes
-/// in single quotes, control characters escaped.
-pub(crate) fn command_line(words: &[String]) -> String {
-    words
-        .iter()
-        .map(|w| {
-            let w = w.replace('\n', "\\n").replace('\t', "\\t");
-            if w.is_empty()
-                || w.contains(|c: char| c.is_whitespace() || "'\"$`\\;&|<>()*?".contains(c))
-            {
-                format!("'{}'", w.replace('\'', "'\\''"))
-            } else {
-                w
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 pub fn human(out: &mut impl Write, r: &WhyReport, color: bool) -> io::Result<()> {
-    let p = Paint::new(color);
-    let mut w = W { out, p };
+    let mut w = Writer::new(out, Paint::new(color), COL);
     let cmd = command_line(&r.command);
     if !r.traced {
         let head = match &r.tracing.unavailable {
@@ -124,7 +38,7 @@ pub fn human(out: &mut impl Write, r: &WhyReport, color: bool) -> io::Result<()>
                 w.p.heading("What the static report says about the command's likely failures")
             )?;
             for l in &r.likely {
-                let lines = wrap(l, WIDTH - 4);
+                let lines = wrap_text(l, WIDTH - 4);
                 for (i, s) in lines.iter().enumerate() {
                     writeln!(w.out, "{}{}", if i == 0 { "  - " } else { "    " }, s)?;
                 }
@@ -167,7 +81,7 @@ pub fn human(out: &mut impl Write, r: &WhyReport, color: bool) -> io::Result<()>
     notes(&mut w, r)
 }
 
-fn failure<O: Write>(w: &mut W<O>, f: &FailureReport) -> io::Result<()> {
+fn failure<O: Write>(w: &mut Writer<O>, f: &FailureReport) -> io::Result<()> {
     // A call through another entry point than the native one says which.
     let abi = if f.abi == crate::linux::abi::native().name {
         String::new()
@@ -190,7 +104,7 @@ fn failure<O: Write>(w: &mut W<O>, f: &FailureReport) -> io::Result<()> {
         place.push(format!("{} times", f.count));
     }
     if !place.is_empty() {
-        w.row("in", &place.join(", "), dim)?;
+        w.paragraph("in", &place.join(", "), dim)?;
     }
     for (i, c) in f.causes.iter().enumerate() {
         let label = if i == 0 { "cause" } else { "also" };
@@ -201,26 +115,26 @@ fn failure<O: Write>(w: &mut W<O>, f: &FailureReport) -> io::Result<()> {
         };
         let text = format!("{}{sure}", c.summary);
         if i == 0 {
-            w.row(label, &text, |p, s| p.bad(s))?;
+            w.paragraph(label, &text, |p, s| p.bad(s))?;
         } else {
-            w.row(label, &text, plain)?;
+            w.paragraph(label, &text, plain)?;
         }
         for e in &c.evidence {
             // A bullet, and its text wrapped under itself.
-            for (k, l) in wrap(e, WIDTH - COL - 2).iter().enumerate() {
+            for (k, l) in wrap_text(e, WIDTH - COL - 2).iter().enumerate() {
                 let bullet = if k == 0 { "· " } else { "  " };
-                w.row("", &format!("{bullet}{l}"), dim)?;
+                w.paragraph("", &format!("{bullet}{l}"), dim)?;
             }
         }
     }
     if let Some(fix) = &f.fix {
-        w.row("fix", fix, |p, s| p.good(s))?;
+        w.paragraph("fix", fix, |p, s| p.good(s))?;
     }
     Ok(())
 }
 
 /// The strace -c table.
-fn table<O: Write>(w: &mut W<O>, r: &WhyReport) -> io::Result<()> {
+fn table<O: Write>(w: &mut Writer<O>, r: &WhyReport) -> io::Result<()> {
     summary_table(w.out, &w.p, &r.summary, &r.totals)
 }
 
@@ -277,7 +191,7 @@ pub(crate) fn summary_table(
     )
 }
 
-fn notes<O: Write>(w: &mut W<O>, r: &WhyReport) -> io::Result<()> {
+fn notes<O: Write>(w: &mut Writer<O>, r: &WhyReport) -> io::Result<()> {
     let mut all: Vec<String> = r.notes.clone();
     if let Some(n) = &r.seccomp.note {
         all.push(format!("seccomp: {n}"));
@@ -293,7 +207,7 @@ fn notes<O: Write>(w: &mut W<O>, r: &WhyReport) -> io::Result<()> {
     }
     writeln!(w.out)?;
     for n in all {
-        w.row("note", &n, |p, s| p.warn(s))?;
+        w.paragraph("note", &n, |p, s| p.warn(s))?;
     }
     Ok(())
 }
@@ -301,40 +215,6 @@ fn notes<O: Write>(w: &mut W<O>, r: &WhyReport) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn wrapping_keeps_a_continuation_indented_and_words_whole() {
-        assert_eq!(
-            wrap("  expects, this call included", 12),
-            ["  expects,", "this call", "included"]
-        );
-        assert_eq!(wrap("one two three", 7), ["one two", "three"]);
-        assert_eq!(wrap("unbreakableword x", 5), ["unbreakableword", "x"]);
-        assert!(wrap("", 10).is_empty());
-    }
-
-    #[test]
-    fn command_lines_read_back_as_a_shell_would() {
-        let r =
-            |words: &[&str]| command_line(&words.iter().map(|s| s.to_string()).collect::<Vec<_>>());
-        assert_eq!(
-            r(&["date", "-s", "2022-04-19 18:19:09"]),
-            "date -s '2022-04-19 18:19:09'"
-        );
-        assert_eq!(r(&["sh", "-c", "a\nb"]), "sh -c 'a\\nb'");
-        assert_eq!(r(&["echo", "it's"]), "echo 'it'\\''s'");
-        assert_eq!(r(&["x", ""]), "x ''");
-    }
-
-    #[test]
-    fn text_wraps_at_word_boundaries() {
-        assert_eq!(wrap("a bb ccc", 4), vec!["a bb", "ccc"]);
-        assert_eq!(wrap("", 10), Vec::<String>::new());
-        assert_eq!(
-            wrap("averyveryverylongword x", 5),
-            vec!["averyveryverylongword", "x"]
-        );
-    }
 
     /// `whatami why --json` of real runs (tests/snapshots/why/NAME.json: a
     /// seccomp refusal, a missing capability, file permissions, a read-only
@@ -350,7 +230,7 @@ mod tests {
             let text = std::fs::read_to_string(&path).unwrap();
             let r: WhyReport = serde_json::from_str(&text).unwrap();
             let mut out = Vec::new();
-            json(&mut out, &r).unwrap();
+            crate::render::json::write(&mut out, &r).unwrap();
             let again = String::from_utf8(out).unwrap();
             assert_eq!(
                 snapshots::mask_floats(&again),
