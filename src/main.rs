@@ -69,7 +69,7 @@ fn run(cli: &cli::Cli) -> std::io::Result<ExitCode> {
     if cli.output.json {
         render::json::write(&mut out, &report)?;
     } else if let Some(c) = &report.check {
-        render::check(&mut out, &report, c, color)?;
+        render::check::write(&mut out, &report, c, color)?;
     } else {
         render::human::write(&mut out, &report, color)?;
     }

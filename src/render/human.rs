@@ -12,7 +12,7 @@ use std::io::{self, Write};
 pub fn write(out: &mut impl Write, r: &Report, color: bool) -> io::Result<()> {
     let mut w = Writer::new(out, Paint::new(color), VALUE_COL);
     w.title(&format!("whatami {}", r.whatami_version))?;
-    super::environment::verdict(&mut w, &r.assessment)?;
+    super::assessment::verdict(&mut w, &r.assessment)?;
     w.runtime(&r.runtime)?;
     w.system(&r.system)?;
     w.identity(&r.identity)?;
@@ -34,7 +34,7 @@ pub fn write(out: &mut impl Write, r: &Report, color: bool) -> io::Result<()> {
     super::environment::cgroups(&mut w, &r.cgroups)?;
     super::environment::kernel_limits(&mut w, &r.kernel_limits)?;
     super::environment::kubernetes(&mut w, &r.kubernetes)?;
-    super::environment::pod_security(&mut w, &r.assessment)?;
+    super::assessment::pod_security(&mut w, &r.assessment)?;
     let failed = r.failed_sections();
     if !failed.is_empty() {
         writeln!(w.out)?;

@@ -1,8 +1,18 @@
-//! Renderers: two siblings over the same [`crate::model::Report`].
+//! Printers over the report model ([`crate::model::Report`]): they only
+//! read it. `why`'s and `record`'s printers live with those commands and
+//! write with the same tools.
 //!
-//! `json` prints the contract; `human` prints aligned, optionally colored
-//! text. Both only read the model.
+//! - writer.rs: the width, the word wrap, the sanitising of container text
+//!   and the Writer every human printer writes with; color.rs: whether to
+//!   color, and the painter
+//! - json.rs: one JSON object (the report, `why`'s, `record`'s)
+//! - human.rs: the report for people, its sections in order, and the
+//!   process's own sections (runtime, identity, capabilities, namespaces,
+//!   LSM); seccomp.rs, profile.rs, environment.rs, assessment.rs: the others
+//! - check.rs: the result of `--check`
 
+mod assessment;
+pub mod check;
 pub mod color;
 mod environment;
 pub mod human;
@@ -10,6 +20,3 @@ pub mod json;
 mod profile;
 mod seccomp;
 pub mod writer;
-
-/// The result of `--check` in words (the JSON report carries it as `check`).
-pub use environment::check;
