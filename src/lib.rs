@@ -17,4 +17,5 @@ pub mod render;
 pub mod seccomp;
 #[cfg(test)]
 mod snapshots;
+pub mod trace;
 pub mod why;

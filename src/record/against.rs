@@ -186,7 +186,7 @@ pub struct Counted {
 
 /// The arguments kept of a call, as strace shows them.
 pub fn args_text(name: &str, a: &[u64; 6]) -> String {
-    use crate::why::decode;
+    use crate::trace::decode;
     match name {
         "clone" | "unshare" => decode::clone_flags(a[0]),
         "personality" => decode::personality(a[0]),

@@ -126,7 +126,7 @@ pub fn main(args: &Options) -> ExitCode {
     };
     // Everything given is read before the command runs: a bad file is bad
     // usage, found before anything happens.
-    let own = why::evidence::Creds::read(why::own_pid());
+    let own = crate::trace::evidence::Creds::read(why::own_pid());
     let bounding = own
         .as_ref()
         .map(|c| crate::linux::caps::names(c.bounding))
@@ -153,7 +153,7 @@ pub fn main(args: &Options) -> ExitCode {
         }
     }
     let path_var = std::env::var_os("PATH");
-    let Some(program) = why::launch::resolve(&args.command[0], path_var.as_deref()) else {
+    let Some(program) = crate::trace::launch::resolve(&args.command[0], path_var.as_deref()) else {
         eprintln!("whatami record: {}: command not found", command[0]);
         return ExitCode::from(exit::NOT_FOUND);
     };

@@ -7,8 +7,8 @@
 //! says "the kernel checks CAP_X here", not "CAP_X is the reason": the
 //! causes weigh it against the process's sets.
 
-use super::decode::{self, Decoded};
 use crate::linux::caps::cap;
+use crate::trace::decode::{self, Decoded};
 
 /// Where the capability must be held.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

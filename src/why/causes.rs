@@ -12,14 +12,14 @@
 //! so every rule is tested on made-up facts.
 
 use super::captable::{self, Need, Scope};
-use super::decode::{self, Decoded, Role};
-use super::evidence::{Creds, PathEvidence, PrivilegedExec, Snapshot};
 use super::profile::{ProfileKnowledge, ProfileRule};
-use super::tracer::{Call, How};
 use crate::linux::caps::cap;
 use crate::linux::errno::{EACCES, EAFNOSUPPORT, ENOSPC, ENOSYS, EPERM, EROFS, EUSERS};
 use crate::linux::stat::FileStat;
 use crate::model::{Outcome, Verdict};
+use crate::trace::decode::{self, Decoded, Role};
+use crate::trace::evidence::{Creds, PathEvidence, PrivilegedExec, Snapshot};
+use crate::trace::tracer::{Call, How};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -1436,8 +1436,8 @@ mod tests {
     use super::*;
     use crate::linux::mountinfo::Mount;
     use crate::model::Ids;
-    use crate::why::decode::PathArg;
-    use crate::why::evidence::{FileCaps, LsmLabel, Node};
+    use crate::trace::decode::PathArg;
+    use crate::trace::evidence::{FileCaps, LsmLabel, Node};
 
     fn abi() -> &'static crate::linux::abi::Abi {
         crate::linux::abi::native()

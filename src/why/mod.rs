@@ -1,32 +1,21 @@
-//! `whatami why -- CMD`: runs a command under ptrace and explains every
-//! "Operation not permitted" it hits, with the cause and the fix.
+//! `whatami why -- CMD`: runs a command under ptrace (src/trace/) and
+//! explains every "Operation not permitted" it hits, with the cause and the
+//! fix.
 //!
-//! - rehearse.rs: whether tracing works here, tried in a disposable child
-//! - launch.rs: find the program, fork, seize, let it execute
-//! - tracer.rs (+ ptrace.rs, arch.rs): the syscall-stop loop and what it records
-//! - memory.rs, decode.rs: the failing call as strace shows it
-//! - evidence.rs: what is true when the call fails
 //! - captable.rs, causes.rs, profile.rs: the causes and the fixes
 //! - report.rs, render.rs: the explanation, for people and as JSON
 //! - likely.rs: what the static report says when tracing is impossible
 
-mod arch;
 pub mod captable;
 pub mod causes;
-pub mod decode;
-pub mod evidence;
-pub(crate) mod launch;
 mod likely;
-mod memory;
 pub mod profile;
-mod ptrace;
-pub(crate) mod rehearse;
 pub(crate) mod render;
 pub mod report;
-pub(crate) mod tracer;
 
 use crate::exit;
 use crate::render::color::{self, ColorChoice, Stream};
+use crate::trace::{decode, evidence, launch, memory, rehearse, tracer};
 use causes::{Context, SeccompAnswer};
 use report::{Exit, Tracing, WhyReport};
 use std::io::{self, Write};

@@ -21,8 +21,8 @@ use crate::profile::compare;
 use crate::profile::known::{self, Engine, Known};
 use crate::profile::resolve::{Model, Process};
 use crate::profile::{Action, ArgCmp, Op};
-use crate::why::decode;
-use crate::why::tracer::Call;
+use crate::trace::decode;
+use crate::trace::tracer::Call;
 use serde::{Deserialize, Serialize};
 
 /// Under which condition a named profile would allow a call it refuses.

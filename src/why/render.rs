@@ -48,7 +48,7 @@ pub fn human(out: &mut impl Write, r: &WhyReport, color: bool) -> io::Result<()>
     }
     let ended = match &r.exit {
         Some(e) => match (e.code, e.signal) {
-            (_, Some(s)) => format!("was killed by {}", super::decode::signal(s as u64)),
+            (_, Some(s)) => format!("was killed by {}", crate::trace::decode::signal(s as u64)),
             (Some(c), _) => format!("exited with status {c}"),
             _ => "ended".into(),
         },

@@ -4,11 +4,11 @@
 //! and identical failures are merged.
 
 use super::causes::{self, Cause, Context, SeccompAnswer};
-use super::decode::Role;
 use super::profile::{PolicyNaming, ProfileKnowledge, ProfileRule};
-use super::tracer::{Failure, How, Trace};
 use crate::model::{Outcome, Verdict};
 use crate::seccomp::{self, ExactCall};
+use crate::trace::decode::Role;
+use crate::trace::tracer::{Failure, How, Trace};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 

@@ -198,7 +198,9 @@ pub fn run() -> Result<Rehearsal, Refusal> {
                 notes.push(format!(
                     "{} ended the rehearsal child ({}): left out",
                     step.call(pid).2,
-                    signal.map_or("no answer".into(), |s| crate::why::decode::signal(s as u64))
+                    signal.map_or("no answer".into(), |s| crate::trace::decode::signal(
+                        s as u64
+                    ))
                 ));
                 skip |= 1 << step as u32;
                 continue;
@@ -439,7 +441,7 @@ fn child(fd: libc::c_int, skip: u32, target: u64) {
         }
         step!(Step::EventMsg, res(ptrace::event_msg(gc).map(|v| v as i64)));
         if !skipped(Step::Regs) {
-            step!(Step::Regs, res(crate::why::arch::regs(gc).map(|_| 0)));
+            step!(Step::Regs, res(crate::trace::arch::regs(gc).map(|_| 0)));
         }
         if step!(Step::Resume, res(ptrace::resume(gc, 0).map(|_| 0))) < 0 {
             end(0);

@@ -53,7 +53,7 @@ pub struct RegsCall {
 #[cfg(target_arch = "x86_64")]
 mod imp {
     use super::RegsCall;
-    use crate::why::ptrace;
+    use crate::trace::ptrace;
 
     const PTRACE_GETREGS: libc::c_long = 12;
     const AUDIT_ARCH_X86_64: u32 = 0xC000_003E;
@@ -101,7 +101,7 @@ mod imp {
 #[cfg(target_arch = "aarch64")]
 mod imp {
     use super::RegsCall;
-    use crate::why::ptrace;
+    use crate::trace::ptrace;
 
     const PTRACE_GETREGSET: libc::c_long = 0x4204;
     const NT_PRSTATUS: u64 = 1;

@@ -1192,7 +1192,7 @@ fn follows(name: &str, args: &[u64]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::why::memory::Method;
+    use crate::trace::memory::Method;
 
     fn own() -> Reader {
         // SAFETY: getpid has no side effect.

@@ -1,0 +1,17 @@
+//! The ptrace engine `why` and `record` stand on: it runs a command under
+//! ptrace and hands back what happened.
+//!
+//! - rehearse.rs: whether tracing works here, tried in a disposable child
+//! - launch.rs: find the program, fork, seize, let it execute
+//! - tracer.rs (+ ptrace.rs, arch.rs): the syscall-stop loop and what it records
+//! - memory.rs, decode.rs: the failing call as strace shows it
+//! - evidence.rs: what is true when the call fails
+
+pub mod arch;
+pub mod decode;
+pub mod evidence;
+pub mod launch;
+pub mod memory;
+pub mod ptrace;
+pub mod rehearse;
+pub mod tracer;
