@@ -1,4 +1,4 @@
-//! `whatami record -- CMD`: runs a command under the tracer of `why` and writes the
+//! `whatami record -- CMD`: runs a command under the ptrace engine (src/trace/) and writes the
 //! seccomp profile that allows exactly the calls it made, merges runs, and says
 //! which of its calls a named profile would block.
 //!
@@ -12,7 +12,8 @@ mod render;
 
 use crate::exit;
 use crate::render::color::{self, ColorChoice, Stream};
-use crate::why::{self, NotTraced, Traced};
+use crate::trace::session::{self, Exit, NotTraced, Traced};
+use crate::trace::summary::{self, SyscallSummary, Totals};
 use serde::{Deserialize, Serialize};
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -63,7 +64,7 @@ pub struct RecordReport {
     pub traced: bool,
     /// Why the command was not traced.
     pub unavailable: Option<String>,
-    pub exit: Option<why::report::Exit>,
+    pub exit: Option<Exit>,
     pub profile: Option<Written>,
     /// Every call seen in this run, per entry point.
     pub calls: Vec<CallCount>,
@@ -73,8 +74,8 @@ pub struct RecordReport {
     pub against: Vec<against::Against>,
     /// Whether some --against profile would block a call.
     pub blocked: bool,
-    pub summary: Vec<why::report::SyscallSummary>,
-    pub totals: why::report::Totals,
+    pub summary: Vec<SyscallSummary>,
+    pub totals: Totals,
     pub notes: Vec<String>,
 }
 
@@ -126,7 +127,7 @@ pub fn main(args: &Options) -> ExitCode {
     };
     // Everything given is read before the command runs: a bad file is bad
     // usage, found before anything happens.
-    let own = crate::trace::evidence::Creds::read(why::own_pid());
+    let own = crate::trace::evidence::Creds::read(std::process::id() as libc::pid_t);
     let bounding = own
         .as_ref()
         .map(|c| crate::linux::caps::names(c.bounding))
@@ -185,20 +186,15 @@ pub fn main(args: &Options) -> ExitCode {
         against: Vec::new(),
         blocked: false,
         summary: Vec::new(),
-        totals: why::report::Totals {
-            calls: 0,
-            errors: 0,
-            seconds: 0.0,
-            failures_not_kept: 0,
-        },
+        totals: Totals::none(),
         notes: Vec::new(),
     };
-    let traced = why::trace_command(&program, &args.command, filter, Some(profile::arg_key));
+    let traced = session::trace_command(&program, &args.command, filter, Some(profile::arg_key));
     let Traced { trace, .. } = match traced {
         Ok(t) => t,
         Err(e) => {
             report.unavailable = Some(match e {
-                NotTraced::Refused(r) => why::refusal_reason(&r).1,
+                NotTraced::Refused(r) => session::refusal_reason(&r).1,
                 NotTraced::NotStarted(s) => s,
             });
             let _ = show(&report, args.json, color);
@@ -206,7 +202,7 @@ pub fn main(args: &Options) -> ExitCode {
         }
     };
     report.traced = true;
-    let (exit, status) = why::exit_of(trace.ended);
+    let (exit, status) = session::exit_of(trace.ended);
     if exit.is_none() {
         report.notes.push("the command's end was not seen".into());
     }
@@ -288,7 +284,7 @@ pub fn main(args: &Options) -> ExitCode {
         report.blocked |= !r.blocked.is_empty();
         report.against.push(r);
     }
-    let (summary, totals) = why::report::summary(&trace);
+    let (summary, totals) = summary::summary(&trace);
     report.summary = summary;
     report.totals = totals;
 

@@ -1,10 +1,10 @@
 //! What `whatami record` saw, for people: the command's end, the profile written,
-//! each `--against` profile's blocked calls, then `why`'s strace -c table.
+//! each `--against` profile's blocked calls, then the strace -c table.
 
 use super::RecordReport;
 use crate::render::color::Paint;
+use crate::render::summary::summary_table;
 use crate::render::writer::{Writer, command_line, plain};
-use crate::why::render::summary_table;
 use std::io::{self, Write};
 
 /// Where the text after a label starts.

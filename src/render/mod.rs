@@ -10,6 +10,7 @@
 //!   process's own sections (runtime, identity, capabilities, namespaces,
 //!   LSM); seccomp.rs, profile.rs, environment.rs, assessment.rs: the others
 //! - check.rs: the result of `--check`
+//! - summary.rs: the strace -c table `why` and `record` end with
 
 mod assessment;
 pub mod check;
@@ -19,4 +20,5 @@ pub mod human;
 pub mod json;
 mod profile;
 mod seccomp;
+pub mod summary;
 pub mod writer;

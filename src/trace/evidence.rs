@@ -14,11 +14,6 @@ use crate::linux::mountinfo::{self, Mount};
 use crate::linux::stat::FileStat;
 use crate::linux::status::ProcStatus;
 use crate::model::Ids;
-use std::sync::atomic::{AtomicBool, Ordering};
-
-/// Set once the rehearsal has made getxattr in a disposable child and it
-/// came back: only then does whatami read file capabilities itself.
-pub static XATTR_ALLOWED: AtomicBool = AtomicBool::new(false);
 
 /// The credentials of a tracee, from /proc/TID/status.
 #[derive(Debug, Clone, PartialEq)]
@@ -111,9 +106,11 @@ impl FileCaps {
         })
     }
 
-    /// Reads a file's capabilities; `None` when it has none (or they cannot be read).
-    pub fn read(path: &str) -> Option<FileCaps> {
-        if !XATTR_ALLOWED.load(Ordering::Relaxed) {
+    /// Reads a file's capabilities; `None` when it has none (or they cannot
+    /// be read). `xattr`: getxattr came back when the rehearsal made it in a
+    /// disposable child; only then does whatami make it itself.
+    pub fn read(path: &str, xattr: bool) -> Option<FileCaps> {
+        if !xattr {
             return None;
         }
         let c = std::ffi::CString::new(path).ok()?;
@@ -304,8 +301,14 @@ pub fn normalize(base: &str, path: &str) -> String {
 }
 
 impl Snapshot {
-    /// Reads what is needed to explain a failure of `tid` on `paths`.
-    pub fn take(tid: libc::pid_t, paths: &[PathArg], mounts: &mut MountCache) -> Snapshot {
+    /// Reads what is needed to explain a failure of `tid` on `paths`
+    /// (`xattr`: see [`FileCaps::read`]).
+    pub fn take(
+        tid: libc::pid_t,
+        paths: &[PathArg],
+        mounts: &mut MountCache,
+        xattr: bool,
+    ) -> Snapshot {
         let root = link(format!("/proc/{tid}/root"));
         let to_host = |p: &str| match root.as_deref() {
             Some("/") | None => p.to_string(),
@@ -364,7 +367,7 @@ impl Snapshot {
                 .and_then(|a| mountinfo::containing_on(mounts, a, dev))
                 .cloned();
             let file_caps = match (&absolute, arg.role, exists) {
-                (Some(a), Role::Exec, true) => FileCaps::read(&to_host(a)),
+                (Some(a), Role::Exec, true) => FileCaps::read(&to_host(a), xattr),
                 _ => None,
             };
             out.push(PathEvidence {
@@ -436,13 +439,13 @@ impl PrivilegedExec {
 
     /// Reads the program `tid` has just executed; `None` when it is an
     /// ordinary program (the common case: one stat).
-    pub fn after_exec(tid: libc::pid_t) -> Option<PrivilegedExec> {
+    pub fn after_exec(tid: libc::pid_t, xattr: bool) -> Option<PrivilegedExec> {
         let exe = link(format!("/proc/{tid}/exe"))?;
         let st = FileStat::of(&format!("/proc/{tid}/exe"))?;
         let setuid = (st.mode & libc::S_ISUID != 0).then_some(st.uid);
         let setgid =
             (st.mode & libc::S_ISGID != 0 && st.mode & libc::S_IXGRP != 0).then_some(st.gid);
-        let file_caps = FileCaps::read(&format!("/proc/{tid}/exe"));
+        let file_caps = FileCaps::read(&format!("/proc/{tid}/exe"), xattr);
         if setuid.is_none() && setgid.is_none() && file_caps.is_none() {
             return None;
         }

@@ -6,6 +6,8 @@
 //! - tracer.rs (+ ptrace.rs, arch.rs): the syscall-stop loop and what it records
 //! - memory.rs, decode.rs: the failing call as strace shows it
 //! - evidence.rs: what is true when the call fails
+//! - session.rs: a session from the rehearsal to the command's end
+//! - summary.rs: the strace -c summary
 
 pub mod arch;
 pub mod decode;
@@ -14,4 +16,6 @@ pub mod launch;
 pub mod memory;
 pub mod ptrace;
 pub mod rehearse;
+pub mod session;
+pub mod summary;
 pub mod tracer;

@@ -43,6 +43,9 @@ pub struct Config {
     /// (its arguments with those that do not matter zeroed), or `None` to
     /// keep nothing of it. `None` here keeps no arguments at all.
     pub arg_key: Option<ArgKey>,
+    /// Whether file capabilities may be read: getxattr came back when the
+    /// rehearsal made it in a disposable child.
+    pub xattr: bool,
 }
 
 /// See [`Config::arg_key`]: a call's name and arguments to its key.
@@ -466,7 +469,7 @@ impl Tracer {
         {
             self.tracees.insert(pid, t);
         }
-        let exec = PrivilegedExec::after_exec(pid);
+        let exec = PrivilegedExec::after_exec(pid, self.cfg.xattr);
         if let Some(e) = &exec {
             self.trace.privileged_execs.push(e.clone());
         }
@@ -692,7 +695,7 @@ impl Tracer {
         let snapshot = (listed && how != How::Killed).then(|| {
             let mut paths = decoded.paths.clone();
             paths.extend(fd_path(pid, &name, &call.args));
-            Snapshot::take(pid, &paths, &mut self.mounts)
+            Snapshot::take(pid, &paths, &mut self.mounts, self.cfg.xattr)
         });
         // PTRACE_TRACEME fails for a process that is traced already: by whatami.
         let target_traced = name == "ptrace"

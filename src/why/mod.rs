@@ -15,13 +15,14 @@ pub mod report;
 
 use crate::exit;
 use crate::render::color::{self, ColorChoice, Stream};
+use crate::trace::session::{self, NotTraced, Traced};
+use crate::trace::summary::{self, Totals};
 use crate::trace::{decode, evidence, launch, memory, rehearse, tracer};
 use causes::{Context, SeccompAnswer};
-use report::{Exit, Tracing, WhyReport};
+use report::{Tracing, WhyReport};
 use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::atomic::Ordering;
 
 /// The sysctls the causes read: user namespaces, ICMP sockets, io_uring,
 /// Yama, low ports, perf, BPF, the kernel log, userfaultfd, protected links
@@ -79,9 +80,8 @@ fn live_runtime() -> Option<String> {
         .map(|r| r.name)
 }
 
-pub(crate) fn own_pid() -> libc::pid_t {
-    // SAFETY: getpid has no side effect.
-    unsafe { libc::getpid() }
+fn own_pid() -> libc::pid_t {
+    std::process::id() as libc::pid_t
 }
 
 /// What `whatami why` is asked to do.
@@ -163,17 +163,12 @@ pub fn main(args: &Options) -> ExitCode {
             profile: None,
         },
         summary: Vec::new(),
-        totals: report::Totals {
-            calls: 0,
-            errors: 0,
-            seconds: 0.0,
-            failures_not_kept: 0,
-        },
+        totals: Totals::none(),
         likely: Vec::new(),
         notes: Vec::new(),
     };
 
-    let traced = match trace_command(&program, &args.command, filter, None) {
+    let traced = match session::trace_command(&program, &args.command, filter, None) {
         Ok(t) => t,
         Err(NotTraced::Refused(refusal)) => {
             untraceable(&mut report, &refusal, filter, &ctx, &sysctls, &program);
@@ -204,7 +199,7 @@ pub fn main(args: &Options) -> ExitCode {
     report.notes.extend(rehearsal.notes.iter().cloned());
 
     report.traced = true;
-    let (exit, status) = exit_of(trace.ended);
+    let (exit, status) = session::exit_of(trace.ended);
     if exit.is_none() {
         report.notes.push("the command's end was not seen".into());
     }
@@ -216,7 +211,7 @@ pub fn main(args: &Options) -> ExitCode {
     });
     report.failures = failures;
     report.seccomp = asked;
-    let (summary, totals) = report::summary(&trace);
+    let (summary, totals) = summary::summary(&trace);
     report.summary = summary;
     report.totals = totals;
     report.notes.extend(trace.notes.iter().cloned());
@@ -235,123 +230,6 @@ pub fn main(args: &Options) -> ExitCode {
         eprintln!("whatami why: cannot write the explanation: {e}");
     }
     ExitCode::from(status.clamp(0, 255) as u8)
-}
-
-/// Why a command was not traced.
-pub(crate) enum NotTraced {
-    /// The rehearsal found tracing impossible here; the command did not run.
-    Refused(rehearse::Refusal),
-    /// The command could not be started under ptrace (the message says why).
-    NotStarted(String),
-}
-
-/// A command traced to its end, and what the rehearsal found tracing may use.
-pub(crate) struct Traced {
-    pub rehearsal: rehearse::Rehearsal,
-    pub trace: tracer::Trace,
-}
-
-/// Rehearses tracing, then runs `program` (`argv` its arguments, `argv[0]`
-/// included) under ptrace until it and everything it started are gone.
-/// `filter`: a seccomp filter applies to whatami; `arg_key`: which
-/// arguments to keep (see [`tracer::Config::arg_key`]).
-pub(crate) fn trace_command(
-    program: &std::path::Path,
-    argv: &[std::ffi::OsString],
-    filter: bool,
-    arg_key: Option<tracer::ArgKey>,
-) -> Result<Traced, NotTraced> {
-    let mut rehearsal = rehearse::run().map_err(NotTraced::Refused)?;
-    // The tests' way to cover kernels before 5.3, which lack
-    // PTRACE_GET_SYSCALL_INFO: read the registers even where it exists.
-    if std::env::var_os("WHATAMI_WHY_FORCE_REGISTERS").is_some() {
-        rehearsal.info = tracer::InfoMethod::Registers;
-    }
-    evidence::XATTR_ALLOWED.store(rehearsal.xattr, Ordering::Relaxed);
-    let guard = tracer::SignalGuard::install();
-    // SIGCHLD at its default while tracing (an inherited SIG_IGN would have
-    // the kernel reap the command and hide its status); the command gets
-    // back what whatami found.
-    // SAFETY: changing and restoring whatami's own disposition.
-    let old_sigchld = unsafe { libc::signal(libc::SIGCHLD, libc::SIG_DFL) };
-    let launched = launch::start(program, argv, old_sigchld);
-    let trace = match launched {
-        Ok(mut l) => {
-            let pid = l.pid;
-            Ok(tracer::run(
-                pid,
-                tracer::Config {
-                    info: rehearsal.info,
-                    mem: rehearsal.mem,
-                    seccomp_active: filter,
-                    arg_key,
-                },
-                || l.go(),
-            ))
-        }
-        Err(e) => Err(NotTraced::NotStarted(format!(
-            "the command could not be started under ptrace: {e}"
-        ))),
-    };
-    drop(guard);
-    if old_sigchld != libc::SIG_ERR {
-        // SAFETY: restoring the disposition saved above.
-        unsafe { libc::signal(libc::SIGCHLD, old_sigchld) };
-    }
-    trace.map(|trace| Traced { rehearsal, trace })
-}
-
-/// How the command ended, and the status whatami passes on (125 when its
-/// end was not seen).
-pub(crate) fn exit_of(ended: Option<tracer::Ended>) -> (Option<Exit>, i32) {
-    match ended {
-        Some(tracer::Ended::Exited(c)) => (
-            Some(Exit {
-                code: Some(c),
-                signal: None,
-                status: c,
-            }),
-            c,
-        ),
-        Some(tracer::Ended::Signaled(s)) => (
-            Some(Exit {
-                code: None,
-                signal: Some(s),
-                status: 128 + s,
-            }),
-            128 + s,
-        ),
-        None => (None, i32::from(exit::UNTRACEABLE)),
-    }
-}
-
-/// The call that showed tracing impossible, as it failed, and the sentence
-/// that says so.
-pub(crate) fn refusal_reason(refusal: &rehearse::Refusal) -> (Option<tracer::How>, String) {
-    let (_, _, text) = refusal.step.call(refusal.pid);
-    let how = match (refusal.errno, refusal.signal) {
-        (Some(e), _) => Some(tracer::How::Errno(e)),
-        (None, Some(libc::SIGSYS)) => Some(tracer::How::Killed),
-        _ => None,
-    };
-    let reason = match (how, refusal.signal, &refusal.other) {
-        (Some(tracer::How::Errno(e)), _, _) => {
-            format!(
-                "ptrace is not available here: {text} = {}",
-                crate::linux::errno::strace_result(e)
-            )
-        }
-        (Some(_), _, _) => {
-            format!("ptrace is not available here: {text} killed the process with SIGSYS")
-        }
-        (None, Some(s), _) => format!(
-            "ptrace is not available here: {text} ended the process with {}",
-            decode::signal(s as u64)
-        ),
-        (None, None, Some(o)) => format!("ptrace is not available here: {o}"),
-        (None, None, None) => "ptrace is not available here".into(),
-    };
-    (how, reason)
 }
 
 fn write(out: &mut Box<dyn Write>, r: &WhyReport, json: bool, color: bool) -> io::Result<()> {
@@ -391,7 +269,7 @@ fn untraceable(
     };
     let (name, args, text) = refusal.step.call(refusal.pid);
     let abi = crate::linux::abi::native();
-    let (how, reason) = refusal_reason(refusal);
+    let (how, reason) = session::refusal_reason(refusal);
     report.tracing.unavailable = Some(reason);
     if let (Some(how), Some(nr)) = (how, crate::linux::abi::native_nr(name)) {
         let call = tracer::Call { abi, nr, args };
@@ -423,6 +301,7 @@ fn untraceable(
                 own_pid(),
                 &[],
                 &mut evidence::MountCache::default(),
+                false,
             )),
             exec: None,
             own_filter: false,

@@ -8,6 +8,8 @@ use super::profile::{PolicyNaming, ProfileKnowledge, ProfileRule};
 use crate::model::{Outcome, Verdict};
 use crate::seccomp::{self, ExactCall};
 use crate::trace::decode::Role;
+use crate::trace::session::Exit;
+use crate::trace::summary::{SyscallSummary, Totals};
 use crate::trace::tracer::{Failure, How, Trace};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -56,16 +58,6 @@ pub struct Tracing {
     /// The call that showed it, explained like a failure of the command.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refused: Option<Box<FailureReport>>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Exit {
-    /// The exit code, when it exited.
-    pub code: Option<i32>,
-    /// The signal that ended it, when one did.
-    pub signal: Option<i32>,
-    /// whatami's own exit status: the code, or 128 + the signal.
-    pub status: i32,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -124,26 +116,6 @@ pub struct SeccompAsked {
     /// policy refused a call.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profile: Option<PolicyNaming>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SyscallSummary {
-    pub syscall: String,
-    pub abi: String,
-    pub nr: u32,
-    pub calls: u64,
-    pub errors: u64,
-    /// Time between the entry and exit stops, summed (as strace -c -w).
-    pub seconds: f64,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Totals {
-    pub calls: u64,
-    pub errors: u64,
-    pub seconds: f64,
-    /// Failures not kept (more distinct failures than whatami keeps).
-    pub failures_not_kept: u64,
 }
 
 /// The policy's answers for the failures that need one, asked together.
@@ -387,37 +359,4 @@ pub fn explain_all(
             profile: ctx.profile.naming().cloned(),
         },
     )
-}
-
-/// The strace -c table from the trace's counts.
-pub fn summary(trace: &Trace) -> (Vec<SyscallSummary>, Totals) {
-    let mut rows: Vec<SyscallSummary> = trace
-        .stats
-        .iter()
-        .map(|(abi, nr, s)| SyscallSummary {
-            syscall: abi
-                .name(*nr)
-                .map(str::to_string)
-                .unwrap_or_else(|| format!("syscall_{nr}")),
-            abi: abi.name.to_string(),
-            nr: *nr | abi.nr_bit,
-            calls: s.calls,
-            errors: s.errors,
-            seconds: s.nanos as f64 / 1e9,
-        })
-        .collect();
-    rows.sort_by(|a, b| {
-        b.seconds
-            .partial_cmp(&a.seconds)
-            .unwrap_or(std::cmp::Ordering::Equal)
-            .then(b.calls.cmp(&a.calls))
-            .then(a.syscall.cmp(&b.syscall))
-    });
-    let totals = Totals {
-        calls: rows.iter().map(|r| r.calls).sum(),
-        errors: rows.iter().map(|r| r.errors).sum(),
-        seconds: rows.iter().map(|r| r.seconds).sum(),
-        failures_not_kept: trace.dropped,
-    };
-    (rows, totals)
 }
