@@ -11,7 +11,39 @@ pub mod pss;
 
 use crate::model::*;
 
-/// What the assessment reads, pulled out of the report once. `None` means
+/// The sections the assessment reads, borrowed from a report, or from what
+/// was gathered before there is one.
+pub struct Sections<'a> {
+    pub runtime: &'a Section<Runtime>,
+    pub seccomp: &'a Seccomp,
+    pub capabilities: &'a Section<Capabilities>,
+    pub namespaces: &'a Section<Namespaces>,
+    pub identity: &'a Section<Identity>,
+    pub lsm: &'a Section<Lsm>,
+    pub mounts: &'a Section<Mounts>,
+    pub cgroups: &'a Section<Cgroups>,
+    pub kernel_limits: &'a Section<KernelLimits>,
+    pub kubernetes: &'a Section<Kubernetes>,
+}
+
+impl<'a> Sections<'a> {
+    pub fn of(r: &'a Report) -> Sections<'a> {
+        Sections {
+            runtime: &r.runtime,
+            seccomp: &r.seccomp,
+            capabilities: &r.capabilities,
+            namespaces: &r.namespaces,
+            identity: &r.identity,
+            lsm: &r.lsm,
+            mounts: &r.mounts,
+            cgroups: &r.cgroups,
+            kernel_limits: &r.kernel_limits,
+            kubernetes: &r.kubernetes,
+        }
+    }
+}
+
+/// What the assessment reads, pulled out of the sections once. `None` means
 /// the section that would say could not be gathered.
 pub struct Facts<'a> {
     pub container: Option<bool>,
@@ -33,7 +65,7 @@ pub struct Facts<'a> {
 }
 
 impl<'a> Facts<'a> {
-    pub fn of(r: &'a Report) -> Facts<'a> {
+    pub fn of(r: &Sections<'a>) -> Facts<'a> {
         let caps = r.capabilities.ok();
         let ns = r.namespaces.ok();
         let host = |s: Option<&Section<NamespaceInfo>>| s.and_then(|s| s.ok()).and_then(|i| i.host);
@@ -199,8 +231,8 @@ pub fn privileged(f: &Facts) -> (Option<bool>, Vec<String>) {
     (Some(signs.len() >= 3), signs)
 }
 
-pub fn assess(r: &Report) -> Result<Assessment, String> {
-    let f = Facts::of(r);
+pub fn assess(s: &Sections) -> Result<Assessment, String> {
+    let f = Facts::of(s);
     let risks = risks(&f);
     let (verdict, summary, reasons) = verdict(&f);
     Ok(Assessment {

@@ -20,7 +20,7 @@
 //! rather than a silent pass. A control that cannot be told does not fail
 //! the check unless `"cannot_tell_fails": true`.
 
-use crate::assess::{Facts, pss};
+use crate::assess::{Facts, Sections, pss};
 use crate::model::*;
 use serde::Deserialize;
 
@@ -160,7 +160,7 @@ fn pass_fail(id: &str, ok: bool, pass: impl Into<String>, fail: impl Into<String
 
 /// Evaluates the policy against the report.
 pub fn evaluate(p: &Policy, r: &Report) -> Check {
-    let f = Facts::of(r);
+    let f = Facts::of(&Sections::of(r));
     let mut controls: Vec<Control> = match p.extends {
         None => Vec::new(),
         Some(level) => pss::controls(&f)

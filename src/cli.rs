@@ -2,7 +2,8 @@
 //! come from [`whatami::exit`]).
 //!
 //! Doc comments here are the `--help` text. Parsing turns argv into plain
-//! option values of the domain (`why::Options`, `record::Options`, whose
+//! option values of the domain (`report::Options`, `why::Options`,
+//! `record::Options`, whose
 //! enums are `ProbeRequest`, `ColorChoice`, `Format`); the library below
 //! does not know clap. The domain enums get their spelling on the command
 //! line here ([`one_of`]).
@@ -146,6 +147,20 @@ const FORMATS: &[Spelling<Format>] = &[
         Format::K8s,
     ),
 ];
+
+impl Cli {
+    /// The report's options.
+    pub fn report_options(&self) -> whatami::report::Options {
+        whatami::report::Options {
+            json: self.output.json,
+            color: self.output.color,
+            probe: self.probe,
+            root: self.root.clone(),
+            profile: self.profile.clone(),
+            check: self.check.clone(),
+        }
+    }
+}
 
 // ------------------------------------------------------------- whatami why
 

@@ -14,6 +14,7 @@ pub mod model;
 pub mod profile;
 pub mod record;
 pub mod render;
+pub mod report;
 pub mod seccomp;
 #[cfg(test)]
 mod snapshots;

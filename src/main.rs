@@ -1,25 +1,26 @@
 //! whatami: what is this process allowed to do, and why not?
 //!
-//! `main` parses the command line, gathers the report and hands it to one of
-//! the two renderers. Probes never print; renderers never probe.
+//! `main` parses the command line (cli.rs) into a command's options and
+//! runs that command: the report (built by `whatami::report`, printed by one
+//! of its two renderers), `why` or `record`. Probes never print; renderers
+//! never probe.
 
 use clap::Parser;
 use std::io::Write;
 use std::process::ExitCode;
-use whatami::{check, exit, fsroot, inspect, profile, render};
+use whatami::{exit, render, report};
 
 mod cli;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
-    if let Some(cli::Command::Why(args)) = &cli.command {
-        return whatami::why::main(&args.options());
+    match &cli.command {
+        Some(cli::Command::Why(args)) => return whatami::why::main(&args.options()),
+        Some(cli::Command::Record(args)) => return whatami::record::main(&args.options()),
+        None => {}
     }
-    if let Some(cli::Command::Record(args)) = &cli.command {
-        return whatami::record::main(&args.options());
-    }
-    match run(&cli) {
-        Ok(code) => code,
+    match run(&cli.report_options()) {
+        Ok(code) => ExitCode::from(code),
         Err(e) => {
             // A closed stdout (`whatami | head -1`) is not worth a message.
             if e.kind() != std::io::ErrorKind::BrokenPipe {
@@ -30,43 +31,20 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: &cli::Cli) -> std::io::Result<ExitCode> {
-    let root = match &cli.root {
-        Some(dir) => fsroot::Root::new(dir),
-        None => fsroot::Root::live(),
-    };
-    // --profile FILE and --check POLICY are read before probing: a bad file
-    // is bad usage, found before anything is gathered.
-    let given = match cli
-        .profile
-        .as_deref()
-        .map(|path| profile::read::from_path(path).map(|read| (path, read)))
-    {
-        Some(Err(msg)) => {
+fn run(opts: &report::Options) -> std::io::Result<u8> {
+    let inputs = match report::Inputs::read(opts) {
+        Ok(i) => i,
+        Err(msg) => {
             eprintln!("whatami: {msg}");
-            return Ok(ExitCode::from(exit::USAGE));
-        }
-        Some(Ok(g)) => Some(g),
-        None => None,
-    };
-    let policy = match cli.check.as_deref().map(check::Policy::load).transpose() {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("whatami: --check: {e}");
-            return Ok(ExitCode::from(exit::USAGE));
+            return Ok(exit::USAGE);
         }
     };
-    let mut report = inspect::gather(&root, cli.probe);
-    let given = given
-        .as_ref()
-        .map(|(path, read)| profile::compare::Given { path, read });
-    profile::compare::attach(&mut report, given);
-    report.check = policy.as_ref().map(|p| check::evaluate(p, &report));
+    let report = report::build(&inputs);
 
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    let color = render::color::enabled(cli.output.color, render::color::Stream::Stdout);
-    if cli.output.json {
+    let color = render::color::enabled(opts.color, render::color::Stream::Stdout);
+    if opts.json {
         render::json::write(&mut out, &report)?;
     } else if let Some(c) = &report.check {
         render::check::write(&mut out, &report, c, color)?;
@@ -74,15 +52,5 @@ fn run(cli: &cli::Cli) -> std::io::Result<ExitCode> {
         render::human::write(&mut out, &report, color)?;
     }
     out.flush()?;
-
-    let differs = profile::compare::given_differs(&report);
-    Ok(if report.check.as_ref().is_some_and(|c| !c.passed) {
-        ExitCode::from(exit::CHECK_FAILED)
-    } else if differs == Some(true) {
-        ExitCode::from(exit::PROFILE_DIFFERS)
-    } else if !report.failed_sections().is_empty() || (cli.profile.is_some() && differs.is_none()) {
-        ExitCode::from(exit::INCOMPLETE)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(report::exit_status(&report, opts.profile.is_some()))
 }

@@ -2,13 +2,19 @@
 //! variations of them that change one fact at a time.
 
 use super::*;
-use crate::fsroot::Root;
 use crate::seccomp::ProbeRequest;
 
 fn report(config: &str) -> Report {
-    let r = crate::inspect::gather(
-        &Root::new(format!("tests/fixtures/{config}")),
-        ProbeRequest::None,
+    let r = crate::report::build(
+        &crate::report::Inputs::read(&crate::report::Options {
+            json: false,
+            color: crate::render::color::ColorChoice::Never,
+            probe: ProbeRequest::None,
+            root: Some(format!("tests/fixtures/{config}").into()),
+            profile: None,
+            check: None,
+        })
+        .unwrap(),
     );
     assert!(
         r.failed_sections().is_empty(),
@@ -19,7 +25,7 @@ fn report(config: &str) -> Report {
 }
 
 fn assessed(r: &Report) -> Assessment {
-    assess(r).unwrap()
+    assess(&Sections::of(r)).unwrap()
 }
 
 fn control(a: &Assessment, id: &str) -> Status {

@@ -1,4 +1,4 @@
-//! Gathers the report: each section read independently from a [`Root`].
+//! Gathers the report's sections: each read independently from a [`Root`].
 //!
 //! Sections never depend on each other's success: a failure (or a bug that
 //! panics while parsing odd input) fills that section with an error and the
@@ -30,8 +30,25 @@ use crate::model::*;
 use crate::seccomp::ProbeRequest;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
+/// Every section of the report that is read from the root; the pipeline
+/// (src/report.rs) assesses them and assembles the report.
+pub struct Gathered {
+    pub system: Section<System>,
+    pub runtime: Section<Runtime>,
+    pub seccomp: Seccomp,
+    pub capabilities: Section<Capabilities>,
+    pub namespaces: Section<Namespaces>,
+    pub user_namespace: Section<UserNamespace>,
+    pub identity: Section<Identity>,
+    pub lsm: Section<Lsm>,
+    pub mounts: Section<Mounts>,
+    pub cgroups: Section<Cgroups>,
+    pub kernel_limits: Section<KernelLimits>,
+    pub kubernetes: Section<Kubernetes>,
+}
+
 /// Gathers every section. `probe` says whether and how to probe seccomp.
-pub fn gather(root: &Root, probe: ProbeRequest) -> Report {
+pub fn gather(root: &Root, probe: ProbeRequest) -> Gathered {
     // The Landlock version is asked before anything else: if that takes a
     // disposable child, a fork now, with little memory mapped, costs least.
     let landlock = catch("the Landlock query", || limits::ask_landlock(root))
@@ -54,9 +71,7 @@ pub fn gather(root: &Root, probe: ProbeRequest) -> Report {
     };
 
     let env = environment::gather(root, &shared, &probe, landlock);
-    let mut report = Report {
-        schema_version: SCHEMA_VERSION,
-        whatami_version: env!("CARGO_PKG_VERSION").to_string(),
+    Gathered {
         system: guarded("system", || system::read(&shared).into()),
         runtime: guarded("runtime", || runtime::detect(root, &shared).into()),
         seccomp: Seccomp {
@@ -83,12 +98,7 @@ pub fn gather(root: &Root, probe: ProbeRequest) -> Report {
         cgroups: env.cgroups,
         kernel_limits: env.kernel_limits,
         kubernetes: env.kubernetes,
-        assessment: Section::failed("not assessed yet"),
-        check: None,
-    };
-    // The assessment reads every other section.
-    report.assessment = guarded("assessment", || crate::assess::assess(&report).into());
-    report
+    }
 }
 
 /// What more than one section is read against, each file read once.
@@ -205,7 +215,7 @@ fn install_quiet_hook() {
 }
 
 /// Runs one section's gatherer, turning a panic into that section's error.
-fn guarded<T>(what: &str, f: impl FnOnce() -> Section<T>) -> Section<T> {
+pub(crate) fn guarded<T>(what: &str, f: impl FnOnce() -> Section<T>) -> Section<T> {
     catch(what, f).unwrap_or_else(Section::failed)
 }
 

@@ -253,11 +253,11 @@ fn untraceable(
 ) {
     // The static report first: its probe also names the profile in force,
     // which the refused call's fix may need.
-    let root = crate::fsroot::Root::live();
-    let mut static_report = crate::inspect::gather(&root, crate::seccomp::ProbeRequest::Auto);
+    let static_report = crate::report::build(&crate::report::Inputs::live(
+        crate::seccomp::ProbeRequest::Auto,
+    ));
     let learned;
     let ctx = if filter {
-        crate::profile::compare::attach(&mut static_report, None);
         learned = Context {
             profile: profile::ProfileKnowledge::from_report(&static_report),
             ..ctx.clone()
