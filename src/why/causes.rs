@@ -508,6 +508,28 @@ pub fn not_granted(exec: &PrivilegedExec, nnp: bool, tracer_sys_ptrace: bool) ->
     }
 }
 
+/// whatami itself runs under a tracer (pid `tracer`) that follows its
+/// children (`whatami why -- whatami why ...`, `strace -f`): a process has
+/// one tracer, so whatami cannot seize the command.
+pub fn already_traced(tracer: u32) -> Cause {
+    Cause {
+        kind: Kind::AlreadyTraced,
+        certainty: Certainty::Likely,
+        summary: format!(
+            "whatami itself runs traced (by pid {tracer}), and its tracer follows its children: a process has one tracer"
+        ),
+        evidence: vec![format!("TracerPid: {tracer} in whatami's status")],
+        fix: Some(
+            "run whatami why outside the other tracer, or let that tracer not follow forks".into(),
+        ),
+        capability: None,
+        in_bounding_set: None,
+        sysctl: None,
+        mount_point: None,
+        path: None,
+    }
+}
+
 /// A note for a privileged program that ran without what it brings.
 pub fn exec_note(exec: &PrivilegedExec, ctx: &Context) -> Option<String> {
     let lost = exec.lost()?;

@@ -2,13 +2,17 @@
 //! explains every "Operation not permitted" it hits, with the cause and the
 //! fix.
 //!
-//! - captable.rs, causes.rs, profile.rs: the causes and the fixes
+//! - live.rs: what the pipeline learns from the live system around the trace
+//!   (sysctls, the policy's verdicts on the failing calls, the profile in
+//!   force, the static report), handed to the explanation
+//! - captable.rs, causes.rs, profile.rs: the causes and the fixes, pure
 //! - report.rs, render.rs: the explanation, for people and as JSON
 //! - likely.rs: what the static report says when tracing is impossible
 
 pub mod captable;
 pub mod causes;
 mod likely;
+mod live;
 pub mod profile;
 pub(crate) mod render;
 pub mod report;
@@ -16,73 +20,13 @@ pub mod report;
 use crate::exit;
 use crate::render::color::{self, ColorChoice, Stream};
 use crate::trace::session::{self, NotTraced, Traced};
-use crate::trace::summary::{self, Totals};
-use crate::trace::{decode, evidence, launch, memory, rehearse, tracer};
+use crate::trace::summary;
+use crate::trace::{decode, evidence, launch, rehearse, tracer};
 use causes::{Context, SeccompAnswer};
 use report::{Tracing, WhyReport};
 use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
-
-/// The sysctls the causes read: user namespaces, ICMP sockets, io_uring,
-/// Yama, low ports, perf, BPF, the kernel log, userfaultfd, protected links
-/// and files, kexec and modules.
-const SYSCTLS: [&str; 17] = [
-    "user.max_user_namespaces",
-    "kernel.unprivileged_userns_clone",
-    "kernel.apparmor_restrict_unprivileged_userns",
-    "net.ipv4.ping_group_range",
-    "kernel.io_uring_disabled",
-    "kernel.yama.ptrace_scope",
-    "net.ipv4.ip_unprivileged_port_start",
-    "kernel.perf_event_paranoid",
-    "kernel.unprivileged_bpf_disabled",
-    "kernel.dmesg_restrict",
-    "vm.unprivileged_userfaultfd",
-    "fs.protected_hardlinks",
-    "fs.protected_fifos",
-    "fs.protected_regular",
-    "kernel.kexec_load_disabled",
-    "kernel.modules_disabled",
-    "kernel.io_uring_group",
-];
-
-fn read_sysctls() -> Vec<(String, String)> {
-    SYSCTLS
-        .iter()
-        .filter_map(|k| {
-            let path = format!("/proc/sys/{}", k.replace('.', "/"));
-            std::fs::read_to_string(path)
-                .ok()
-                .map(|v| (k.to_string(), v.trim().to_string()))
-        })
-        .collect()
-}
-
-/// The pid of whatami's own tracer, 0 when none.
-fn own_tracer() -> u32 {
-    std::fs::read_to_string(format!("/proc/{}/status", own_pid()))
-        .ok()
-        .and_then(|t| {
-            crate::linux::status::ProcStatus::parse(&t)
-                .tracer_pid()
-                .ok()
-        })
-        .unwrap_or(0)
-}
-
-/// The runtime the report would name here, for the wording of fixes.
-fn live_runtime() -> Option<String> {
-    let root = crate::fsroot::Root::live();
-    let shared = crate::inspect::Shared::read(&root);
-    crate::inspect::runtime::detect(&root, &shared)
-        .ok()
-        .map(|r| r.name)
-}
-
-fn own_pid() -> libc::pid_t {
-    std::process::id() as libc::pid_t
-}
 
 /// What `whatami why` is asked to do.
 #[derive(Debug, Clone)]
@@ -96,7 +40,10 @@ pub struct Options {
     pub command: Vec<std::ffi::OsString>,
 }
 
-/// Runs `whatami why`; the exit status is the command's.
+/// Runs `whatami why`; the exit status is the command's. The steps: where
+/// the explanation goes, the program, what is known before tracing, the
+/// trace, then the explanation (or, when tracing is impossible, the call
+/// that showed it and what the static report says).
 pub fn main(args: &Options) -> ExitCode {
     // The destination is opened first: a wrong --output is found before
     // the command runs.
@@ -110,14 +57,12 @@ pub fn main(args: &Options) -> ExitCode {
         },
         None => Box::new(io::stderr()),
     };
-    let color = color::enabled(
-        args.color,
-        if args.output.is_some() {
-            Stream::File
-        } else {
-            Stream::Stderr
-        },
-    );
+    let to = if args.output.is_some() {
+        Stream::File
+    } else {
+        Stream::Stderr
+    };
+    let color = color::enabled(args.color, to);
     let command: Vec<String> = args
         .command
         .iter()
@@ -128,92 +73,95 @@ pub fn main(args: &Options) -> ExitCode {
         eprintln!("whatami why: {}: command not found", command[0]);
         return ExitCode::from(exit::NOT_FOUND);
     };
-    let own = evidence::Creds::read(own_pid());
-    let filter = own
-        .as_ref()
-        .is_none_or(|c| c.seccomp_mode.as_deref() != Some("0"));
-    let sysctls = read_sysctls();
-    let ctx = Context {
-        sysctls: sysctls.iter().cloned().collect(),
-        tracer_sys_ptrace: own
-            .as_ref()
-            .is_some_and(|c| c.has(crate::linux::caps::cap::SYS_PTRACE)),
-        profile: profile::ProfileKnowledge::unknown(),
-        runtime: live_runtime(),
-    };
-    let mut report = WhyReport {
-        schema_version: report::SCHEMA_VERSION,
-        whatami_version: env!("CARGO_PKG_VERSION").to_string(),
-        command,
-        program: Some(program.to_string_lossy().into_owned()),
-        traced: false,
-        tracing: Tracing {
-            method: None,
-            memory: None,
-            unavailable: None,
-            refused: None,
-        },
-        exit: None,
-        failures: Vec::new(),
-        seccomp: report::SeccompAsked {
-            filter,
-            calls_asked: 0,
-            elapsed_us: 0,
-            note: None,
-            profile: None,
-        },
-        summary: Vec::new(),
-        totals: Totals::none(),
-        likely: Vec::new(),
-        notes: Vec::new(),
-    };
-
-    let traced = match session::trace_command(&program, &args.command, filter, None) {
-        Ok(t) => t,
+    let before = Before::read();
+    let mut report = WhyReport::begin(command, &program, before.filter);
+    let status = match session::trace_command(&program, &args.command, before.filter, None) {
+        Ok(traced) => explain(&mut report, traced, &before),
         Err(NotTraced::Refused(refusal)) => {
-            untraceable(&mut report, &refusal, filter, &ctx, &sysctls, &program);
-            let _ = write(&mut out, &report, args.json, color);
-            return ExitCode::from(exit::UNTRACEABLE);
+            untraceable(&mut report, &refusal, &before, &program);
+            i32::from(exit::UNTRACEABLE)
         }
         Err(NotTraced::NotStarted(why)) => {
             report.tracing.unavailable = Some(why);
-            let _ = write(&mut out, &report, args.json, color);
-            return ExitCode::from(exit::UNTRACEABLE);
+            i32::from(exit::UNTRACEABLE)
         }
     };
-    let Traced { rehearsal, trace } = traced;
-    report.tracing.method = Some(
-        match rehearsal.info {
-            tracer::InfoMethod::SyscallInfo => "syscall_info",
-            tracer::InfoMethod::Registers => "registers",
-        }
-        .into(),
-    );
-    report.tracing.memory = Some(
-        match rehearsal.mem {
-            memory::Method::ProcMem => "proc_mem",
-            memory::Method::Peek => "peek",
-        }
-        .into(),
-    );
-    report.notes.extend(rehearsal.notes.iter().cloned());
+    if let Err(e) = write(&mut out, &report, args.json, color)
+        && e.kind() != io::ErrorKind::BrokenPipe
+        && report.traced
+    {
+        eprintln!("whatami why: cannot write the explanation: {e}");
+    }
+    ExitCode::from(status.clamp(0, 255) as u8)
+}
 
+/// What is known before tracing: whatami's own credentials, whether a
+/// seccomp filter applies to it (and so to the command), and the context
+/// the causes read.
+struct Before {
+    own: Option<evidence::Creds>,
+    filter: bool,
+    sysctls: Vec<(String, String)>,
+    ctx: Context,
+}
+
+impl Before {
+    fn read() -> Before {
+        let own = evidence::Creds::read(live::own_pid());
+        let filter = own
+            .as_ref()
+            .is_none_or(|c| c.seccomp_mode.as_deref() != Some("0"));
+        let sysctls = live::sysctls();
+        let ctx = Context {
+            sysctls: sysctls.iter().cloned().collect(),
+            tracer_sys_ptrace: own
+                .as_ref()
+                .is_some_and(|c| c.has(crate::linux::caps::cap::SYS_PTRACE)),
+            profile: profile::ProfileKnowledge::unknown(),
+            runtime: live::runtime(),
+        };
+        Before {
+            own,
+            filter,
+            sysctls,
+            ctx,
+        }
+    }
+}
+
+/// The command traced to its end, explained: how it was traced, how it
+/// ended, the policy asked about its failing calls (and named when it
+/// refused one), each failure explained, the strace -c summary and the
+/// notes. Returns the status whatami passes on.
+fn explain(report: &mut WhyReport, traced: Traced, before: &Before) -> i32 {
+    let Traced { rehearsal, trace } = traced;
     report.traced = true;
+    report.tracing = Tracing::of(&rehearsal);
+    report.notes.extend(rehearsal.notes.iter().cloned());
     let (exit, status) = session::exit_of(trace.ended);
     if exit.is_none() {
         report.notes.push("the command's end was not seen".into());
     }
     report.exit = exit;
-    let (failures, asked) = report::explain_all(&trace, filter, &ctx, || {
-        own.as_ref()
-            .map(|c| profile::ProfileKnowledge::learn(c.bounding))
-            .unwrap_or_default()
-    });
-    report.failures = failures;
-    report.seccomp = asked;
-    let (summary, totals) = summary::summary(&trace);
-    report.summary = summary;
-    report.totals = totals;
+    let answers = live::ask_policy(&trace.failures, before.filter);
+    // Naming the profile probes the whole policy: worth it only for a
+    // refusal to explain, and only when whatami itself runs under the policy.
+    let learned;
+    let named = if answers.refused(before.filter) {
+        learned = Context {
+            profile: before
+                .own
+                .as_ref()
+                .map(|c| live::name_profile(c.bounding))
+                .unwrap_or_default(),
+            ..before.ctx.clone()
+        };
+        &learned
+    } else {
+        &before.ctx
+    };
+    (report.failures, report.seccomp) = report::explain_all(&trace, before.filter, named, &answers);
+    (report.summary, report.totals) = summary::summary(&trace);
     report.notes.extend(trace.notes.iter().cloned());
     // One note per distinct privileged program that ran without its privileges.
     let mut seen = std::collections::HashSet::new();
@@ -221,15 +169,10 @@ pub fn main(args: &Options) -> ExitCode {
         trace
             .privileged_execs
             .iter()
-            .filter_map(|e| causes::exec_note(e, &ctx))
+            .filter_map(|e| causes::exec_note(e, &before.ctx))
             .filter(|n| seen.insert(n.clone())),
     );
-    if let Err(e) = write(&mut out, &report, args.json, color)
-        && e.kind() != io::ErrorKind::BrokenPipe
-    {
-        eprintln!("whatami why: cannot write the explanation: {e}");
-    }
-    ExitCode::from(status.clamp(0, 255) as u8)
+    status
 }
 
 fn write(out: &mut Box<dyn Write>, r: &WhyReport, json: bool, color: bool) -> io::Result<()> {
@@ -246,16 +189,14 @@ fn write(out: &mut Box<dyn Write>, r: &WhyReport, json: bool, color: bool) -> io
 fn untraceable(
     report: &mut WhyReport,
     refusal: &rehearse::Refusal,
-    filter: bool,
-    ctx: &Context,
-    sysctls: &[(String, String)],
+    before: &Before,
     program: &std::path::Path,
 ) {
+    let filter = before.filter;
+    let ctx = &before.ctx;
     // The static report first: its probe also names the profile in force,
     // which the refused call's fix may need.
-    let static_report = crate::report::build(&crate::report::Inputs::live(
-        crate::seccomp::ProbeRequest::Auto,
-    ));
+    let static_report = live::static_report();
     let learned;
     let ctx = if filter {
         learned = Context {
@@ -276,29 +217,20 @@ fn untraceable(
         let answer = if !filter {
             SeccompAnswer::NoFilter
         } else {
-            match crate::seccomp::verdicts(&[crate::seccomp::ExactCall { abi, nr, args }]) {
-                Ok(v) => match v.first() {
-                    Some((o, _)) if o.verdict != crate::model::Verdict::Unknown => {
-                        SeccompAnswer::Verdict(*o)
-                    }
-                    Some((_, n)) => SeccompAnswer::NotAsked(n.clone().unwrap_or_default()),
-                    None => SeccompAnswer::NotAsked("no verdict".into()),
-                },
-                Err(why) => SeccompAnswer::NotAsked(why),
-            }
+            live::ask_one(crate::seccomp::ExactCall { abi, nr, args })
         };
         let failure = tracer::Failure {
             call,
             how,
             count: 1,
-            pids: vec![own_pid()],
+            pids: vec![live::own_pid()],
             seq: 0,
             decoded: decode::Decoded {
                 text,
                 ..decode::Decoded::default()
             },
             snapshot: Some(evidence::Snapshot::take(
-                own_pid(),
+                live::own_pid(),
                 &[],
                 &mut evidence::MountCache::default(),
                 false,
@@ -311,32 +243,18 @@ fn untraceable(
         let mut r = report::explain_one(&failure, &answer, ctx);
         // whatami itself may run under a tracer that follows its children
         // (whatami why -- whatami why ..., strace -f): they cannot have two.
-        let tracer = own_tracer();
+        let tracer = live::own_tracer();
         if refusal.step == rehearse::Step::Seize
             && refusal.errno == Some(libc::EPERM as u32)
             && tracer != 0
         {
             r.causes.retain(|c| c.kind != causes::Kind::Unknown);
-            r.causes.insert(
-                0,
-                causes::Cause {
-                    kind: causes::Kind::AlreadyTraced,
-                    certainty: causes::Certainty::Likely,
-                    summary: format!("whatami itself runs traced (by pid {tracer}), and its tracer follows its children: a process has one tracer"),
-                    evidence: vec![format!("TracerPid: {tracer} in whatami's status")],
-                    fix: Some("run whatami why outside the other tracer, or let that tracer not follow forks".into()),
-                    capability: None,
-                    in_bounding_set: None,
-                    sysctl: None,
-                    mount_point: None,
-                    path: None,
-                },
-            );
+            r.causes.insert(0, causes::already_traced(tracer));
             r.fix = r.causes[0].fix.clone();
         }
         r.program = None;
         r.pids.clear();
         report.tracing.refused = Some(Box::new(r));
     }
-    report.likely = likely::hints(&static_report, Some(program), sysctls);
+    report.likely = likely::hints(&static_report, Some(program), &before.sysctls);
 }

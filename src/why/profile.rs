@@ -121,38 +121,30 @@ impl ProfileKnowledge {
         ProfileKnowledge::default()
     }
 
-    /// Names the policy in force with a probe of its own (notification
-    /// probing, in disposable children: nothing runs), for a process with
-    /// bounding set `bounding`. Only worth it under a seccomp filter.
-    pub fn learn(bounding: u64) -> ProfileKnowledge {
-        let started = std::time::Instant::now();
-        let process = Process {
-            caps: crate::linux::caps::names(bounding),
-            kernel: crate::linux::kernel::version(),
-        };
-        match crate::seccomp::probe(crate::seccomp::ProbeRequest::Notify) {
-            crate::model::Section::Ok(probe) => {
-                let named = compare::name_policy(&probe, &process);
-                let mut k = ProfileKnowledge::from_naming(&named, process);
-                if let Some(n) = &mut k.naming {
-                    n.elapsed_us = started.elapsed().as_micros() as u64;
-                }
-                k
-            }
-            crate::model::Section::Failed { error } => ProfileKnowledge {
-                named: None,
-                naming: Some(PolicyNaming {
-                    matched: None,
-                    title: "unknown".into(),
-                    summary: "unknown".into(),
-                    closest: None,
-                    score: None,
-                    compared: 0,
-                    elapsed_us: started.elapsed().as_micros() as u64,
-                    error: Some(format!("the policy could not be probed: {error}")),
-                }),
-            },
+    /// The policy could not be named (the message says why); naming it
+    /// took `elapsed_us`.
+    pub fn unnamed(error: String, elapsed_us: u64) -> ProfileKnowledge {
+        ProfileKnowledge {
+            named: None,
+            naming: Some(PolicyNaming {
+                matched: None,
+                title: "unknown".into(),
+                summary: "unknown".into(),
+                closest: None,
+                score: None,
+                compared: 0,
+                elapsed_us,
+                error: Some(error),
+            }),
         }
+    }
+
+    /// The same, saying that the probe and the naming took `elapsed_us`.
+    pub fn took(mut self, elapsed_us: u64) -> ProfileKnowledge {
+        if let Some(n) = &mut self.naming {
+            n.elapsed_us = elapsed_us;
+        }
+        self
     }
 
     /// From a report whose profile was named already (its probe reused).

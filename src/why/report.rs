@@ -1,18 +1,22 @@
 //! The explanation as data: what `whatami why --json` prints (docs/json.md)
-//! and the human renderer reads, and how a trace becomes it: the policy is
-//! asked about every failing call at once, each failure gets its causes,
-//! and identical failures are merged.
+//! and the human renderer reads, and how a trace becomes it: each failure
+//! gets its causes, given the policy's answers (asked beforehand, all at
+//! once, by live.rs), and identical failures are merged. Nothing here
+//! probes or reads the system.
 
 use super::causes::{self, Cause, Context, SeccompAnswer};
-use super::profile::{PolicyNaming, ProfileKnowledge, ProfileRule};
+use super::profile::{PolicyNaming, ProfileRule};
 use crate::model::{Outcome, Verdict};
-use crate::seccomp::{self, ExactCall};
+use crate::seccomp::ExactCall;
 use crate::trace::decode::Role;
+use crate::trace::memory;
+use crate::trace::rehearse::Rehearsal;
 use crate::trace::session::Exit;
 use crate::trace::summary::{SyscallSummary, Totals};
-use crate::trace::tracer::{Failure, How, Trace};
+use crate::trace::tracer::{Failure, How, InfoMethod, Trace};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
+use std::path::Path;
 
 /// Version of the `whatami why --json` contract.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -46,6 +50,39 @@ pub struct WhyReport {
     pub notes: Vec<String>,
 }
 
+impl WhyReport {
+    /// The explanation before anything is known of the command but its
+    /// name, the program found for it, and whether a filter applies.
+    pub fn begin(command: Vec<String>, program: &Path, filter: bool) -> WhyReport {
+        WhyReport {
+            schema_version: SCHEMA_VERSION,
+            whatami_version: env!("CARGO_PKG_VERSION").to_string(),
+            command,
+            program: Some(program.to_string_lossy().into_owned()),
+            traced: false,
+            tracing: Tracing {
+                method: None,
+                memory: None,
+                unavailable: None,
+                refused: None,
+            },
+            exit: None,
+            failures: Vec::new(),
+            seccomp: SeccompAsked {
+                filter,
+                calls_asked: 0,
+                elapsed_us: 0,
+                note: None,
+                profile: None,
+            },
+            summary: Vec::new(),
+            totals: Totals::none(),
+            likely: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Tracing {
     /// `syscall_info` (PTRACE_GET_SYSCALL_INFO) or `registers`; null when not traced.
@@ -58,6 +95,30 @@ pub struct Tracing {
     /// The call that showed it, explained like a failure of the command.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refused: Option<Box<FailureReport>>,
+}
+
+impl Tracing {
+    /// How a command was traced, as the rehearsal found tracing may be done.
+    pub fn of(r: &Rehearsal) -> Tracing {
+        Tracing {
+            method: Some(
+                match r.info {
+                    InfoMethod::SyscallInfo => "syscall_info",
+                    InfoMethod::Registers => "registers",
+                }
+                .into(),
+            ),
+            memory: Some(
+                match r.mem {
+                    memory::Method::ProcMem => "proc_mem",
+                    memory::Method::Peek => "peek",
+                }
+                .into(),
+            ),
+            unavailable: None,
+            refused: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -118,11 +179,34 @@ pub struct SeccompAsked {
     pub profile: Option<PolicyNaming>,
 }
 
-/// The policy's answers for the failures that need one, asked together.
-fn ask_policy(
-    failures: &[Failure],
-    filter: bool,
-) -> (HashMap<ExactCall, Outcome>, Option<String>, usize, u64) {
+/// The policy's answers for the failing calls, asked together before
+/// anything is explained (why/live.rs asks them).
+#[derive(Debug, Clone, Default)]
+pub struct PolicyAnswers {
+    /// The verdict for each call asked about that got one.
+    pub verdicts: HashMap<ExactCall, Outcome>,
+    /// Why some calls got no verdict, or why none could be asked.
+    pub note: Option<String>,
+    /// Distinct calls asked about.
+    pub asked: usize,
+    pub elapsed_us: u64,
+}
+
+impl PolicyAnswers {
+    /// Whether, under a filter, the policy refused one of the calls: only
+    /// then is the profile in force worth naming.
+    pub fn refused(&self, filter: bool) -> bool {
+        filter
+            && self
+                .verdicts
+                .values()
+                .any(|o| !matches!(o.verdict, Verdict::Allowed | Verdict::Exempt))
+    }
+}
+
+/// The calls among `failures` the policy is asked about: each distinct one
+/// that a filter may have answered.
+pub fn calls_to_ask(failures: &[Failure], filter: bool) -> Vec<ExactCall> {
     let mut calls: Vec<ExactCall> = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for f in failures {
@@ -138,35 +222,7 @@ fn ask_policy(
             calls.push(c);
         }
     }
-    let started = std::time::Instant::now();
-    if calls.is_empty() {
-        return (HashMap::new(), None, 0, 0);
-    }
-    match seccomp::verdicts(&calls) {
-        Ok(v) => {
-            let unknown: Vec<String> = v
-                .iter()
-                .filter(|(o, _)| o.verdict == Verdict::Unknown)
-                .filter_map(|(_, n)| n.clone())
-                .collect();
-            let note = (!unknown.is_empty())
-                .then(|| format!("{} call(s) got no verdict: {}", unknown.len(), unknown[0]));
-            let map = calls
-                .iter()
-                .copied()
-                .zip(v)
-                .filter(|(_, (o, _))| o.verdict != Verdict::Unknown)
-                .map(|(c, (o, _))| (c, o))
-                .collect();
-            (map, note, calls.len(), started.elapsed().as_micros() as u64)
-        }
-        Err(why) => (
-            HashMap::new(),
-            Some(format!("the policy could not be asked: {why}")),
-            0,
-            started.elapsed().as_micros() as u64,
-        ),
-    }
+    calls
 }
 
 /// One failure with its causes.
@@ -281,37 +337,26 @@ fn answer_for(
 }
 
 /// The failures worth showing, explained and merged, and how the policy
-/// was asked. `learn` names the profile in force; it is called once, and
-/// only when the policy refused one of the calls.
+/// was asked (`answers`); `ctx` names the profile in force when the policy
+/// refused one of the calls.
 pub fn explain_all(
     trace: &Trace,
     filter: bool,
     ctx: &Context,
-    learn: impl FnOnce() -> ProfileKnowledge,
+    answers: &PolicyAnswers,
 ) -> (Vec<FailureReport>, SeccompAsked) {
-    let (verdicts, note, asked, elapsed) = ask_policy(&trace.failures, filter);
-    // The naming probes the whole policy: worth it only for a refusal to
-    // explain, and only when whatami itself runs under the policy.
-    let refused = filter
-        && verdicts
-            .values()
-            .any(|o| !matches!(o.verdict, Verdict::Allowed | Verdict::Exempt));
-    let learned;
-    let ctx = if refused {
-        learned = Context {
-            profile: learn(),
-            ..ctx.clone()
-        };
-        &learned
-    } else {
-        ctx
-    };
+    let PolicyAnswers {
+        verdicts,
+        note,
+        asked,
+        elapsed_us,
+    } = answers;
     let mut order: Vec<&Failure> = trace.failures.iter().collect();
     order.sort_by_key(|f| f.seq);
     let mut out: Vec<FailureReport> = Vec::new();
     let mut merged: HashMap<(String, String), usize> = HashMap::new();
     for f in order {
-        let answer = answer_for(f, filter, &verdicts, &note);
+        let answer = answer_for(f, filter, verdicts, note);
         // A death by SIGSYS is the policy's only if it kills that call.
         if f.how == How::Killed {
             let confirmed = match &answer {
@@ -353,9 +398,9 @@ pub fn explain_all(
         out,
         SeccompAsked {
             filter,
-            calls_asked: asked,
-            elapsed_us: elapsed,
-            note,
+            calls_asked: *asked,
+            elapsed_us: *elapsed_us,
+            note: note.clone(),
             profile: ctx.profile.naming().cloned(),
         },
     )
