@@ -14,6 +14,7 @@ use crate::exit;
 use crate::render::color::{self, ColorChoice, Stream};
 use crate::trace::session::{self, Exit, NotTraced, Traced};
 use crate::trace::summary::{self, SyscallSummary, Totals};
+use crate::trace::tracer::Trace;
 use serde::{Deserialize, Serialize};
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -79,6 +80,29 @@ pub struct RecordReport {
     pub notes: Vec<String>,
 }
 
+impl RecordReport {
+    /// Nothing seen yet of `command`.
+    fn begin(command: Vec<String>) -> RecordReport {
+        RecordReport {
+            schema_version: SCHEMA_VERSION,
+            whatami_version: env!("CARGO_PKG_VERSION").to_string(),
+            command,
+            traced: false,
+            unavailable: None,
+            exit: None,
+            profile: None,
+            calls: Vec::new(),
+            arg_calls: Vec::new(),
+            unnamed: Vec::new(),
+            against: Vec::new(),
+            blocked: false,
+            summary: Vec::new(),
+            totals: Totals::none(),
+            notes: Vec::new(),
+        }
+    }
+}
+
 fn format_name(f: profile::Format) -> &'static str {
     match f {
         profile::Format::Docker => "docker",
@@ -112,7 +136,10 @@ pub struct Options {
     pub command: Vec<std::ffi::OsString>,
 }
 
-/// Runs `whatami record`.
+/// Runs `whatami record`. The steps: what the options name (read before
+/// the command runs), the program, the output opened, the trace, what it
+/// saw counted, the --against profiles judged, the profile written, and
+/// what was seen shown.
 pub fn main(args: &Options) -> ExitCode {
     // What was seen goes to stderr, as why's explanation does.
     let color = color::enabled(args.color, Stream::Stderr);
@@ -127,32 +154,14 @@ pub fn main(args: &Options) -> ExitCode {
     };
     // Everything given is read before the command runs: a bad file is bad
     // usage, found before anything happens.
-    let own = crate::trace::evidence::Creds::read(std::process::id() as libc::pid_t);
-    let bounding = own
-        .as_ref()
-        .map(|c| crate::linux::caps::names(c.bounding))
-        .unwrap_or_default();
-    let given_caps = match args.caps.as_deref().map(against::parse_caps).transpose() {
-        Ok(c) => c,
+    let Given {
+        filter,
+        targets,
+        mut seen,
+    } = match Given::read(args) {
+        Ok(g) => g,
         Err(e) => return usage(&e),
     };
-    let mut targets = Vec::new();
-    for a in &args.against {
-        match against::target(a, &bounding, given_caps.as_deref()) {
-            Ok(t) => targets.push(t),
-            Err(e) => return usage(&e),
-        }
-    }
-    let mut seen = profile::Seen::default();
-    for m in &args.merge {
-        let merged = crate::profile::read::text_of(m, "--merge").and_then(|text| {
-            seen.merge_text(&text)
-                .map_err(|e| format!("--merge {}: {e}", m.display()))
-        });
-        if let Err(e) = merged {
-            return usage(&e);
-        }
-    }
     let path_var = std::env::var_os("PATH");
     let Some(program) = crate::trace::launch::resolve(&args.command[0], path_var.as_deref()) else {
         eprintln!("whatami record: {}: command not found", command[0]);
@@ -169,26 +178,7 @@ pub fn main(args: &Options) -> ExitCode {
             Err(e) => return usage(&format!("{}: {e}", p.display())),
         },
     };
-    let filter = own
-        .as_ref()
-        .is_none_or(|c| c.seccomp_mode.as_deref() != Some("0"));
-    let mut report = RecordReport {
-        schema_version: SCHEMA_VERSION,
-        whatami_version: env!("CARGO_PKG_VERSION").to_string(),
-        command,
-        traced: false,
-        unavailable: None,
-        exit: None,
-        profile: None,
-        calls: Vec::new(),
-        arg_calls: Vec::new(),
-        unnamed: Vec::new(),
-        against: Vec::new(),
-        blocked: false,
-        summary: Vec::new(),
-        totals: Totals::none(),
-        notes: Vec::new(),
-    };
+    let mut report = RecordReport::begin(command);
     let traced = session::trace_command(&program, &args.command, filter, Some(profile::arg_key));
     let Traced { trace, .. } = match traced {
         Ok(t) => t,
@@ -209,96 +199,29 @@ pub fn main(args: &Options) -> ExitCode {
     report.exit = exit;
     report.notes.extend(trace.notes.iter().cloned());
 
-    // What this run saw.
-    let mut stats: Vec<_> = trace.stats.iter().collect();
-    stats.sort_unstable_by_key(|(a, nr, _)| (crate::linux::abi::index_of(a), *nr));
-    let mut counted = Vec::new();
-    for (a, nr, s) in &stats {
-        let c = CallCount {
-            abi: a.name.to_string(),
-            syscall: a
-                .name(*nr)
-                .map(str::to_string)
-                .unwrap_or_else(|| format!("syscall_{nr}")),
-            nr: *nr | a.nr_bit,
-            count: s.calls,
-        };
-        match a.name(*nr) {
-            Some(name) => {
-                seen.add(a.name, name, s.calls);
-                report.calls.push(c);
-            }
-            None => report.unnamed.push(c),
-        }
-        // Calls judged argument by argument are counted below, per key.
-        if !trace
-            .arg_calls
-            .iter()
-            .any(|(x, n, _, _)| std::ptr::eq(*x, *a) && n == nr)
-        {
-            counted.push(against::Counted {
-                abi: a,
-                nr: *nr,
-                args: None,
-                count: s.calls,
-            });
-        }
+    let counts = Counts::of(&trace);
+    for c in &counts.calls {
+        seen.add(&c.abi, &c.syscall, c.count);
     }
-    let mut arg_calls: Vec<_> = trace.arg_calls.iter().collect();
-    arg_calls.sort_unstable_by_key(|(a, nr, key, _)| (crate::linux::abi::index_of(a), *nr, *key));
-    for (a, nr, key, count) in arg_calls {
-        let Some(name) = a.name(*nr) else {
-            continue;
-        };
-        seen.add_tuple(a.name, name, *key, *count);
-        report.arg_calls.push(ArgCount {
-            abi: a.name.to_string(),
-            syscall: name.to_string(),
-            args: against::args_text(name, key),
-            values: key.to_vec(),
-            count: *count,
-        });
-        counted.push(against::Counted {
-            abi: a,
-            nr: *nr,
-            args: Some(*key),
-            count: *count,
-        });
+    for c in &counts.arg_calls {
+        let mut key = [0u64; 6];
+        key.iter_mut().zip(&c.values).for_each(|(k, v)| *k = *v);
+        seen.add_tuple(&c.abi, &c.syscall, key, c.count);
     }
-    if !report.unnamed.is_empty() {
-        report.notes.push(format!(
-            "{} call(s) without a name on their entry point are left out of the profile: \
-             a profile names calls, and these have none",
-            report.unnamed.len()
-        ));
-    }
-    if args.arg_rules && report.calls.iter().any(|c| c.syscall == "clone3") {
-        report.notes.push(
-            "clone3 was seen: it is allowed whatever its flags (they are behind a pointer \
-             no filter can read)"
-                .into(),
-        );
-    }
-    for t in &targets {
-        let r = against::judge(t, &counted);
-        report.blocked |= !r.blocked.is_empty();
-        report.against.push(r);
-    }
-    let (summary, totals) = summary::summary(&trace);
-    report.summary = summary;
-    report.totals = totals;
+    report.notes.extend(counts.notes(args.arg_rules));
+    report.against = targets
+        .iter()
+        .map(|t| against::judge(t, &counts.judged))
+        .collect();
+    report.blocked = report.against.iter().any(|r| !r.blocked.is_empty());
+    (report.calls, report.arg_calls, report.unnamed) =
+        (counts.calls, counts.arg_calls, counts.unnamed);
+    (report.summary, report.totals) = summary::summary(&trace);
 
     let mut failed = false;
     if let (Some(out), Some(path)) = (out_file.as_mut(), &args.output) {
-        let opts = profile::Options {
-            format: args.format,
-            default_errno: args.default_errno,
-            arg_rules: args.arg_rules,
-            name: args.name.clone(),
-        };
-        let (text, rules) = profile::write_counted(&seen, &opts);
-        match out.commit(text.as_bytes()) {
-            Ok(()) => {
+        match write_profile(out, &seen, args) {
+            Ok(rules) => {
                 report.profile = Some(Written {
                     path: path.display().to_string(),
                     format: format_name(args.format).into(),
@@ -326,6 +249,151 @@ pub fn main(args: &Options) -> ExitCode {
     } else {
         ExitCode::from(status.clamp(0, 255) as u8)
     }
+}
+
+/// What the options name, read before the command runs: whether a filter
+/// applies to whatami, the --against profiles and the --merge files' calls.
+struct Given {
+    filter: bool,
+    targets: Vec<against::Target>,
+    seen: profile::Seen,
+}
+
+impl Given {
+    /// `Err`: the message for bad usage.
+    fn read(args: &Options) -> Result<Given, String> {
+        let own = crate::trace::evidence::Creds::read(std::process::id() as libc::pid_t);
+        let bounding = own
+            .as_ref()
+            .map(|c| crate::linux::caps::names(c.bounding))
+            .unwrap_or_default();
+        let given_caps = args.caps.as_deref().map(against::parse_caps).transpose()?;
+        let targets = args
+            .against
+            .iter()
+            .map(|a| against::target(a, &bounding, given_caps.as_deref()))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut seen = profile::Seen::default();
+        for m in &args.merge {
+            let text = crate::profile::read::text_of(m, "--merge")?;
+            seen.merge_text(&text)
+                .map_err(|e| format!("--merge {}: {e}", m.display()))?;
+        }
+        let filter = own
+            .as_ref()
+            .is_none_or(|c| c.seccomp_mode.as_deref() != Some("0"));
+        Ok(Given {
+            filter,
+            targets,
+            seen,
+        })
+    }
+}
+
+/// What a trace saw, counted: every call per entry point, the distinct
+/// arguments of the calls judged by them, the calls without a name, and
+/// each as the --against profiles judge it.
+struct Counts {
+    calls: Vec<CallCount>,
+    arg_calls: Vec<ArgCount>,
+    unnamed: Vec<CallCount>,
+    judged: Vec<against::Counted>,
+}
+
+impl Counts {
+    fn of(trace: &Trace) -> Counts {
+        let mut c = Counts {
+            calls: Vec::new(),
+            arg_calls: Vec::new(),
+            unnamed: Vec::new(),
+            judged: Vec::new(),
+        };
+        let mut stats: Vec<_> = trace.stats.iter().collect();
+        stats.sort_unstable_by_key(|(a, nr, _)| (crate::linux::abi::index_of(a), *nr));
+        for (a, nr, s) in &stats {
+            let count = CallCount {
+                abi: a.name.to_string(),
+                syscall: a
+                    .name(*nr)
+                    .map(str::to_string)
+                    .unwrap_or_else(|| format!("syscall_{nr}")),
+                nr: *nr | a.nr_bit,
+                count: s.calls,
+            };
+            match a.name(*nr) {
+                Some(_) => c.calls.push(count),
+                None => c.unnamed.push(count),
+            }
+            // Calls judged argument by argument are counted below, per key.
+            if !trace
+                .arg_calls
+                .iter()
+                .any(|(x, n, _, _)| std::ptr::eq(*x, *a) && n == nr)
+            {
+                c.judged.push(against::Counted {
+                    abi: a,
+                    nr: *nr,
+                    args: None,
+                    count: s.calls,
+                });
+            }
+        }
+        let mut arg_calls: Vec<_> = trace.arg_calls.iter().collect();
+        arg_calls
+            .sort_unstable_by_key(|(a, nr, key, _)| (crate::linux::abi::index_of(a), *nr, *key));
+        for (a, nr, key, count) in arg_calls {
+            let Some(name) = a.name(*nr) else {
+                continue;
+            };
+            c.arg_calls.push(ArgCount {
+                abi: a.name.to_string(),
+                syscall: name.to_string(),
+                args: against::args_text(name, key),
+                values: key.to_vec(),
+                count: *count,
+            });
+            c.judged.push(against::Counted {
+                abi: a,
+                nr: *nr,
+                args: Some(*key),
+                count: *count,
+            });
+        }
+        c
+    }
+
+    /// What the counts leave out of the profile, or allow more widely than seen.
+    fn notes(&self, arg_rules: bool) -> Vec<String> {
+        let mut notes = Vec::new();
+        if !self.unnamed.is_empty() {
+            notes.push(format!(
+                "{} call(s) without a name on their entry point are left out of the profile: \
+                 a profile names calls, and these have none",
+                self.unnamed.len()
+            ));
+        }
+        if arg_rules && self.calls.iter().any(|c| c.syscall == "clone3") {
+            notes.push(
+                "clone3 was seen: it is allowed whatever its flags (they are behind a pointer \
+                 no filter can read)"
+                    .into(),
+            );
+        }
+        notes
+    }
+}
+
+/// Writes the profile of `seen` as `args` ask; the number of its rules.
+fn write_profile(out: &mut Output, seen: &profile::Seen, args: &Options) -> io::Result<usize> {
+    let opts = profile::Options {
+        format: args.format,
+        default_errno: args.default_errno,
+        arg_rules: args.arg_rules,
+        name: args.name.clone(),
+    };
+    let (text, rules) = profile::write_counted(seen, &opts);
+    out.commit(text.as_bytes())?;
+    Ok(rules)
 }
 
 /// Where the profile goes: stdout, a file written beside its path and
