@@ -28,7 +28,7 @@
 //! ones a pod set), the volume types other than hostPath, HostProcess
 //! (Windows).
 
-use super::{Facts, privileged};
+use super::facts::{Facts, PRIVILEGED_CORE, privileged};
 use crate::model::{Control, MaskState, PodSecurity, SeccompMode, Status};
 
 /// The capabilities the baseline policy lets a container keep: its list,
@@ -197,7 +197,7 @@ fn privileged_control(f: &Facts) -> (Status, String) {
         (Some(true), signs) => (Status::Fail, signs.join("; ")),
         (None, _) => cannot("the capabilities"),
         (Some(false), _) => {
-            let missing: Vec<&str> = super::PRIVILEGED_CORE
+            let missing: Vec<&str> = PRIVILEGED_CORE
                 .iter()
                 .filter(|c| !f.has_effective(c))
                 .copied()

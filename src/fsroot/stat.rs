@@ -1,27 +1,14 @@
-//! What a path is, without opening it: stat(2) of a known path, and the
-//! names in one directory.
-//!
-//! Device nodes, sockets and paths that are absent say as much as file
-//! contents (a /dev/kmsg, a docker.sock, a masked /proc/kcore), but git
-//! cannot hold a device node or a socket, so a tree captured from a
-//! container records them in a table, `STAT.txt` at the top of the tree
-//! (tests/fixtures/README.md has the format). For a captured tree the table
-//! answers for the paths it lists; every other path is looked up in the tree
-//! itself, as on the live system.
-//!
-//! Nothing here opens a file, reads a directory other than the one named, or
-//! follows a path into an automount point: stat is `fstatat(...,
-//! AT_NO_AUTOMOUNT)`, so looking at a path never mounts anything.
+//! A captured tree's stat table. Device nodes, sockets and paths that are
+//! absent say as much as file contents (a /dev/kmsg, a docker.sock, a masked
+//! /proc/kcore), but git cannot hold a device node or a socket, so a tree
+//! captured from a container records them in a table, `STAT.txt` at the top
+//! of the tree (tests/fixtures/README.md has the format). [`crate::fsroot::Root`]
+//! answers from it for the paths it lists.
 
-use super::{ReadError, Root};
 use crate::linux::stat::{FileKind, FileStat};
 use std::collections::HashMap;
-use std::ffi::CString;
-use std::io;
-use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::FileTypeExt;
 
-/// Most directory entries [`Root::list_dir`] returns: a /dev with more than
+/// Most directory entries [`crate::fsroot::Root::list_dir`] returns: a /dev with more than
 /// this is cut, not read without end.
 pub const MAX_ENTRIES: usize = 4096;
 
@@ -53,6 +40,17 @@ pub struct StatTable {
 }
 
 impl StatTable {
+    /// What the table says of `path`: `Some(None)` when it was absent,
+    /// `None` when the table does not list it.
+    pub fn stat(&self, path: &str) -> Option<Option<FileStat>> {
+        self.stats.get(path).copied()
+    }
+
+    /// The names in `dir` with their kinds, when the table lists it.
+    pub fn listing(&self, dir: &str) -> Option<&[(String, FileKind)]> {
+        self.listings.get(dir).map(Vec::as_slice)
+    }
+
     /// Parses the table; lines that do not have one of its shapes are
     /// skipped, so a damaged table costs only its damaged lines.
     ///
@@ -117,118 +115,9 @@ impl StatTable {
     }
 }
 
-impl Root {
-    /// The captured tree's stat table, read once; `None` for the live
-    /// system and for a tree without one.
-    fn stat_table(&self) -> Option<&StatTable> {
-        if self.is_live() {
-            return None;
-        }
-        self.stat_table
-            .get_or_init(|| {
-                self.read_optional(&format!("/{STAT_TABLE}"))
-                    .ok()
-                    .flatten()
-                    .map(|t| std::sync::Arc::new(StatTable::parse(&t)))
-            })
-            .as_deref()
-    }
-
-    /// Whether [`stat`](Self::stat) saying "absent" can be trusted for any
-    /// path: on the live system, and in a captured tree that has a stat
-    /// table (the capture stats every path whatami asks about). In a tree
-    /// without one, only what was copied is there.
-    pub fn stat_is_complete(&self) -> bool {
-        self.is_live() || self.stat_table().is_some()
-    }
-
-    /// stat(2) of a path inside the root, following symbolic links but
-    /// never triggering an automount: `Ok(None)` when it does not exist.
-    pub fn stat(&self, p: &str) -> Result<Option<FileStat>, ReadError> {
-        if let Some(s) = self.stat_table().and_then(|t| t.stats.get(p)) {
-            return Ok(*s);
-        }
-        let c = CString::new(self.path(p).as_os_str().as_bytes()).map_err(|_| ReadError {
-            path: p.to_string(),
-            source: io::Error::new(io::ErrorKind::InvalidInput, "a NUL byte in the path"),
-        })?;
-        // SAFETY: `stat` is plain data that fstatat fills; zeroed is a valid value.
-        let mut st: libc::stat = unsafe { std::mem::zeroed() };
-        // SAFETY: a valid NUL-terminated path and a stat buffer of the right
-        // type; fstatat only writes into the buffer.
-        let r =
-            unsafe { libc::fstatat(libc::AT_FDCWD, c.as_ptr(), &mut st, libc::AT_NO_AUTOMOUNT) };
-        if r != 0 {
-            let e = io::Error::last_os_error();
-            return match e.raw_os_error() {
-                Some(libc::ENOENT) | Some(libc::ENOTDIR) => Ok(None),
-                _ => Err(ReadError {
-                    path: p.to_string(),
-                    source: e,
-                }),
-            };
-        }
-        Ok(Some(FileStat::from_stat(&st)))
-    }
-
-    /// The names in one directory with their types (links not followed),
-    /// sorted, at most [`MAX_ENTRIES`]. Only that directory is read.
-    pub fn list_dir(&self, p: &str) -> Result<Vec<(String, FileKind)>, ReadError> {
-        if let Some(list) = self.stat_table().and_then(|t| t.listings.get(p)) {
-            let mut list = list.clone();
-            list.sort();
-            return Ok(list);
-        }
-        let err = |source| ReadError {
-            path: p.to_string(),
-            source,
-        };
-        let mut out = Vec::new();
-        for entry in std::fs::read_dir(self.path(p)).map_err(err)? {
-            if out.len() >= MAX_ENTRIES {
-                break;
-            }
-            let Ok(entry) = entry else { continue };
-            // The entry's type comes from the directory itself (d_type) on
-            // the file systems /dev lives on; std falls back to lstat.
-            let kind = match entry.file_type() {
-                Ok(t) if t.is_symlink() => FileKind::Symlink,
-                Ok(t) if t.is_dir() => FileKind::Directory,
-                Ok(t) if t.is_file() => FileKind::Regular,
-                Ok(t) if t.is_char_device() => FileKind::CharDevice,
-                Ok(t) if t.is_block_device() => FileKind::BlockDevice,
-                Ok(t) if t.is_socket() => FileKind::Socket,
-                Ok(t) if t.is_fifo() => FileKind::Fifo,
-                _ => FileKind::Other,
-            };
-            out.push((entry.file_name().to_string_lossy().into_owned(), kind));
-        }
-        out.sort();
-        Ok(out)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_live_system_is_stat_without_a_table() {
-        let live = Root::live();
-        let null = live.stat("/dev/null").unwrap().unwrap();
-        assert_eq!((null.kind(), null.rdev), (FileKind::CharDevice, (1, 3)));
-        assert_eq!(
-            live.stat("/proc").unwrap().unwrap().kind(),
-            FileKind::Directory
-        );
-        assert_eq!(live.stat("/nonexistent-whatami/x").unwrap(), None);
-        // A path through a regular file is absent, not an error.
-        assert_eq!(live.stat("/proc/self/status/x").unwrap(), None);
-        let names = live.list_dir("/proc/self").unwrap();
-        assert!(names.contains(&("status".to_string(), FileKind::Regular)));
-        assert!(names.contains(&("exe".to_string(), FileKind::Symlink)));
-        assert!(live.list_dir("/nonexistent-whatami").is_err());
-    }
 
     #[test]
     fn a_table_answers_for_what_it_lists_and_skips_damaged_lines() {
@@ -260,31 +149,5 @@ mod tests {
         assert_eq!(t.stats["/proc/kcore"], None);
         assert_eq!(t.listings["/dev"].len(), 2);
         assert_eq!(StatTable::parse(""), StatTable::default());
-    }
-
-    #[test]
-    fn a_captured_tree_uses_its_table_then_itself() {
-        let dir = std::env::temp_dir().join(format!("whatami-test-stat-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(dir.join("etc")).unwrap();
-        std::fs::write(dir.join("etc/hostname"), "x\n").unwrap();
-        std::fs::write(
-            dir.join(STAT_TABLE),
-            "stat\t/dev/mem\tchar\t1:1\t640\t0\nlisted\t/dev\nentry\t/dev\tmem\tchar\n",
-        )
-        .unwrap();
-        let r = Root::new(&dir);
-        assert_eq!(r.stat("/dev/mem").unwrap().unwrap().rdev, (1, 1));
-        assert_eq!(
-            r.stat("/etc/hostname").unwrap().unwrap().kind(),
-            FileKind::Regular
-        );
-        assert_eq!(r.stat("/dev/kmsg").unwrap(), None);
-        assert_eq!(
-            r.list_dir("/dev").unwrap(),
-            vec![("mem".to_string(), FileKind::CharDevice)]
-        );
-        assert_eq!(r.list_dir("/etc").unwrap().len(), 1);
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

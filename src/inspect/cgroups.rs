@@ -12,10 +12,10 @@
 //! both from this process's cgroup namespace. Only this cgroup's own limit
 //! is read: an ancestor may set a lower one that is not visible from here.
 
-use super::Shared;
-use super::namespaces::Kind;
+use super::shared::Shared;
 use crate::fsroot::Root;
 use crate::linux::mountinfo::{self, Mount};
+use crate::linux::ns::Kind;
 use crate::model::{CgroupLimits, CgroupV1, Cgroups, CpuLimit, Limit};
 
 /// The initial cgroup namespace's inode (include/linux/proc_ns.h).

@@ -5,7 +5,9 @@
 //! Like the other sections, each is gathered under its own guard: odd
 //! input fails that section only.
 
-use super::{Shared, cgroups, devices, guarded, kube, limits, mounts, sockets};
+use super::guard::guarded;
+use super::shared::Shared;
+use super::{cgroups, devices, kube, limits, mounts, sockets};
 use crate::fsroot::Root;
 use crate::linux::mountinfo;
 use crate::model::{Cgroups, KernelLimits, Kubernetes, Mounts, Probe, Section};
@@ -58,7 +60,7 @@ pub fn gather(
     let kubernetes = guarded("kubernetes", || {
         let uts_private = shared
             .ns
-            .get(super::namespaces::Kind::Uts)
+            .get(crate::linux::ns::Kind::Uts)
             .as_ref()
             .is_ok_and(|&i| i != UTS_INIT_INO);
         let process = kube::Process {

@@ -15,9 +15,9 @@
 //! read is named here or in [`Shared`]. [`gather`] does the reads; [`decide`]
 //! is pure.
 
-use super::Shared;
-use super::namespaces::{Kind, PID_INIT_INO, USER_INIT_INO};
+use super::shared::Shared;
 use crate::fsroot::Root;
+use crate::linux::ns::{Kind, PID_INIT_INO, USER_INIT_INO};
 use crate::model::Runtime;
 
 /// The files a decision is made from, as read (or not) through the root.
@@ -26,7 +26,7 @@ pub struct Facts {
     /// /proc/vz exists and /proc/bc does not (an OpenVZ container, not its host).
     pub openvz: bool,
     pub osrelease: Option<String>,
-    /// Why the kernel is taken for gVisor's ([`gvisor_hint`]).
+    /// Why the kernel is taken for gVisor's ([`super::shared::gvisor_hint`]).
     pub gvisor: Option<String>,
     /// TracerPid and the tracer's /proc/<pid>/comm.
     pub tracer: Option<(u32, String)>,
@@ -101,26 +101,6 @@ pub fn gather(root: &Root, shared: &Shared) -> Facts {
 /// Detects the runtime of the tree under `root`.
 pub fn detect(root: &Root, shared: &Shared) -> Result<Runtime, String> {
     decide(&gather(root, shared))
-}
-
-/// Which of the kernel's self-descriptions mentions gVisor, as evidence:
-/// gVisor's sentry boots with `BOOT_IMAGE=/vmlinuz-<version>-gvisor`, and
-/// some releases say so in /proc/version or the release string.
-pub fn gvisor_hint(
-    cmdline: Option<&str>,
-    osrelease: Option<&str>,
-    version: Option<&str>,
-) -> Option<String> {
-    let mentions = |s: Option<&str>| s.is_some_and(|s| s.to_ascii_lowercase().contains("gvisor"));
-    if mentions(cmdline) {
-        Some("/proc/cmdline names a gVisor boot image".into())
-    } else if mentions(osrelease) {
-        Some("the kernel release names gVisor".into())
-    } else if mentions(version) {
-        Some("/proc/version names gVisor".into())
-    } else {
-        None
-    }
 }
 
 /// One fact and the runtime it points at (`None`: "a container", no name).
@@ -549,6 +529,7 @@ fn cgroup_engines(cgroup: &str) -> Option<(Vec<&'static str>, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::inspect::shared::gvisor_hint;
 
     /// /proc/self/mountinfo lines of `docker run` under dockerd 20.10.24 with
     /// --data-root /tmp/wl/docker/data.

@@ -6,7 +6,7 @@
 //! /proc/sys/kernel/osrelease rather than uname(2) so that a captured tree
 //! reports the captured kernel. The hostname is part of the identity.
 
-use super::Shared;
+use super::shared::Shared;
 use crate::model::System;
 
 pub fn read(shared: &Shared) -> Result<System, String> {

@@ -11,9 +11,9 @@
 //! uid 0, i.e. the host's root, or 4294967295 when it is not mapped here.
 //! Everything else is reported as unknown, with the first hop stated.
 
-use super::Shared;
-use super::namespaces::{Kind, PID_INIT_INO, USER_INIT_INO};
+use super::shared::Shared;
 use crate::fsroot::Root;
+use crate::linux::ns::{Kind, PID_INIT_INO, USER_INIT_INO};
 use crate::model::{IdMapEntry, UserNamespace};
 
 /// The value `from_kuid` prints for an id with no mapping: (uid_t)-1.

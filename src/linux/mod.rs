@@ -10,6 +10,7 @@
 //! - kernel.rs: the running kernel's version
 //! - mountinfo.rs: the parser of /proc/PID/mountinfo (bounded)
 //! - stat.rs: what stat(2) says about a file
+//! - ns.rs: namespace kinds, the initial namespaces' inodes, link text
 //! - status.rs: the parser of /proc/PID/status
 
 pub mod abi;
@@ -19,5 +20,6 @@ pub mod cpus;
 pub mod errno;
 pub mod kernel;
 pub mod mountinfo;
+pub mod ns;
 pub mod stat;
 pub mod status;

@@ -1,107 +1,25 @@
-//! `whatami record -- CMD`: runs a command under the ptrace engine (src/trace/) and writes the
-//! seccomp profile that allows exactly the calls it made, merges runs, and says
-//! which of its calls a named profile would block.
+//! `whatami record -- CMD`: runs a command under the ptrace engine
+//! (src/trace/) and writes the seccomp profile that allows exactly the
+//! calls it made, merges runs, and says which of its calls a named profile
+//! would block. It stands on trace/ and profile/, never on why/.
 //!
 //! - profile.rs: the calls seen, the profile in each format, reading it back
 //! - against.rs: `--against`, judged by the project's own resolver
-//! - render.rs: what was seen, for people and as JSON
+//! - report.rs: what was seen, as data (the JSON); render.rs: for people
 
 pub mod against;
 pub mod profile;
 mod render;
+pub mod report;
 
 use crate::exit;
 use crate::render::color::{self, ColorChoice, Stream};
-use crate::trace::session::{self, Exit, NotTraced, Traced};
-use crate::trace::summary::{self, SyscallSummary, Totals};
+use crate::trace::session::{self, NotTraced, Traced};
+use crate::trace::summary;
 use crate::trace::tracer::Trace;
-use serde::{Deserialize, Serialize};
+use report::{ArgCount, CallCount, RecordReport, Written};
 use std::io::{self, Write};
 use std::process::ExitCode;
-
-/// The JSON schema's version (docs/json.md, `whatami record --json`).
-pub const SCHEMA_VERSION: u32 = 1;
-
-/// A call seen in this run, counted.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CallCount {
-    pub abi: String,
-    pub syscall: String,
-    /// With the entry point's bit (x32).
-    pub nr: u32,
-    pub count: u64,
-}
-
-/// Distinct arguments of a call whose rules look at them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ArgCount {
-    pub abi: String,
-    pub syscall: String,
-    /// As strace shows them.
-    pub args: String,
-    /// The arguments kept (the others are zero).
-    pub values: Vec<u64>,
-    pub count: u64,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Written {
-    /// The file ("-": stdout).
-    pub path: String,
-    pub format: String,
-    pub default_errno: u32,
-    pub arg_rules: bool,
-    pub merged: Vec<String>,
-    /// Rules in the profile: allowed calls (and argument rules), and clone3's ENOSYS.
-    pub rules: usize,
-}
-
-/// What `whatami record` tells, as `--json` prints it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RecordReport {
-    pub schema_version: u32,
-    pub whatami_version: String,
-    pub command: Vec<String>,
-    pub traced: bool,
-    /// Why the command was not traced.
-    pub unavailable: Option<String>,
-    pub exit: Option<Exit>,
-    pub profile: Option<Written>,
-    /// Every call seen in this run, per entry point.
-    pub calls: Vec<CallCount>,
-    pub arg_calls: Vec<ArgCount>,
-    /// Calls without a name on their entry point: no profile can name them.
-    pub unnamed: Vec<CallCount>,
-    pub against: Vec<against::Against>,
-    /// Whether some --against profile would block a call.
-    pub blocked: bool,
-    pub summary: Vec<SyscallSummary>,
-    pub totals: Totals,
-    pub notes: Vec<String>,
-}
-
-impl RecordReport {
-    /// Nothing seen yet of `command`.
-    fn begin(command: Vec<String>) -> RecordReport {
-        RecordReport {
-            schema_version: SCHEMA_VERSION,
-            whatami_version: env!("CARGO_PKG_VERSION").to_string(),
-            command,
-            traced: false,
-            unavailable: None,
-            exit: None,
-            profile: None,
-            calls: Vec::new(),
-            arg_calls: Vec::new(),
-            unnamed: Vec::new(),
-            against: Vec::new(),
-            blocked: false,
-            summary: Vec::new(),
-            totals: Totals::none(),
-            notes: Vec::new(),
-        }
-    }
-}
 
 fn format_name(f: profile::Format) -> &'static str {
     match f {

@@ -1,7 +1,7 @@
 //! What `whatami record` saw, for people: the command's end, the profile written,
 //! each `--against` profile's blocked calls, then the strace -c table.
 
-use super::RecordReport;
+use super::report::RecordReport;
 use crate::render::color::Paint;
 use crate::render::summary::summary_table;
 use crate::render::writer::{Writer, command_line, plain};
