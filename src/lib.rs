@@ -4,11 +4,11 @@
 //! gathers the report and renders it. Integration tests read the JSON back
 //! into [`model::Report`].
 
-pub mod assess;
-pub mod check;
+pub(crate) mod assess;
+pub(crate) mod check;
 pub mod exit;
-pub mod fsroot;
-pub mod inspect;
+pub(crate) mod fsroot;
+pub(crate) mod inspect;
 pub mod linux;
 pub mod model;
 pub mod profile;
@@ -18,5 +18,5 @@ pub mod report;
 pub mod seccomp;
 #[cfg(test)]
 mod snapshots;
-pub mod trace;
+pub(crate) mod trace;
 pub mod why;

@@ -331,7 +331,7 @@ pub struct Probe {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProfileReport {
     /// Id of the known profile the policy matches (score at least
-    /// [`crate::profile::compare::MATCH_SCORE`]); null for a custom policy
+    /// `profile::compare::MATCH_SCORE`); null for a custom policy
     /// or no filter at all.
     #[serde(rename = "match")]
     pub matched: Option<String>,

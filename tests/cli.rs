@@ -141,11 +141,8 @@ fn fifo(root: &Path, path: &str) {
     let _ = std::fs::remove_file(&p);
     let c = std::ffi::CString::new(p.into_os_string().into_encoded_bytes()).unwrap();
     // SAFETY: a valid NUL-terminated path; mkfifo only creates the node.
-    assert_eq!(
-        unsafe { libc::mkfifo(c.as_ptr(), 0o600) },
-        0,
-        "mkfifo {path}"
-    );
+    let r = unsafe { libc::mkfifo(c.as_ptr(), 0o600) };
+    assert_eq!(r, 0, "mkfifo {path}");
 }
 
 fn link(root: &Path, path: &str, target: &str) {

@@ -21,7 +21,7 @@ use crate::model::{CgroupLimits, CgroupV1, Cgroups, CpuLimit, Limit};
 /// The initial cgroup namespace's inode (include/linux/proc_ns.h).
 const CGROUP_INIT_INO: u64 = 0xEFFF_FFFB;
 
-/// One line of /proc/<pid>/cgroup: `ID:CONTROLLERS:PATH`.
+/// One line of `/proc/<pid>/cgroup`: `ID:CONTROLLERS:PATH`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Membership {
     pub id: u32,
@@ -30,7 +30,7 @@ pub struct Membership {
     pub path: String,
 }
 
-/// Parses /proc/<pid>/cgroup, skipping lines without its shape.
+/// Parses `/proc/<pid>/cgroup`, skipping lines without its shape.
 pub fn parse(text: &str) -> Vec<Membership> {
     text.lines()
         .filter_map(|l| {

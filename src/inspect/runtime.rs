@@ -28,7 +28,7 @@ pub struct Facts {
     pub osrelease: Option<String>,
     /// Why the kernel is taken for gVisor's ([`super::shared::gvisor_hint`]).
     pub gvisor: Option<String>,
-    /// TracerPid and the tracer's /proc/<pid>/comm.
+    /// TracerPid and the tracer's `/proc/<pid>/comm`.
     pub tracer: Option<(u32, String)>,
     pub container_manager: Option<String>,
     pub systemd_container: Option<String>,

@@ -19,7 +19,7 @@ use crate::model::{IdMapEntry, UserNamespace};
 /// The value `from_kuid` prints for an id with no mapping: (uid_t)-1.
 const UNMAPPED: u32 = u32::MAX;
 
-/// Parses /proc/<pid>/uid_map or gid_map: lines of `inside outside count`.
+/// Parses `/proc/<pid>/uid_map` or gid_map: lines of `inside outside count`.
 pub fn parse_map(text: &str) -> Result<Vec<IdMapEntry>, String> {
     text.lines()
         .enumerate()

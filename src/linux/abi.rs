@@ -230,7 +230,8 @@ mod imp {
 #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
 compile_error!("whatami supports x86_64 and aarch64");
 
-pub use imp::{exempt, native_nr};
+pub(crate) use imp::exempt;
+pub use imp::native_nr;
 
 /// The entry points to probe on this architecture, native first, with their
 /// number ranges filled in.
@@ -248,7 +249,7 @@ pub fn max_nr(abi: &Abi) -> u32 {
 }
 
 /// The position of `abi` in [`abis`] (0 is the native one).
-pub fn index_of(abi: &Abi) -> u8 {
+pub(crate) fn index_of(abi: &Abi) -> u8 {
     imp::ABIS
         .iter()
         .position(|a| std::ptr::eq(a, abi))

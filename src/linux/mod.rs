@@ -14,12 +14,12 @@
 //! - status.rs: the parser of /proc/PID/status
 
 pub mod abi;
-pub mod caps;
-pub mod child;
-pub mod cpus;
-pub mod errno;
-pub mod kernel;
-pub mod mountinfo;
-pub mod ns;
-pub mod stat;
-pub mod status;
+pub(crate) mod caps;
+pub(crate) mod child;
+pub(crate) mod cpus;
+pub(crate) mod errno;
+pub(crate) mod kernel;
+pub(crate) mod mountinfo;
+pub(crate) mod ns;
+pub(crate) mod stat;
+pub(crate) mod status;

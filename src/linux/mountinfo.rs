@@ -1,4 +1,4 @@
-//! A tolerant parser for /proc/<pid>/mountinfo, and the questions the
+//! A tolerant parser for `/proc/<pid>/mountinfo`, and the questions the
 //! environment sections ask of it (which mount holds a path, is it
 //! read-only, where on its file system does it come from).
 //!

@@ -2,7 +2,7 @@
 //! /proc/PID/ns link names, the fixed inode numbers of the initial
 //! namespaces (include/linux/proc_ns.h), and the link text `pid:[N]`.
 
-/// One of the eight namespace kinds, by its /proc/<pid>/ns name.
+/// One of the eight namespace kinds, by its `/proc/<pid>/ns` name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     Cgroup,

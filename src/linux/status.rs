@@ -1,4 +1,4 @@
-//! Tolerant parser for /proc/<pid>/status.
+//! Tolerant parser for `/proc/<pid>/status`.
 //!
 //! The status file is the one place where the kernel prints seccomp mode,
 //! filter count, no_new_privs, the five capability sets, credentials and the

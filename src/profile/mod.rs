@@ -19,12 +19,12 @@
 //! - compare.rs: expected against observed: differences, score, naming and
 //!   the stale-profile warnings
 
-pub mod compare;
+pub(crate) mod compare;
 pub mod known;
 pub mod read;
 pub mod resolve;
 mod tables;
-pub mod yaml;
+pub(crate) mod yaml;
 
 use std::borrow::Cow;
 

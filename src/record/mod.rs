@@ -7,10 +7,10 @@
 //! - against.rs: `--against`, judged by the project's own resolver
 //! - report.rs: what was seen, as data (the JSON); render.rs: for people
 
-pub mod against;
+pub(crate) mod against;
 pub mod profile;
 mod render;
-pub mod report;
+pub(crate) mod report;
 
 use crate::exit;
 use crate::render::color::{self, ColorChoice, Stream};

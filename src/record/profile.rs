@@ -22,9 +22,9 @@ pub const COMMENTS: &str = "whatami/comments";
 const SEEN: &str = "seen ";
 /// CLONE_NEWNS and CLONE_NEWCGROUP to CLONE_NEWNET: the bits Docker's profile
 /// masks clone's flags with.
-pub const CLONE_NS_MASK: u64 = 0x7E02_0000;
+pub(crate) const CLONE_NS_MASK: u64 = 0x7E02_0000;
 /// unshare also takes CLONE_NEWTIME (0x80, an exit-signal bit for clone).
-pub const UNSHARE_NS_MASK: u64 = CLONE_NS_MASK | 0x80;
+pub(crate) const UNSHARE_NS_MASK: u64 = CLONE_NS_MASK | 0x80;
 const ENOSYS: u32 = 38;
 
 /// The calls runc 1.1 and crun 1.8 make in the container's process between
@@ -38,7 +38,7 @@ const ENOSYS: u32 = 38;
 /// found by a program that makes no call of its own but getpid and exit
 /// (tests/record.rs, scripts/e2e/record.sh), which no runtime could start
 /// without them.
-pub const RUNTIME_CALLS: [&str; 30] = [
+pub(crate) const RUNTIME_CALLS: [&str; 30] = [
     "capget",
     "capset",
     "chdir",
@@ -75,7 +75,7 @@ const RUNTIME_NOTE: &str = "runc and crun make this call after installing the fi
 /// The calls whose arguments a recording keeps, and which arguments: those the
 /// runtimes' profiles have rules on (namespace flags, personality values, socket
 /// families and protocols).
-pub fn arg_key(name: &str, a: &[u64; 6]) -> Option<[u64; 6]> {
+pub(crate) fn arg_key(name: &str, a: &[u64; 6]) -> Option<[u64; 6]> {
     match name {
         "clone" | "unshare" | "personality" => Some([a[0], 0, 0, 0, 0, 0]),
         "socket" => Some([a[0], a[1], a[2], 0, 0, 0]),
@@ -89,7 +89,7 @@ pub fn arg_key(name: &str, a: &[u64; 6]) -> Option<[u64; 6]> {
 pub struct Seen {
     /// (entry point, name) to calls.
     pub calls: BTreeMap<(String, String), u64>,
-    /// (entry point, name, the arguments [`arg_key`] keeps) to calls.
+    /// (entry point, name, the arguments `arg_key` keeps) to calls.
     pub tuples: BTreeMap<(String, String, [u64; 6]), u64>,
     /// Names a merged profile allows whatever the arguments: they stay so.
     pub unconditional: BTreeSet<String>,
@@ -98,14 +98,14 @@ pub struct Seen {
 }
 
 impl Seen {
-    pub fn add(&mut self, abi: &str, name: &str, count: u64) {
+    pub(crate) fn add(&mut self, abi: &str, name: &str, count: u64) {
         *self
             .calls
             .entry((abi.to_string(), name.to_string()))
             .or_insert(0) += count;
     }
 
-    pub fn add_tuple(&mut self, abi: &str, name: &str, key: [u64; 6], count: u64) {
+    pub(crate) fn add_tuple(&mut self, abi: &str, name: &str, key: [u64; 6], count: u64) {
         *self
             .tuples
             .entry((abi.to_string(), name.to_string(), key))
@@ -217,7 +217,7 @@ fn comments_of(text: &str) -> Vec<String> {
 }
 
 /// `seen x86_64=12 i386=3; ...` to its counts; anything else to none.
-pub fn parse_counts(comment: &str) -> Vec<(String, u64)> {
+pub(crate) fn parse_counts(comment: &str) -> Vec<(String, u64)> {
     let Some(rest) = comment.strip_prefix(SEEN) else {
         return Vec::new();
     };
@@ -251,7 +251,7 @@ pub enum Format {
 }
 
 #[derive(Debug, Clone)]
-pub struct Options {
+pub(crate) struct Options {
     pub format: Format,
     /// The errno every call not seen gets.
     pub default_errno: u32,
@@ -476,12 +476,13 @@ fn rule_out(r: &OutRule, with_comment: bool) -> RuleOut<'_> {
 }
 
 /// The profile, as the file's text.
-pub fn write(seen: &Seen, o: &Options) -> String {
+#[cfg(test)]
+pub(crate) fn write(seen: &Seen, o: &Options) -> String {
     write_counted(seen, o).0
 }
 
 /// The profile, as the file's text, and how many rules it has.
-pub fn write_counted(seen: &Seen, o: &Options) -> (String, usize) {
+pub(crate) fn write_counted(seen: &Seen, o: &Options) -> (String, usize) {
     let rules = rules(seen, o);
     let k8s = o.format == Format::K8s;
     let body = Body {

@@ -48,7 +48,7 @@ fn decide(choice: ColorChoice, no_color: bool, dumb: bool, tty: bool) -> bool {
 
 /// Applies styles when color is on and passes text through when it is off.
 #[derive(Debug, Clone, Copy)]
-pub struct Paint {
+pub(crate) struct Paint {
     on: bool,
 }
 

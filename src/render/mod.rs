@@ -20,5 +20,5 @@ pub mod human;
 pub mod json;
 mod profile;
 mod seccomp;
-pub mod summary;
-pub mod writer;
+pub(crate) mod summary;
+pub(crate) mod writer;

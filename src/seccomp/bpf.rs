@@ -49,20 +49,32 @@ pub const JSET: u16 = 0x40;
 pub const TAX: u16 = 0x00;
 pub const TXA: u16 = 0x80;
 
-// Seccomp return actions (linux/seccomp.h).
+// Seccomp return actions (linux/seccomp.h), and below the offsets into
+// seccomp_data: each table whole, as the kernel defines it; the prober's
+// filter uses a few, the interpreter's tests the others.
+#[allow(dead_code)]
 pub const RET_KILL_PROCESS: u32 = 0x8000_0000;
+#[allow(dead_code)]
 pub const RET_KILL_THREAD: u32 = 0x0000_0000;
+#[allow(dead_code)]
 pub const RET_TRAP: u32 = 0x0003_0000;
+#[allow(dead_code)]
 pub const RET_ERRNO: u32 = 0x0005_0000;
 pub const RET_USER_NOTIF: u32 = 0x7fc0_0000;
+#[allow(dead_code)]
 pub const RET_TRACE: u32 = 0x7ff0_0000;
+#[allow(dead_code)]
 pub const RET_LOG: u32 = 0x7ffc_0000;
 pub const RET_ALLOW: u32 = 0x7fff_0000;
+#[allow(dead_code)]
 pub const RET_ACTION_FULL: u32 = 0xffff_0000;
+#[allow(dead_code)]
 pub const RET_DATA: u32 = 0x0000_ffff;
 
 /// Offsets into `struct seccomp_data`.
+#[allow(dead_code)]
 pub const OFF_NR: u32 = 0;
+#[allow(dead_code)]
 pub const OFF_ARCH: u32 = 4;
 pub const OFF_IP: u32 = 8;
 pub const OFF_ARGS: u32 = 16;

@@ -12,12 +12,12 @@
 //! - classify (here): raw observations to verdicts
 
 mod asm;
-pub mod bpf;
+pub(crate) mod bpf;
 mod child;
 mod direct;
-pub mod harmless;
+pub(crate) mod harmless;
 mod notify;
-pub mod plan;
+pub(crate) mod plan;
 pub(crate) mod runtime;
 mod supervisor;
 
@@ -45,7 +45,7 @@ pub enum ProbeRequest {
 /// Runs the probe the user asked for. A probe that was asked for and could
 /// not run at all is a failed section (the report is then incomplete, exit
 /// status 3), carrying the reason.
-pub fn probe(choice: ProbeRequest) -> Section<Probe> {
+pub(crate) fn probe(choice: ProbeRequest) -> Section<Probe> {
     if choice == ProbeRequest::None {
         return Section::Ok(not_run("not requested (--probe none)"));
     }
@@ -80,7 +80,7 @@ fn run_probe(choice: ProbeRequest) -> Result<Probe, String> {
 
 /// One call to ask the policy about, exactly as a program made it.
 #[derive(Debug, Clone, Copy)]
-pub struct ExactCall {
+pub(crate) struct ExactCall {
     pub abi: &'static abi::Abi,
     /// The number, with the entry point's bit (x32).
     pub nr: u32,
@@ -108,7 +108,7 @@ impl std::hash::Hash for ExactCall {
 /// reason. `Err`: notification probing is unavailable here (the reason);
 /// direct probing is no substitute, since it could only make these calls
 /// for real.
-pub fn verdicts(calls: &[ExactCall]) -> Result<Vec<(Outcome, Option<String>)>, String> {
+pub(crate) fn verdicts(calls: &[ExactCall]) -> Result<Vec<(Outcome, Option<String>)>, String> {
     if calls.is_empty() {
         return Ok(Vec::new());
     }
@@ -139,7 +139,7 @@ pub fn verdicts(calls: &[ExactCall]) -> Result<Vec<(Outcome, Option<String>)>, S
 }
 
 /// A probe section that says why no probe ran.
-pub fn not_run(why: &str) -> Probe {
+pub(crate) fn not_run(why: &str) -> Probe {
     Probe {
         method: ProbeMethod::None,
         note: Some(why.to_string()),

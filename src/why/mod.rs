@@ -9,11 +9,11 @@
 //! - report.rs, render.rs: the explanation, for people and as JSON
 //! - likely.rs: what the static report says when tracing is impossible
 
-pub mod captable;
-pub mod causes;
+pub(crate) mod captable;
+pub(crate) mod causes;
 mod likely;
 mod live;
-pub mod profile;
+pub(crate) mod profile;
 pub(crate) mod render;
 pub mod report;
 

@@ -207,6 +207,7 @@ impl ProfileKnowledge {
 
     /// The known profile `id` in force for a process with these
     /// capabilities in its bounding set, whatever the runtime.
+    #[cfg(test)]
     pub fn known(
         id: &str,
         caps: &[impl AsRef<str>],

@@ -19,7 +19,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 /// Version of the `whatami why --json` contract.
-pub const SCHEMA_VERSION: u32 = 1;
+pub(crate) const SCHEMA_VERSION: u32 = 1;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WhyReport {
@@ -53,7 +53,7 @@ pub struct WhyReport {
 impl WhyReport {
     /// The explanation before anything is known of the command but its
     /// name, the program found for it, and whether a filter applies.
-    pub fn begin(command: Vec<String>, program: &Path, filter: bool) -> WhyReport {
+    pub(crate) fn begin(command: Vec<String>, program: &Path, filter: bool) -> WhyReport {
         WhyReport {
             schema_version: SCHEMA_VERSION,
             whatami_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -99,7 +99,7 @@ pub struct Tracing {
 
 impl Tracing {
     /// How a command was traced, as the rehearsal found tracing may be done.
-    pub fn of(r: &Rehearsal) -> Tracing {
+    pub(crate) fn of(r: &Rehearsal) -> Tracing {
         Tracing {
             method: Some(
                 match r.info {
@@ -182,7 +182,7 @@ pub struct SeccompAsked {
 /// The policy's answers for the failing calls, asked together before
 /// anything is explained (why/live.rs asks them).
 #[derive(Debug, Clone, Default)]
-pub struct PolicyAnswers {
+pub(crate) struct PolicyAnswers {
     /// The verdict for each call asked about that got one.
     pub verdicts: HashMap<ExactCall, Outcome>,
     /// Why some calls got no verdict, or why none could be asked.
@@ -206,7 +206,7 @@ impl PolicyAnswers {
 
 /// The calls among `failures` the policy is asked about: each distinct one
 /// that a filter may have answered.
-pub fn calls_to_ask(failures: &[Failure], filter: bool) -> Vec<ExactCall> {
+pub(crate) fn calls_to_ask(failures: &[Failure], filter: bool) -> Vec<ExactCall> {
     let mut calls: Vec<ExactCall> = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for f in failures {
@@ -226,7 +226,7 @@ pub fn calls_to_ask(failures: &[Failure], filter: bool) -> Vec<ExactCall> {
 }
 
 /// One failure with its causes.
-pub fn explain_one(f: &Failure, answer: &SeccompAnswer, ctx: &Context) -> FailureReport {
+pub(crate) fn explain_one(f: &Failure, answer: &SeccompAnswer, ctx: &Context) -> FailureReport {
     let name = f.call.display_name();
     let rule = match answer {
         SeccompAnswer::Verdict(o) => ctx.profile.rule_for(&f.call, o),
@@ -339,7 +339,7 @@ fn answer_for(
 /// The failures worth showing, explained and merged, and how the policy
 /// was asked (`answers`); `ctx` names the profile in force when the policy
 /// refused one of the calls.
-pub fn explain_all(
+pub(crate) fn explain_all(
     trace: &Trace,
     filter: bool,
     ctx: &Context,
