@@ -42,18 +42,12 @@ pub struct Child {
 /// whatami must be single-threaded, and `main` must use only what was
 /// prepared before this call and make only direct libc calls.
 pub unsafe fn spawn(main: impl FnOnce(libc::c_int)) -> std::io::Result<Child> {
-    let mut p = [-1; 2];
-    // SAFETY: p has room for two descriptors.
-    if unsafe { libc::pipe2(p.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    // SAFETY: both descriptors were just created and belong to nobody else.
-    let (r, w) = unsafe { (OwnedFd::from_raw_fd(p[0]), OwnedFd::from_raw_fd(p[1])) };
+    let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
     // SAFETY: forwarded from the caller's contract.
-    let pid = unsafe { libc::fork() };
-    if pid < 0 {
-        return Err(std::io::Error::last_os_error());
-    }
+    let pid = match unsafe { nix::unistd::fork() }.map_err(std::io::Error::from)? {
+        nix::unistd::ForkResult::Parent { child } => child.as_raw(),
+        nix::unistd::ForkResult::Child => 0,
+    };
     if pid == 0 {
         // A panic must not unwind into whatami's code in the child (which
         // would go on to print a second report): end the child instead.
@@ -73,11 +67,11 @@ pub unsafe fn spawn(main: impl FnOnce(libc::c_int)) -> std::io::Result<Child> {
 
 impl Child {
     pub fn kill(&mut self) {
-        // SAFETY: signalling our own child by pid; it is not reaped yet, so
-        // the pid cannot have been reused.
-        unsafe {
-            libc::kill(self.pid, libc::SIGKILL);
-        }
+        // Our own child, not reaped yet: the pid cannot have been reused.
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(self.pid),
+            nix::sys::signal::Signal::SIGKILL,
+        );
         self.killed = true;
     }
 

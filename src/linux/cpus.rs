@@ -1,28 +1,26 @@
 //! The CPUs whatami may run on (its affinity mask), to spread probe
 //! children over them.
 
+use nix::sched::{CpuSet, sched_getaffinity};
+use nix::unistd::Pid;
+
+/// The CPUs in whatami's affinity mask, lowest first; `None` when it cannot
+/// be read.
+fn allowed_set() -> Option<Vec<usize>> {
+    let set = sched_getaffinity(Pid::from_raw(0)).ok()?;
+    Some(
+        (0..CpuSet::count())
+            .filter(|&c| set.is_set(c).unwrap_or(false))
+            .collect(),
+    )
+}
+
 /// How many CPUs whatami may run on.
 pub fn allowed() -> usize {
-    // SAFETY: cpu_set_t is plain data that sched_getaffinity fills.
-    unsafe {
-        let mut set: libc::cpu_set_t = std::mem::zeroed();
-        if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) != 0 {
-            return 1;
-        }
-        libc::CPU_COUNT(&set).max(1) as usize
-    }
+    allowed_set().map_or(1, |s| s.len().max(1))
 }
 
 /// The nth CPU whatami may run on, to pin worker n's child to.
 pub fn nth_allowed(n: usize) -> Option<usize> {
-    // SAFETY: cpu_set_t is plain data that sched_getaffinity fills.
-    unsafe {
-        let mut set: libc::cpu_set_t = std::mem::zeroed();
-        if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) != 0 {
-            return None;
-        }
-        (0..libc::CPU_SETSIZE as usize)
-            .filter(|&c| libc::CPU_ISSET(c, &set))
-            .nth(n)
-    }
+    allowed_set()?.get(n).copied()
 }

@@ -1,8 +1,14 @@
-//! The raw ptrace(2) and wait4(2) calls of the tracer, and nothing else.
+//! The ptrace(2) and wait4(2) calls of the tracer, and nothing else.
 //!
-//! Every request is one direct system call (not the C library's wrapper,
-//! whose PEEK requests return data in-band and whose request type differs
-//! between glibc and musl). Requests, options and event numbers are the
+//! The requests that carry no signal (seize, interrupt, the event message,
+//! a word of memory) go through nix, whose PEEKDATA reads errno as the C
+//! library's in-band result requires. The others are one direct system call
+//! each: resuming, detaching and PTRACE_LISTEN deliver whatever signal the
+//! tracee had stopped with, real-time ones included, which nix's Signal
+//! cannot name (and it has no PTRACE_LISTEN); the siginfo and the syscall
+//! info are read field by field from the kernel's layout; and wait4's status
+//! is decoded here, since nix's WaitStatus cannot hold a stop or a death by
+//! a real-time signal either. Requests, options and event numbers are the
 //! kernel's (include/uapi/linux/ptrace.h); they are the same on every
 //! architecture. Register layouts, which are not, live in `arch.rs`.
 
@@ -57,12 +63,16 @@ fn request(req: libc::c_long, pid: libc::pid_t, addr: u64, data: u64) -> io::Res
 
 /// Attaches to `pid` without stopping it, with [`OPTIONS`].
 pub fn seize(pid: libc::pid_t) -> io::Result<()> {
-    request(PTRACE_SEIZE, pid, 0, OPTIONS).map(drop)
+    nix::sys::ptrace::seize(
+        nix::unistd::Pid::from_raw(pid),
+        nix::sys::ptrace::Options::from_bits_retain(OPTIONS as _),
+    )
+    .map_err(io::Error::from)
 }
 
 /// Stops a seized tracee (it reports PTRACE_EVENT_STOP).
 pub fn interrupt(pid: libc::pid_t) -> io::Result<()> {
-    request(PTRACE_INTERRUPT, pid, 0, 0).map(drop)
+    nix::sys::ptrace::interrupt(nix::unistd::Pid::from_raw(pid)).map_err(io::Error::from)
 }
 
 /// Resumes a stopped tracee until its next syscall stop, delivering `sig` (0: none).
@@ -82,10 +92,9 @@ pub fn detach(pid: libc::pid_t, sig: i32) -> io::Result<()> {
 
 /// The event message: a new tracee's pid, or the former tid after an exec.
 pub fn event_msg(pid: libc::pid_t) -> io::Result<u64> {
-    let mut msg: u64 = 0;
-    // The kernel writes one unsigned long at `data`.
-    request(PTRACE_GETEVENTMSG, pid, 0, &mut msg as *mut u64 as u64)?;
-    Ok(msg)
+    nix::sys::ptrace::getevent(nix::unistd::Pid::from_raw(pid))
+        .map(|m| m as u64)
+        .map_err(io::Error::from)
 }
 
 /// The fields of a siginfo that the tracer reads.
@@ -188,11 +197,12 @@ pub fn syscall_info(pid: libc::pid_t) -> io::Result<SyscallInfo> {
 
 /// One word of the tracee's memory (the slow way, when /proc/PID/mem cannot be read).
 pub fn peek(pid: libc::pid_t, addr: u64) -> io::Result<u64> {
-    let mut word: u64 = 0;
-    // The raw request stores the word at `data` (the C library's wrapper
-    // would return it instead).
-    request(PTRACE_PEEKDATA, pid, addr, &mut word as *mut u64 as u64)?;
-    Ok(word)
+    nix::sys::ptrace::read(
+        nix::unistd::Pid::from_raw(pid),
+        addr as nix::sys::ptrace::AddressType,
+    )
+    .map(|w| w as u64)
+    .map_err(io::Error::from)
 }
 
 /// A request on a register set (`arch.rs` knows the layouts): `buf` receives
