@@ -1,8 +1,12 @@
 //! whatami: what is this process allowed to do, and why not?
 //!
-//! The library holds everything; `main.rs` only parses the command line,
-//! gathers the report and renders it. Integration tests read the JSON back
-//! into [`model::Report`].
+//! The library holds everything but the command line: `main.rs` and its
+//! `cli.rs` turn argv into a command's options and run [`report`], [`why`]
+//! or [`record`]. Modules stand in floors, each importing only from those
+//! below it: `linux` and `exit` at the ground; `model` and `fsroot`;
+//! `seccomp` and `profile`; `inspect`; `assess` and `check`; `trace` (the
+//! ptrace engine); `render`; `report` (the report's pipeline); `why` and
+//! `record`. Integration tests read the JSON back into [`model::Report`].
 
 pub(crate) mod assess;
 pub(crate) mod check;

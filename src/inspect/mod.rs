@@ -1,13 +1,15 @@
 //! Gathers the report's sections: each read independently from a [`Root`].
+//! The assessment, the profile's name and `--check` come after, in the
+//! report's pipeline (src/report.rs); nothing here calls them.
 //!
 //! Sections never depend on each other's success: a failure (or a bug that
 //! panics while parsing odd input) fills that section with an error and the
-//! rest are still gathered.
+//! rest are still gathered (guard.rs).
 //!
 //! What several sections are read against (the status file, the kernel
 //! release, this process's namespace links, whether the kernel is a
-//! sandbox's) is read once, into [`Shared`], and handed to each of them; the
-//! sections' parsers stay pure functions of text.
+//! sandbox's) is read once, into [`Shared`] (shared.rs), and handed to each
+//! of them; the sections' parsers stay pure functions of text.
 
 pub mod caps;
 mod guard;
