@@ -22,6 +22,7 @@ import json
 import os
 import re
 import shutil
+import stat
 import subprocess
 import sys
 import threading
@@ -139,20 +140,20 @@ def run(engine, scenario, label, opts, argv):
                 seconds=round(dt, 2))
 
 
-# /dev/null as it was when the suite started.
-DEVNULL = os.stat("/dev/null")
 _devnull_lock = threading.Lock()
 
 
 def restore_devnull():
     """podman with --uidmap and --rootfs chowns the host's /dev/null, which it bind-mounts
-    into the container, to the mapped root: give it back its owner and mode."""
-    before = DEVNULL
+    into the container, to the mapped root (the e2e's podman-uidmap configuration, run
+    before, does the same): give it back root's ownership and mode 0666."""
     with _devnull_lock:
         now = os.stat("/dev/null")
-        if (now.st_uid, now.st_gid, now.st_mode) != (before.st_uid, before.st_gid, before.st_mode):
-            os.chown("/dev/null", before.st_uid, before.st_gid)
-            os.chmod("/dev/null", before.st_mode & 0o7777)
+        if not stat.S_ISCHR(now.st_mode) or now.st_rdev != os.makedev(1, 3):
+            return
+        if (now.st_uid, now.st_gid, stat.S_IMODE(now.st_mode)) != (0, 0, 0o666):
+            os.chown("/dev/null", 0, 0)
+            os.chmod("/dev/null", 0o666)
 
 
 def plain(cmd):
@@ -350,6 +351,7 @@ def main(argv):
     os.makedirs(out, exist_ok=True)
     todo = [s for s in SCENARIOS if s["engine"] in engines and (only is None or s["name"] in only)]
     t0 = time.monotonic()
+    restore_devnull()
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as ex:
         fut_facts = {ex.submit(facts, e): e for e in sorted(engines)}
         futs = {ex.submit(run_scenario, s): s for s in todo}
