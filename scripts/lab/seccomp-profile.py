@@ -16,9 +16,11 @@ Subcommands:
   patch-bundle CONFIG [--profile P | --unconfined] [--caps SET] [--block a,b]
                                                      write linux.seccomp and the capability
                                                      sets into an OCI config.json
-  bpf OCI_JSON OUT.bpf                               compile linux.seccomp to raw BPF with
-                                                     libseccomp (for bwrap --seccomp FD);
-                                                     needs the python3-seccomp bindings
+  bpf OCI_JSON OUT.bpf [--arch ARCH]                 compile linux.seccomp to raw BPF with
+                                                     libseccomp (for bwrap --seccomp FD), for
+                                                     this machine or, as runc/crun there would,
+                                                     for ARCH (arm64: an aarch64 filter made
+                                                     here); needs the python3-seccomp bindings
 
 SET is a comma list of capability names and/or the named sets docker (Docker's default
 14), podman (containers.conf's 11), all, none.
@@ -157,7 +159,9 @@ def load(path, blocked, actions=""):
     return set_actions(block(profile, blocked), actions)
 
 
-def compile_bpf(oci, out_path):
+def compile_bpf(oci, out_path, native=None):
+    """`native`: the architecture (amd64, arm64) the filter is for, as a runtime running there
+    would build it: that one is the filter's native arch, the profile's others are added."""
     import seccomp  # python3-seccomp (Debian); not on PyPI under that name
 
     actions = {
@@ -180,9 +184,14 @@ def compile_bpf(oci, out_path):
     filt = seccomp.SyscallFilter(actions[default[0]](default[1]))
     # bwrap sets no_new_privs itself; leave it to the caller like runc and crun do.
     filt.set_attr(seccomp.Attr.CTL_NNP, 0)
+    host = arches.get(NATIVE_SCMP.get(NATIVE.get(platform.machine(), "")), seccomp.Arch.NATIVE)
+    own = arches.get(NATIVE_SCMP.get(native or ""), host)
+    if own != host:
+        filt.add_arch(own)
+        filt.remove_arch(seccomp.Arch.NATIVE)
     for name in oci.get("architectures", []):
         arch = arches.get(name)
-        if arch is not None and arch != seccomp.system_arch():
+        if arch is not None and arch != own:
             try:
                 filt.add_arch(arch)
             except Exception:
@@ -198,9 +207,9 @@ def compile_bpf(oci, out_path):
                 for a in rule.get("args") or []]
         for name in rule["names"]:
             try:
-                # 0 is SCMP_ARCH_NATIVE; -1 means libseccomp does not know the name, which
-                # runc and crun also skip.
-                nr = seccomp.resolve_syscall(0, name)
+                # On the filter's native arch; -1 means libseccomp does not know the name,
+                # which runc and crun also skip.
+                nr = seccomp.resolve_syscall(own, name)
             except Exception:
                 nr = -1
             if nr == -1:
@@ -234,6 +243,7 @@ def main():
     p = sub.add_parser("bpf")
     p.add_argument("oci")
     p.add_argument("out")
+    p.add_argument("--arch", default=None, help="the architecture the filter is for (amd64, arm64)")
     a = ap.parse_args()
 
     blocked = [n.strip() for n in getattr(a, "block", "").split(",")]
@@ -264,7 +274,7 @@ def main():
     elif a.cmd == "bpf":
         with open(a.oci) as f:
             oci = json.load(f)
-        compile_bpf(oci.get("linux", {}).get("seccomp", oci), a.out)
+        compile_bpf(oci.get("linux", {}).get("seccomp", oci), a.out, a.arch)
 
 
 if __name__ == "__main__":

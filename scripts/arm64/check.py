@@ -1,0 +1,202 @@
+#!/usr/bin/env python3
+"""Reads what the arm64 VM printed on its console (scripts/arm64/init.sh: "@@arm64" marker
+lines) and checks it: the test binaries' results, every verdict of each report against the
+filter the VM attached (interpreted here with e2e/seccomp_truth.py's interpreter, on the same
+BPF bytes), the profile each report names, `why` and `record` on aarch64, and the AArch32
+entry point. Prints one line per check and a closing "arm64: N passed, N failed" line; exit
+status 1 on any failure.
+
+  check.py --console LOG --out DIR --filters DIR [--vm-seconds N] [--total-seconds N] [--cpu C]
+"""
+import argparse
+import json
+import os
+import re
+import struct
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
+sys.dont_write_bytecode = True
+import seccomp_truth as T  # noqa: E402
+
+MARK = "@@arm64 "
+# What each policy must be named (seccomp.profile.match) on aarch64.
+EXPECTED_MATCH = {"docker": "docker-20.10", "podman": "containers-common-0.50.1", "mixed": None}
+
+
+class Checks:
+    def __init__(self):
+        self.passed = self.failed = 0
+
+    def check(self, name, ok, detail=""):
+        if ok:
+            self.passed += 1
+            print("ok    %s" % name)
+        else:
+            self.failed += 1
+            print("FAIL  %s%s" % (name, ("\n      " + str(detail).replace("\n", "\n      ")) if detail else ""))
+        return ok
+
+
+def parse_console(path):
+    """(files {name: text}, rcs {name: int}, tests [(binary, mode, text, rc)], marks [str])."""
+    files, rcs, tests, marks = {}, {}, [], []
+    cur_file = None
+    cur_test = None
+    buf = []
+    with open(path, errors="replace") as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if not line.startswith(MARK):
+                if cur_file is not None or cur_test is not None:
+                    buf.append(line)
+                continue
+            words = line[len(MARK):].split(" ")
+            marks.append(line[len(MARK):])
+            kind = words[0]
+            if kind == "file":
+                cur_file, buf = words[1], []
+            elif kind == "endfile" and cur_file is not None:
+                files[cur_file] = "\n".join(buf) + ("\n" if buf else "")
+                cur_file, buf = None, []
+            elif kind == "rc":
+                rcs[words[1]] = int(words[2])
+            elif kind in ("test", "ignored") and len(words) == 3 and words[2] == "begin":
+                cur_test, buf = (kind, words[1]), []
+            elif kind in ("test", "ignored") and len(words) == 3 and words[2].startswith("rc="):
+                if cur_test == (kind, words[1]):
+                    tests.append((words[1], kind, "\n".join(buf), int(words[2][3:])))
+                cur_test, buf = None, []
+    return files, rcs, tests, marks
+
+
+RESULT = re.compile(r"^test result: (\w+)\. (\d+) passed; (\d+) failed; (\d+) ignored")
+
+
+def check_tests(c, tests):
+    totals = {"test": [0, 0, 0], "ignored": [0, 0, 0]}
+    for binary, mode, text, rc in tests:
+        m = None
+        for line in text.splitlines():
+            m = RESULT.match(line) or m
+        if not m:
+            c.check("tests %s (%s): a result line" % (binary, mode), False, text[-2000:])
+            continue
+        passed, failed, ignored = int(m.group(2)), int(m.group(3)), int(m.group(4))
+        t = totals[mode]
+        t[0] += passed
+        t[1] += failed
+        t[2] += ignored
+        failing = re.findall(r"^    (\S+)$", text.split("\nfailures:\n")[-1], re.M) if failed else []
+        c.check("tests %s (%s): %d passed, %d failed" % (binary, mode, passed, failed),
+                rc == 0 and failed == 0, "failing: %s\n%s" % (failing, text[-6000:]))
+    return totals
+
+
+def load_bpf(path):
+    b = open(path, "rb").read()
+    return [list(struct.unpack_from("<HBBI", b, 8 * i)) for i in range(len(b) // 8)]
+
+
+def verdict(v):
+    return {k: (v or {}).get(k) for k in ("verdict", "errno", "trap_data")}
+
+
+def check_report(c, name, report, filters):
+    """Every verdict of the report against the filter stack; returns the number compared."""
+    probe = (report.get("seccomp") or {}).get("probe") or {}
+    if not c.check("%s: notification probe ran" % name, probe.get("method") == "notify",
+                   "method %s, note %s" % (probe.get("method"), probe.get("note"))):
+        return 0
+    results = probe.get("results") or []
+    arm64 = sorted(r["nr"] for r in results if r.get("abi") == "aarch64")
+    c.check("%s: aarch64 swept 0..%d without gaps" % (name, arm64[-1] if arm64 else -1),
+            bool(arm64) and arm64 == list(range(arm64[-1] + 1)) and arm64[-1] >= 450,
+            "numbers %s" % arm64[:5])
+    bad = []
+    n = 0
+    for r in results:
+        abi, nr = r["abi"], r["nr"]
+        if abi not in T.ABI_ARCH:
+            bad.append("%s %d: unknown entry point" % (abi, nr))
+            continue
+        want = T.truth(filters, abi, nr)
+        n += 1
+        if verdict(r) != want:
+            bad.append("%s %d %s: probe %s, filter %s" % (abi, nr, r.get("name"), verdict(r), want))
+        want1 = T.truth(filters, abi, nr, [0xFFFFFFFFFFFFFFFF] * 6)
+        swept = any(a.get("abi") == abi and a.get("all_ones_swept") for a in probe.get("abis") or [])
+        if r.get("all_ones") is not None:
+            n += 1
+            if verdict(r["all_ones"]) != want1:
+                bad.append("%s %d %s all-ones: probe %s, filter %s" % (abi, nr, r.get("name"), verdict(r["all_ones"]), want1))
+        elif swept and r.get("name") and want1 != want:
+            n += 1
+            bad.append("%s %d %s all-ones: no argument dependence reported, filter %s" % (abi, nr, r.get("name"), want1))
+        elif swept and r.get("name"):
+            n += 1
+    for a in probe.get("arg_probes") or []:
+        n += 1
+        want = T.truth(filters, a["abi"], a["nr"], a["args"])
+        if verdict(a) != want:
+            bad.append("arg probe %s: probe %s, filter %s" % (a["label"], verdict(a), want))
+    c.check("%s: %d verdicts equal the filter's" % (name, n), not bad and n > 0, "\n".join(bad[:40]))
+    return n
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--console", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--filters", required=True)
+    ap.add_argument("--vm-seconds", type=int, default=0)
+    ap.add_argument("--total-seconds", type=int, default=0)
+    ap.add_argument("--cpu", default="?")
+    a = ap.parse_args()
+    c = Checks()
+    files, rcs, tests, marks = parse_console(a.console)
+    for name, text in files.items():
+        with open(os.path.join(a.out, name), "w") as f:
+            f.write(text)
+    begin = next((m for m in marks if m.startswith("begin ")), None)
+    c.check("the VM booted and ran /init (%s)" % (begin or "no begin line"), begin is not None)
+    c.check("the VM finished every step", "done" in marks, "last markers: %s" % marks[-3:])
+
+    totals = check_tests(c, tests)
+
+    compared = {}
+    for f in sorted(os.listdir(a.filters)):
+        if not f.endswith(".bpf"):
+            continue
+        pol = f[:-4]
+        text = files.get("report-%s.json" % pol)
+        try:
+            report = json.loads(text or "")
+        except ValueError as e:
+            c.check("report under %s: JSON" % pol, False, "%s; stderr: %s" % (e, files.get("report-%s.json.stderr" % pol)))
+            continue
+        filters = [load_bpf(os.path.join(a.filters, f))]
+        compared[pol] = check_report(c, "report under %s" % pol, report, filters)
+        prof = (report.get("seccomp") or {}).get("profile") or {}
+        want = EXPECTED_MATCH.get(pol)
+        c.check("report under %s: profile named %s" % (pol, want), prof.get("match") == want,
+                "match %s, title %s, closest %s (%s)" % (prof.get("match"), prof.get("title"),
+                                                         prof.get("closest"), prof.get("score")))
+    try:
+        none = json.loads(files.get("report-none.json") or "")
+        c.check("report without a filter: mode disabled, no profile",
+                (none.get("seccomp") or {}).get("mode") == "disabled", none.get("seccomp", {}).get("mode"))
+    except ValueError as e:
+        c.check("report without a filter: JSON", False, e)
+
+    print()
+    print("arm64 VM (%s): tests %d passed, %d failed; ignored tests run as root: %d passed, %d failed"
+          % (a.cpu, totals["test"][0], totals["test"][1], totals["ignored"][0], totals["ignored"][1]))
+    print("verdicts compared: %s" % ", ".join("%s %d" % kv for kv in sorted(compared.items())))
+    print("VM %ds, whole run %ds" % (a.vm_seconds, a.total_seconds))
+    print("arm64: %d passed, %d failed" % (c.passed, c.failed))
+    return 1 if c.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
