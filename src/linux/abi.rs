@@ -196,9 +196,22 @@ mod imp {
 
     pub const AUDIT_ARCH_AARCH64: u32 = 0xC000_00B7;
 
+    /// The kernel's names, as its syscall table, libseccomp and every
+    /// profile spell them. The syscalls crate's aarch64 table differs in two
+    /// places: it calls 79 by the C library's name (fstatat; the kernel's is
+    /// newfstatat), and it lists the time64 calls at 403..=423, which
+    /// asm-generic defines for 32-bit ABIs only: arm64 has no syscall there
+    /// (ENOSYS), and a profile allowing them by name allows nothing there.
     fn name64(nr: u32) -> Option<&'static str> {
-        aarch64::Sysno::new(nr as usize).map(|s| s.name())
+        match nr {
+            79 => Some("newfstatat"),
+            TIME64_GAP_START..=TIME64_GAP_END => None,
+            _ => aarch64::Sysno::new(nr as usize).map(|s| s.name()),
+        }
     }
+
+    const TIME64_GAP_START: u32 = 403;
+    const TIME64_GAP_END: u32 = 423;
 
     pub static ABIS: [Abi; 1] = [Abi {
         name: "aarch64",
@@ -218,7 +231,15 @@ mod imp {
     }
 
     pub fn native_nr(name: &str) -> Option<u32> {
-        name.parse::<aarch64::Sysno>().ok().map(|s| s.id() as u32)
+        match name {
+            "newfstatat" => Some(79),
+            "fstatat" => None,
+            _ => name
+                .parse::<aarch64::Sysno>()
+                .ok()
+                .map(|s| s.id() as u32)
+                .filter(|n| !(TIME64_GAP_START..=TIME64_GAP_END).contains(n)),
+        }
     }
 
     /// No aarch64 syscall bypasses seccomp.
@@ -288,6 +309,22 @@ mod tests {
         assert_eq!(x32.name(547), Some("pwritev2"));
         assert_eq!(x32.name(548), None);
         assert_eq!(max_nr(x32), 547);
+    }
+
+    #[cfg(target_arch = "aarch64")]
+    #[test]
+    fn aarch64_names_are_the_kernels() {
+        let a = native();
+        assert_eq!(a.name(79), Some("newfstatat"));
+        assert_eq!(native_nr("newfstatat"), Some(79));
+        assert_eq!(native_nr("fstatat"), None);
+        assert_eq!(a.name(34), Some("mkdirat"));
+        // The 32-bit time64 calls are no aarch64 syscalls.
+        for nr in 403..=423 {
+            assert_eq!(a.name(nr), None, "{nr}");
+        }
+        assert_eq!(native_nr("clock_gettime64"), None);
+        assert_eq!(a.name(424), Some("pidfd_send_signal"));
     }
 
     #[cfg(target_arch = "x86_64")]

@@ -233,7 +233,6 @@ pub static TABLE: &[Harmless] = &[
     fails("stat", a2(PTR, PTR), FAULT),
     fails("lstat", a2(PTR, PTR), FAULT),
     fails("newfstatat", a4(FD, PTR, PTR, 0), INVAL_FAULT),
-    fails("fstatat", a4(FD, PTR, PTR, 0), INVAL_FAULT),
     fails("statfs", a2(PTR, PTR), FAULT),
     // Mode 8 is not a combination of R_OK, W_OK, X_OK: refused before the path is read.
     fails("access", a2(PTR, 8), INVAL_FAULT),
@@ -667,28 +666,6 @@ pub static TABLE: &[Harmless] = &[
     gone("vserver"),
     gone("epoll_ctl_old"),
     gone("epoll_wait_old"),
-    // ---- aarch64: the 32-bit time64 calls share the generic numbering but
-    // exist only for 32-bit ABIs; the native 64-bit one answers ENOSYS.
-    gone("clock_gettime64"),
-    gone("clock_settime64"),
-    gone("clock_adjtime64"),
-    gone("clock_getres_time64"),
-    gone("clock_nanosleep_time64"),
-    gone("timer_gettime64"),
-    gone("timer_settime64"),
-    gone("timerfd_gettime64"),
-    gone("timerfd_settime64"),
-    gone("utimensat_time64"),
-    gone("pselect6_time64"),
-    gone("ppoll_time64"),
-    gone("io_pgetevents_time64"),
-    gone("recvmmsg_time64"),
-    gone("mq_timedsend_time64"),
-    gone("mq_timedreceive_time64"),
-    gone("semtimedop_time64"),
-    gone("rt_sigtimedwait_time64"),
-    gone("futex_time64"),
-    gone("sched_rr_get_interval_time64"),
 ];
 
 impl Harmless {
@@ -821,29 +798,7 @@ mod tests {
     /// Entries for names only the other architecture has: each table entry
     /// must be a syscall of the native table or on this list.
     #[cfg(target_arch = "x86_64")]
-    const OTHER_ARCH_ONLY: &[&str] = &[
-        "fstatat",
-        "clock_gettime64",
-        "clock_settime64",
-        "clock_adjtime64",
-        "clock_getres_time64",
-        "clock_nanosleep_time64",
-        "timer_gettime64",
-        "timer_settime64",
-        "timerfd_gettime64",
-        "timerfd_settime64",
-        "utimensat_time64",
-        "pselect6_time64",
-        "ppoll_time64",
-        "io_pgetevents_time64",
-        "recvmmsg_time64",
-        "mq_timedsend_time64",
-        "mq_timedreceive_time64",
-        "semtimedop_time64",
-        "rt_sigtimedwait_time64",
-        "futex_time64",
-        "sched_rr_get_interval_time64",
-    ];
+    const OTHER_ARCH_ONLY: &[&str] = &[];
     #[cfg(target_arch = "aarch64")]
     const OTHER_ARCH_ONLY: &[&str] = &[
         "_sysctl",
@@ -876,7 +831,6 @@ mod tests {
         "mkdir",
         "mknod",
         "modify_ldt",
-        "newfstatat",
         "open",
         "pipe",
         "poll",
