@@ -89,9 +89,9 @@ fn compile(path: &Path) -> Vec<Ins> {
         Table { rules, default }
     };
     Policy {
-        x86_64: table("x86_64"),
+        native: table(abi::native().name),
         x32: table("x32"),
-        i386: table("i386"),
+        compat: table("i386"),
         other_arch: KILL_PROCESS,
     }
     .compile()

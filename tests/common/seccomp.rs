@@ -13,7 +13,35 @@ use std::process::{Command, Output};
 
 pub const ARCH_X86_64: u32 = 0xC000_003E;
 pub const ARCH_I386: u32 = 0x4000_0003;
+pub const ARCH_AARCH64: u32 = 0xC000_00B7;
+/// AArch32 (32-bit ARM, EABI): the compat entry point of arm64 kernels.
+pub const ARCH_ARM: u32 = 0x4000_0028;
 pub const X32_BIT: u32 = 0x4000_0000;
+
+/// The native entry point's audit arch and name, and the 32-bit compat one's
+/// (i386 on x86_64, AArch32 on aarch64).
+#[cfg(target_arch = "x86_64")]
+pub const ARCH_NATIVE: u32 = ARCH_X86_64;
+#[cfg(target_arch = "x86_64")]
+pub const ARCH_COMPAT: u32 = ARCH_I386;
+#[cfg(target_arch = "x86_64")]
+pub const NATIVE: &str = "x86_64";
+#[cfg(target_arch = "aarch64")]
+pub const ARCH_NATIVE: u32 = ARCH_AARCH64;
+#[cfg(target_arch = "aarch64")]
+pub const ARCH_COMPAT: u32 = ARCH_ARM;
+#[cfg(target_arch = "aarch64")]
+pub const NATIVE: &str = "aarch64";
+
+/// The audit arch of an entry point as whatami names it.
+pub fn arch_of(abi: &str) -> u32 {
+    match abi {
+        "i386" => ARCH_I386,
+        "arm" => ARCH_ARM,
+        "aarch64" => ARCH_AARCH64,
+        _ => ARCH_X86_64,
+    }
+}
 
 pub const KILL_PROCESS: u32 = 0x8000_0000;
 pub const KILL_THREAD: u32 = 0x0000_0000;
@@ -86,25 +114,29 @@ impl Table {
 /// One filter: a table per entry point; calls from any other arch get `other_arch`.
 #[derive(Clone, Debug)]
 pub struct Policy {
-    pub x86_64: Table,
+    /// The native entry point (x86_64, aarch64).
+    pub native: Table,
+    /// x32 (numbers with X32_BIT through the x86_64 entry point); on aarch64
+    /// no call has that bit, so this table is never reached.
     pub x32: Table,
-    pub i386: Table,
+    /// The 32-bit compat entry point: i386 on x86_64, AArch32 on aarch64.
+    pub compat: Table,
     pub other_arch: u32,
 }
 
 impl Policy {
     pub fn allow_all() -> Policy {
         Policy {
-            x86_64: Table::allow_all(),
+            native: Table::allow_all(),
             x32: Table::allow_all(),
-            i386: Table::allow_all(),
+            compat: Table::allow_all(),
             other_arch: KILL_PROCESS,
         }
     }
 
     pub fn native(rules: Vec<Rule>) -> Policy {
         let mut p = Policy::allow_all();
-        p.x86_64.rules = rules;
+        p.native.rules = rules;
         p
     }
 
@@ -112,12 +144,12 @@ impl Policy {
     ///
     /// ```text
     /// 0 ld arch
-    /// 1 jeq X86_64 ? 5 : 2
-    /// 2 jeq I386   ? 3 : 4
-    /// 3 ja  i386 block
+    /// 1 jeq NATIVE ? 5 : 2
+    /// 2 jeq COMPAT ? 3 : 4
+    /// 3 ja  compat block
     /// 4 ret other_arch
-    /// 5 ld nr; jset X32_BIT ? (ja x32 block) : x86_64 table
-    /// ... x32 block: ld nr; table    i386 block: ld nr; table
+    /// 5 ld nr; jset X32_BIT ? (ja x32 block) : native table
+    /// ... x32 block: ld nr; table    compat block: ld nr; table
     /// ```
     pub fn compile(&self) -> Vec<Ins> {
         let ins = |code: u16, jt: u8, jf: u8, k: u32| Ins { code, jt, jf, k };
@@ -127,16 +159,16 @@ impl Policy {
             v
         };
         let (t64, tx32, t386) = (
-            table(&self.x86_64, 0),
+            table(&self.native, 0),
             table(&self.x32, X32_BIT),
-            table(&self.i386, 0),
+            table(&self.compat, 0),
         );
         let x32_block = 8 + t64.len();
         let i386_block = x32_block + 1 + tx32.len();
         let mut p = vec![
             ins(LD_ABS_W, 0, 0, 4),
-            ins(JEQ_K, 3, 0, ARCH_X86_64),
-            ins(JEQ_K, 0, 1, ARCH_I386),
+            ins(JEQ_K, 3, 0, ARCH_NATIVE),
+            ins(JEQ_K, 0, 1, ARCH_COMPAT),
             ins(JA, 0, 0, (i386_block - 4) as u32),
             ins(RET_K, 0, 0, self.other_arch),
             ins(LD_ABS_W, 0, 0, 0),
@@ -363,6 +395,12 @@ pub fn reported(v: &serde_json::Value) -> Expect {
 pub fn kernel_serves_x32() -> bool {
     // SAFETY: getpid changes nothing, whichever entry point it comes through.
     unsafe { libc::syscall((X32_BIT | 39) as libc::c_long) == libc::getpid() as libc::c_long }
+}
+
+/// x32 is an x86_64 entry point: no other kernel serves it.
+#[cfg(not(target_arch = "x86_64"))]
+pub fn kernel_serves_x32() -> bool {
+    false
 }
 
 /// Runs whatami with `args` under `stack`, installed (after
