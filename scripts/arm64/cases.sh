@@ -2,22 +2,28 @@
 # Each case's output is kept by the host (target/arm64/out/NAME) and checked there by
 # scripts/arm64/check.py against the filters it compiled.
 
-# The report under each real policy, attached before exec as a runtime attaches it, and with
-# no filter at all.
+# The report under each real policy, attached before exec as a runtime attaches it (with the
+# container's bounding set, without no_new_privs), and with no filter at all.
 file report-none.json whatami --json
+run_as() { # POLICY CMD...: CMD as the policy's container would run it
+  p=$1
+  shift
+  attach --caps "$(cat "/arm64/filters/$p.caps")" --no-nnp "/arm64/filters/$p.bpf" -- "$@"
+}
 for f in /arm64/filters/*.bpf; do
   n=${f##*/}
   n=${n%.bpf}
-  file "report-$n.json" attach "$f" -- whatami --json
-  file "report-$n.txt" attach "$f" -- whatami --color never
+  file "report-$n.json" run_as "$n" whatami --json
+  file "report-$n.txt" run_as "$n" whatami --color never
 done
 
 # why on calls the policies refuse: mkdir(2) is mkdirat on aarch64, refused with EPERM by
 # the mixed policy; unshare(CLONE_NEWUSER) is refused by Docker's profile without
 # CAP_SYS_ADMIN.
-file why-mkdir.json attach /arm64/filters/mixed.bpf -- whatami why --json -- mkdir /tmp/why-dir
-file why-mkdir.txt attach /arm64/filters/mixed.bpf -- whatami why --color never -- mkdir /tmp/why-dir
-file why-unshare.json attach /arm64/filters/docker.bpf -- whatami why --json -- unshare -U true
+file why-mkdir.json run_as mixed whatami why --json -- mkdir /tmp/why-dir
+file why-mkdir.txt run_as mixed whatami why --color never -- mkdir /tmp/why-dir
+file why-unshare.json run_as docker whatami why --json -- unshare -U true
+file why-unshare.txt run_as docker whatami why --color never -- unshare -U true
 
 # record: the profile of a tar run, then the same run under that profile (compiled on the
 # host after the first boot would need a second boot; whatami's own resolver and the tests'
