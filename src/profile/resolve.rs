@@ -376,9 +376,11 @@ impl Filter {
         let listed: Vec<bool> = all
             .iter()
             .map(|a| {
-                // No architectures at all: libseccomp's filter has the native one.
-                arches.iter().any(|x| *x == scmp_arch(a))
-                    || (arches.is_empty() && std::ptr::eq(*a, abi::native()))
+                // runc and crun start from libseccomp's filter for the native
+                // architecture and add the profile's: the native one is in
+                // every filter, listed or not (a profile listing only
+                // SCMP_ARCH_X86_64 still rules an arm64 container's calls).
+                arches.iter().any(|x| *x == scmp_arch(a)) || std::ptr::eq(*a, abi::native())
             })
             .collect();
         // (abi, number, rule, dropped by 2.5.4)
@@ -628,10 +630,6 @@ enum Slot {
 pub fn screen(p: &impl RuleSet, process: &Process, observed: &[(u32, Outcome)]) -> f64 {
     let native = abi::native();
     let at = abi::index_of(native) as usize;
-    let listed = {
-        let arches = p.arches();
-        arches.is_empty() || arches.contains(&scmp_arch(native))
-    };
     let default = p.default_action();
     let mut slots = vec![Slot::Unnamed; abi::max_nr(native) as usize + 1];
     let mut highest: Option<u32> = None;
@@ -665,20 +663,16 @@ pub fn screen(p: &impl RuleSet, process: &Process, observed: &[(u32, Outcome)]) 
     let stub = !default.permits() && default != Action::Errno(38);
     let (mut runc, mut crun) = (0usize, 0usize);
     for &(nr, got) in observed {
-        let (r, c) = if !listed {
-            let x = outcome_of(Action::KillThread);
-            (x, x)
-        } else {
-            match slots.get(nr as usize).copied().unwrap_or(Slot::Unnamed) {
-                Slot::Fixed(a) | Slot::Conditional(Some(a)) => (outcome_of(a), outcome_of(a)),
-                Slot::Conditional(None) => (outcome_of(default), outcome_of(default)),
-                Slot::Unnamed => {
-                    let runc = match highest {
-                        Some(h) if stub && nr > h => Action::Errno(38),
-                        _ => default,
-                    };
-                    (outcome_of(runc), outcome_of(default))
-                }
+        // The native architecture is in every filter (see Filter::build).
+        let (r, c) = match slots.get(nr as usize).copied().unwrap_or(Slot::Unnamed) {
+            Slot::Fixed(a) | Slot::Conditional(Some(a)) => (outcome_of(a), outcome_of(a)),
+            Slot::Conditional(None) => (outcome_of(default), outcome_of(default)),
+            Slot::Unnamed => {
+                let runc = match highest {
+                    Some(h) if stub && nr > h => Action::Errno(38),
+                    _ => default,
+                };
+                (outcome_of(runc), outcome_of(default))
             }
         };
         runc += usize::from(r == got);
@@ -810,6 +804,24 @@ mod tests {
         let new = filter(CONDITIONS, &proc_with(&[], (5, 0)), RUNC);
         assert_eq!(verdict(&new, "ptrace", &Z), ALLOWED);
         assert_eq!(verdict(&new, "mkdir", &Z), EPERM);
+    }
+
+    #[test]
+    fn the_native_architecture_is_ruled_even_when_not_listed() {
+        // runc and crun add the listed architectures to libseccomp's native one.
+        let other = if cfg!(target_arch = "x86_64") {
+            "SCMP_ARCH_AARCH64"
+        } else {
+            "SCMP_ARCH_X86_64"
+        };
+        let p = format!(
+            r#"{{"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["{other}"],
+                "syscalls": [{{"names": ["getpid"], "action": "SCMP_ACT_ALLOW"}}]}}"#
+        );
+        let f = filter(&p, &proc_with(&[], (6, 1)), CRUN);
+        assert!(f.0.lists(abi::native()));
+        assert_eq!(verdict(&f, "getpid", &Z), ALLOWED);
+        assert_eq!(verdict(&f, "mkdirat", &Z), EPERM);
     }
 
     #[cfg(target_arch = "x86_64")]
