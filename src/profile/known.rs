@@ -436,7 +436,13 @@ mod tests {
         assert_eq!(names.len(), tables::NAME_END.len());
         assert!(names.windows(2).all(|w| w[0] < w[1]));
         assert!(names.contains(&"clone3") && names.contains(&"_llseek"));
-        assert!(name_infos().iter().filter(|i| i.is_some()).count() > 400);
+        // x86_64's three entry points name more calls than aarch64's one.
+        let least = if cfg!(target_arch = "x86_64") {
+            400
+        } else {
+            280
+        };
+        assert!(name_infos().iter().filter(|i| i.is_some()).count() > least);
         for (i, n) in names.iter().enumerate() {
             assert_eq!(index_of_name(n), Some(i), "{n}");
         }

@@ -189,7 +189,8 @@ mod tests {
                 let mut out = Vec::new();
                 human(&mut out, &r, color).unwrap();
                 let got = String::from_utf8(out).unwrap();
-                snapshots::compare(&format!("why/{name}.{suffix}"), &got, &mut failures);
+                let rel = format!("why/{name}.{suffix}");
+                snapshots::compare_x86_64_capture(&rel, &got, &mut failures);
             }
         }
         snapshots::assert_none(&failures);
