@@ -34,7 +34,7 @@ umask 0027
 state() {
     cat /proc/sys/kernel/hostname /proc/sys/kernel/domainname
     cat /proc/sysvipc/msg /proc/sysvipc/sem /proc/sysvipc/shm
-    ls -la --time-style=full-iso "$WORK"
+    ls -la --full-time "$WORK"
 }
 state > "$OUT/before"
 cd "$WORK"
@@ -191,13 +191,18 @@ fn probe_and_compare(
 #[test]
 fn notification_probing_changes_nothing_outside_its_children() {
     let report = probe_and_compare("notify", "notify", None);
-    assert!(
-        report["seccomp"]["probe"]["results"]
-            .as_array()
-            .unwrap()
-            .len()
-            > 1000
-    );
+    // Every number of every entry point: x86_64, x32 and i386 make over a
+    // thousand, aarch64 alone about five hundred.
+    let least = if cfg!(target_arch = "x86_64") {
+        1000
+    } else {
+        450
+    };
+    let probed = report["seccomp"]["probe"]["results"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert!(probed > least, "only {probed} probes");
 }
 
 #[test]

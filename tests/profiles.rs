@@ -66,7 +66,7 @@ fn table_for(id: &str, p: &Process) -> Filter {
 }
 
 fn check_docker_like(f: &Filter, admin: &Filter) {
-    assert_eq!(answer(f, "mkdir", Z), ALLOWED);
+    assert_eq!(answer(f, "mkdirat", Z), ALLOWED);
     assert_eq!(answer(f, "reboot", Z), EPERM);
     assert_eq!(answer(f, "unshare", Z), EPERM);
     // clone3: ENOSYS without CAP_SYS_ADMIN, so glibc falls back to clone.
@@ -160,6 +160,8 @@ fn architectures_the_i386_entry_point() {
     );
 }
 
+// systemd-nspawn's table was measured on x86_64 only: it has no aarch64 entry point.
+#[cfg(target_arch = "x86_64")]
 #[test]
 fn nspawn_table_is_measured() {
     let k = known::ALL
@@ -340,6 +342,8 @@ fn a_bad_profile_file_is_a_usage_error_naming_the_line() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+// Measured on x86_64 only, like the table itself.
+#[cfg(target_arch = "x86_64")]
 #[test]
 fn nspawn_table_follows_the_capabilities_nspawn_keeps() {
     let k = known::ALL
