@@ -6,28 +6,42 @@
 #   docker run --rm whatami whatami --json    the JSON report
 #
 # Without a registry (or to skip the compile), build the binary on the host and take the
-# "prebuilt" stage, which needs no base image:
+# "prebuilt" stage, which needs no base image. It takes the binary of the platform the image
+# is built for (TARGETARCH: amd64 or arm64):
 #   cargo build --release --target x86_64-unknown-linux-musl
-#   docker build --target prebuilt -t whatami .      (or: podman build --target prebuilt ...)
+#   cargo build --release --target aarch64-unknown-linux-musl
+#   docker build --target prebuilt -t whatami .                    (or: podman build ...)
+#   podman build --platform linux/amd64,linux/arm64 --target prebuilt --manifest whatami .
+# The last one is a multi-arch image (a manifest list): scripts/arm64/image builds and checks it.
 
-# The final image from a binary built beforehand. First in the file, so that building it
-# with --target never touches the stages below (which need a base image).
-FROM scratch AS prebuilt
+ARG TARGETARCH=amd64
+
+# The final image from a binary built beforehand, one stage per architecture. First in the
+# file, so that building it with --target never touches the stages below (which need a base
+# image).
+FROM scratch AS prebuilt-amd64
 COPY target/x86_64-unknown-linux-musl/release/whatami /usr/local/bin/whatami
+
+FROM scratch AS prebuilt-arm64
+COPY target/aarch64-unknown-linux-musl/release/whatami /usr/local/bin/whatami
+
+FROM prebuilt-${TARGETARCH} AS prebuilt
 ENV PATH=/usr/local/bin
 CMD ["whatami"]
 
-# The static musl binary, compiled from the sources in the build context.
+# The static musl binary, compiled from the sources in the build context for the platform
+# the image is built for (x86_64 or aarch64).
 FROM docker.io/library/rust:1-alpine AS build
 RUN apk add --no-cache musl-dev
 WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
 COPY .cargo ./.cargo
 COPY src ./src
-RUN cargo build --release --locked --target x86_64-unknown-linux-musl
+RUN t="$(uname -m)-unknown-linux-musl" && cargo build --release --locked --target "$t" \
+    && cp "target/$t/release/whatami" /whatami
 
 # The default target: the same final image, from the build stage.
 FROM scratch
-COPY --from=build /src/target/x86_64-unknown-linux-musl/release/whatami /usr/local/bin/whatami
+COPY --from=build /whatami /usr/local/bin/whatami
 ENV PATH=/usr/local/bin
 CMD ["whatami"]
