@@ -144,6 +144,74 @@ def check_report(c, name, report, filters):
     return n
 
 
+def load_json(c, files, name):
+    """The JSON in a case's stdout, or (why and record: the command owns stdout) the JSON
+    object that closes its stderr."""
+    text = files.get(name) or ""
+    if not text.strip():
+        err = files.get(name + ".stderr") or ""
+        at = err.find("{\n")
+        text = err[at:] if at >= 0 else ""
+    try:
+        return json.loads(text)
+    except ValueError as e:
+        c.check("%s: JSON" % name, False, "%s; stderr: %s" % (e, files.get(name + ".stderr")))
+        return None
+
+
+def check_why(c, files, rcs, filter_dir):
+    """`why` under the mixed policy (mkdir(1) is mkdirat, refused with EPERM) and Docker's
+    (unshare(CLONE_NEWUSER) refused without CAP_SYS_ADMIN): the call, its arguments read from
+    the registers and decoded, the cause, and the policy's verdict equal to the filter's."""
+    cases = [
+        ("why-mkdir.json", "mixed", "mkdirat", 34, 'mkdirat(AT_FDCWD, "/tmp/why-dir", 0777)', None),
+        ("why-unshare.json", "docker", "unshare", 97, "unshare(CLONE_NEWUSER)", "docker-20.10"),
+    ]
+    for name, pol, syscall, nr, call, profile in cases:
+        w = load_json(c, files, name)
+        if w is None:
+            continue
+        fails = w.get("failures") or []
+        f = next((x for x in fails if x.get("syscall") == syscall), None)
+        if not c.check("%s: the refused %s is shown" % (name, syscall), f is not None,
+                       "failures: %s" % [x.get("call") for x in fails]):
+            continue
+        c.check("%s: aarch64 call %d with its arguments decoded: %s" % (name, nr, call),
+                f.get("abi") == "aarch64" and f.get("nr") == nr and f.get("call") == call,
+                "abi %s nr %s call %s args %s" % (f.get("abi"), f.get("nr"), f.get("call"), f.get("args")))
+        cause = (f.get("causes") or [{}])[0]
+        c.check("%s: the cause is the seccomp policy, exactly, with EPERM" % name,
+                cause.get("kind") == "seccomp" and cause.get("certainty") == "exact"
+                and f.get("errno_name") == "EPERM",
+                "cause %s, errno %s" % (cause, f.get("errno_name")))
+        filters = [load_bpf(os.path.join(filter_dir, pol + ".bpf"))]
+        want = T.truth(filters, "aarch64", nr, f.get("args") or [])
+        c.check("%s: the policy's verdict for the exact call is the filter's (%s)" % (name, want),
+                verdict(f.get("seccomp_verdict")) == want, "got %s" % f.get("seccomp_verdict"))
+        if profile:
+            p = f.get("profile") or {}
+            c.check("%s: named %s, which allows it with CAP_SYS_ADMIN" % (name, profile),
+                    p.get("id") == profile and "CAP_SYS_ADMIN" in (p.get("capabilities") or []),
+                    "profile %s; fix %s" % (p, f.get("fix")))
+        c.check("%s: the command's own status (1) is kept" % name, rcs.get(name) == 1,
+                "exit %s" % rcs.get(name))
+
+
+def check_record(c, files, rcs):
+    r = load_json(c, files, "record.json")
+    prof = load_json(c, files, "record-profile.json")
+    if r is None or prof is None:
+        return
+    c.check("record: tar ran and was traced (exit 0)", rcs.get("record.json") == 0 and r.get("traced") is True,
+            "exit %s traced %s" % (rcs.get("record.json"), r.get("traced")))
+    calls = r.get("calls") or []
+    c.check("record: the calls were seen on the aarch64 entry point",
+            calls and all(x.get("abi") == "aarch64" for x in calls)
+            and any(x.get("syscall") == "openat" for x in calls), calls[:5])
+    c.check("record: the profile lists SCMP_ARCH_AARCH64", prof.get("architectures") == ["SCMP_ARCH_AARCH64"],
+            prof.get("architectures"))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--console", required=True)
@@ -188,6 +256,13 @@ def main():
                 (none.get("seccomp") or {}).get("mode") == "disabled", none.get("seccomp", {}).get("mode"))
     except ValueError as e:
         c.check("report without a filter: JSON", False, e)
+
+    check_why(c, files, rcs, a.filters)
+    check_record(c, files, rcs)
+    a32 = files.get("a32.txt", "")
+    c.check("AArch32: a 32-bit ARM program runs (this CPU offers AArch32 at EL0, the kernel serves it)",
+            "AArch32 runs" in a32 and rcs.get("a32.txt") == 42,
+            "output %r, status %s, stderr %r" % (a32, rcs.get("a32.txt"), files.get("a32.txt.stderr")))
 
     print()
     print("arm64 VM (%s): tests %d passed, %d failed; ignored tests run as root: %d passed, %d failed"
