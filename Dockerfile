@@ -6,26 +6,22 @@
 #   docker run --rm whatami whatami --json    the JSON report
 #
 # Without a registry (or to skip the compile), build the binary on the host and take the
-# "prebuilt" stage, which needs no base image. It takes the binary of the platform the image
-# is built for (TARGETARCH: amd64 or arm64):
+# "prebuilt" stage, which needs no base image:
 #   cargo build --release --target x86_64-unknown-linux-musl
+#   docker build --target prebuilt -t whatami .      (or: podman build --target prebuilt ...)
+# For arm64 (Apple silicon, Graviton), the aarch64 binary, with ARCH=aarch64:
 #   cargo build --release --target aarch64-unknown-linux-musl
-#   docker build --target prebuilt -t whatami .                    (or: podman build ...)
-#   podman build --platform linux/amd64,linux/arm64 --target prebuilt --manifest whatami .
-# The last one is a multi-arch image (a manifest list): scripts/arm64/image builds and checks it.
+#   podman build --platform linux/arm64 --build-arg ARCH=aarch64 --target prebuilt -t whatami .
+# Both into one multi-arch image (a manifest list; scripts/arm64/image builds and checks it):
+#   podman build --platform linux/amd64 --target prebuilt --manifest whatami .
+#   podman build --platform linux/arm64 --build-arg ARCH=aarch64 --target prebuilt --manifest whatami .
 
-ARG TARGETARCH=amd64
-
-# The final image from a binary built beforehand, one stage per architecture. First in the
-# file, so that building it with --target never touches the stages below (which need a base
-# image).
-FROM scratch AS prebuilt-amd64
-COPY target/x86_64-unknown-linux-musl/release/whatami /usr/local/bin/whatami
-
-FROM scratch AS prebuilt-arm64
-COPY target/aarch64-unknown-linux-musl/release/whatami /usr/local/bin/whatami
-
-FROM prebuilt-${TARGETARCH} AS prebuilt
+# The final image from a binary built beforehand: ARCH (x86_64 or aarch64) names the binary
+# for the platform the image is for. First in the file, so that building it with --target
+# never touches the stages below (which need a base image).
+FROM scratch AS prebuilt
+ARG ARCH=x86_64
+COPY target/${ARCH}-unknown-linux-musl/release/whatami /usr/local/bin/whatami
 ENV PATH=/usr/local/bin
 CMD ["whatami"]
 
