@@ -2,6 +2,7 @@
 //! running the syscalls, and turns what it saw into the report model.
 //!
 //! - asm.rs: the dedicated syscall instructions probes are issued from
+//! - aarch32.rs: arm64's 32-bit ARM entry point, served or not (not probed)
 //! - bpf.rs: classic BPF, the prober's filter, an interpreter
 //! - plan.rs: what to probe
 //! - runtime.rs: what every probe child stands on after the fork
@@ -11,6 +12,8 @@
 //!   real calls with arguments the kernel rejects early, in disposable children)
 //! - classify (here): raw observations to verdicts
 
+#[cfg(target_arch = "aarch64")]
+mod aarch32;
 mod asm;
 pub(crate) mod bpf;
 mod child;
@@ -53,6 +56,15 @@ pub(crate) fn probe(choice: ProbeRequest) -> Section<Probe> {
 }
 
 fn run_probe(choice: ProbeRequest) -> Result<Probe, String> {
+    #[allow(unused_mut)]
+    let mut p = probe_native(choice)?;
+    // arm64: the AArch32 entry point, which 64-bit code cannot probe.
+    #[cfg(target_arch = "aarch64")]
+    p.abis.push(aarch32::entry_info());
+    Ok(p)
+}
+
+fn probe_native(choice: ProbeRequest) -> Result<Probe, String> {
     let kernel = crate::linux::kernel::version();
     let started = Instant::now();
     if choice == ProbeRequest::Direct {
