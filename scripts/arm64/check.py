@@ -21,7 +21,12 @@ import seccomp_truth as T  # noqa: E402
 
 MARK = "@@arm64 "
 # What each policy must be named (seccomp.profile.match) on aarch64.
-EXPECTED_MATCH = {"docker": "docker-20.10", "podman": "containers-common-0.50.1", "mixed": None}
+EXPECTED_MATCH = {"docker": "docker-20.10", "docker-noarm": "docker-20.10",
+                  "podman": "containers-common-0.50.1", "mixed": None}
+# What each report must say of the AArch32 entry point: served, and what the policy does to a
+# 32-bit program's getpid (every policy lists SCMP_ARCH_ARM but docker-noarm).
+EXPECTED_ARM = {"docker-noarm": "the policy kills or traps 32-bit ARM calls"}
+ARM_GETPID_THROUGH = "served by this kernel (a 32-bit ARM program whatami carries ran, and the policy let its getpid through)"
 
 
 class Checks:
@@ -245,6 +250,10 @@ def main():
             continue
         filters = [load_bpf(os.path.join(a.filters, f))]
         compared[pol] = check_report(c, "report under %s" % pol, report, filters)
+        arm = next((x for x in (report["seccomp"].get("probe") or {}).get("abis") or [] if x.get("abi") == "arm"), {})
+        want_arm = EXPECTED_ARM.get(pol, ARM_GETPID_THROUGH)
+        c.check("report under %s: the AArch32 entry point: %s" % (pol, want_arm),
+                want_arm in (arm.get("note") or "") and arm.get("probed") is False, arm)
         prof = (report.get("seccomp") or {}).get("profile") or {}
         want = EXPECTED_MATCH.get(pol)
         c.check("report under %s: profile named %s" % (pol, want), prof.get("match") == want,
