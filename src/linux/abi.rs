@@ -248,6 +248,45 @@ mod imp {
     }
 }
 
+/// arm64's AArch32 entry point (32-bit ARM programs, AUDIT_ARCH_ARM), with
+/// its own numbering. Not one of [`abis`]: 64-bit code cannot enter it, so
+/// the prober reaches it through a 32-bit program of its own
+/// (seccomp/aarch32.rs).
+#[cfg(target_arch = "aarch64")]
+pub mod aarch32 {
+    use syscalls::arm;
+
+    /// The name the report gives this entry point.
+    pub const NAME: &str = "arm";
+
+    /// ARM's private syscalls (arch/arm/include/uapi/asm/unistd.h, 0x0f0000 +
+    /// n), named as libseccomp names them.
+    pub const PRIVATE: [(u32, &str); 6] = [
+        (0x0f_0001, "breakpoint"),
+        (0x0f_0002, "cacheflush"),
+        (0x0f_0003, "usr26"),
+        (0x0f_0004, "usr32"),
+        (0x0f_0005, "set_tls"),
+        (0x0f_0006, "get_tls"),
+    ];
+
+    /// The AArch32 name of a number.
+    pub fn name(nr: u32) -> Option<&'static str> {
+        PRIVATE
+            .iter()
+            .find(|(n, _)| *n == nr)
+            .map(|(_, s)| *s)
+            .or_else(|| arm::Sysno::new(nr as usize).map(|s| s.name()))
+            .map(|n| n.strip_prefix("r#").unwrap_or(n))
+    }
+
+    /// The highest number of the table probed, with the margin of the other
+    /// entry points (ARM's private calls lie above it).
+    pub fn max_nr() -> u32 {
+        arm::Sysno::last().id() as u32 + super::MARGIN
+    }
+}
+
 #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
 compile_error!("whatami supports x86_64 and aarch64");
 
@@ -309,6 +348,17 @@ mod tests {
         assert_eq!(x32.name(547), Some("pwritev2"));
         assert_eq!(x32.name(548), None);
         assert_eq!(max_nr(x32), 547);
+    }
+
+    #[cfg(target_arch = "aarch64")]
+    #[test]
+    fn aarch32_names_follow_the_arm_table() {
+        assert_eq!(aarch32::name(39), Some("mkdir"));
+        assert_eq!(aarch32::name(20), Some("getpid"));
+        assert_eq!(aarch32::name(403), Some("clock_gettime64"));
+        assert_eq!(aarch32::name(0x0f_0005), Some("set_tls"));
+        // Past clone3 (435 in ARM's table too), below ARM's private calls.
+        assert!((435 + MARGIN..0x0f_0001).contains(&aarch32::max_nr()));
     }
 
     #[cfg(target_arch = "aarch64")]

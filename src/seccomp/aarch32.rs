@@ -1,210 +1,676 @@
-//! The AArch32 (32-bit ARM) entry point of arm64 kernels: whether this
-//! kernel serves it to this process, learned by running a 32-bit program
-//! whatami carries, and what the policy did to that program's first call.
+//! The AArch32 (32-bit ARM) entry point of arm64 kernels, probed through a
+//! 32-bit program whatami carries.
 //!
 //! arm64 kernels built with COMPAT run 32-bit ARM programs on CPUs that
 //! offer AArch32 at EL0, with their own syscall numbers and audit arch
 //! (AUDIT_ARCH_ARM): a bypass route like i386 on x86_64, which Docker's and
 //! podman's profiles cover through archMap (SCMP_ARCH_ARM). Unlike int $0x80
-//! on x86_64, 64-bit code cannot enter it: only a 32-bit process can. So
-//! the calls are not probed one by one; a disposable child runs the program
-//! below from a memfd (never anything from the container's file system),
-//! and how it ends says whether the entry point is served.
+//! on x86_64, 64-bit code cannot enter it: only a 32-bit process can. So a
+//! disposable child (the supervisor) stacks the prober's filter with a
+//! listener, as the native prober does, with the addresses of the 32-bit
+//! program's probe instruction as markers, and runs that program
+//! (scripts/arm64/aarch32-prober.s, kept assembled in aarch32_program.rs)
+//! from a memfd: whatami never executes anything from the container's file
+//! system. The program issues each number it reads from a pipe from its
+//! probe instruction, in a thread of its own (so that KILL_THREAD and
+//! KILL_PROCESS can be told apart), and writes back what happened; the
+//! supervisor answers the notifications with a fake value, so no probed
+//! call runs. A policy that kills the whole program is answered by starting
+//! it again at the next number.
+//!
+//! Child-side code follows the probe children's rule: everything is
+//! prepared before the fork; afterwards only direct libc calls.
 
-use super::runtime::EXIT_SETUP;
+use super::aarch32_program::{PROBE_RET, PROBE_SVC, PROGRAM};
+use super::bpf;
+use super::runtime::{
+    EXIT_CONFUSED, EXIT_DONE, EXIT_SETUP, Header, STAGE_PROBING, SharedPage, Slot, setup_failed,
+    slot_kind,
+};
+use super::supervisor::Raw;
+use crate::linux::abi::aarch32::{NAME, PRIVATE, max_nr, name};
 use crate::linux::child::{self, WaitStatus};
-use crate::model::AbiInfo;
+use crate::linux::errno::last as errno;
+use crate::model::{AbiInfo, Probe, ProbeMethod, SyscallResult};
 use std::os::fd::AsRawFd;
+use std::sync::atomic::Ordering::SeqCst;
+use std::time::{Duration, Instant};
 
-/// The name the report gives this entry point.
-pub const NAME: &str = "arm";
-
-/// A static A32 program (EABI 5, 112 bytes), written here so that no 32-bit
-/// toolchain is needed: getpid through `svc #0`, then exit(42) when it
-/// returned a pid, exit(43) when the policy answered with an error.
-static PROGRAM: [u8; 112] = program();
-
-const fn put(mut b: [u8; 112], at: usize, bytes: &[u8]) -> [u8; 112] {
-    let mut i = 0;
-    while i < bytes.len() {
-        b[at + i] = bytes[i];
-        i += 1;
-    }
-    b
+/// Every number to probe: the table and its margin, gaps included, then
+/// ARM's private calls.
+fn plan() -> Vec<u32> {
+    (0..=max_nr())
+        .chain(PRIVATE.iter().map(|(n, _)| *n))
+        .collect()
 }
 
-const fn program() -> [u8; 112] {
-    const BASE: u32 = 0x0001_0000;
-    const CODE_AT: u32 = 52 + 32;
-    const SIZE: u32 = 112;
-    let code: [u32; 7] = [
-        0xE3A0_7014, // mov r7, #20 (getpid)
-        0xEF00_0000, // svc #0
-        0xE350_0000, // cmp r0, #0
-        0xC3A0_002A, // movgt r0, #42
-        0xD3A0_002B, // movle r0, #43
-        0xE3A0_7001, // mov r7, #1 (exit)
-        0xEF00_0000, // svc #0
-    ];
-    // ELF header: 32-bit, little-endian, version 1, ET_EXEC, EM_ARM.
-    let mut b = put([0; 112], 0, b"\x7fELF\x01\x01\x01");
-    b = put(b, 16, &2u16.to_le_bytes());
-    b = put(b, 18, &40u16.to_le_bytes());
-    // version, entry, program headers right after this header, no sections,
-    // flags: EABI version 5 (the kernel runs no ARM program without one).
-    let words = [1, BASE + CODE_AT, 52, 0, 0x0500_0000];
-    let mut i = 0;
-    while i < words.len() {
-        b = put(b, 20 + 4 * i, &words[i].to_le_bytes());
-        i += 1;
-    }
-    // header size, program header size and count, no section headers.
-    let halves: [u16; 6] = [52, 32, 1, 0, 0, 0];
-    let mut i = 0;
-    while i < halves.len() {
-        b = put(b, 40 + 2 * i, &halves[i].to_le_bytes());
-        i += 1;
-    }
-    // One PT_LOAD of the whole file at BASE, read and execute.
-    let ph: [u32; 8] = [1, 0, BASE, BASE, SIZE, SIZE, 5, 0x1000];
-    let mut i = 0;
-    while i < ph.len() {
-        b = put(b, 52 + 4 * i, &ph[i].to_le_bytes());
-        i += 1;
-    }
-    let mut i = 0;
-    while i < code.len() {
-        b = put(b, CODE_AT as usize + 4 * i, &code[i].to_le_bytes());
-        i += 1;
-    }
-    b
+// The program's messages (see its source).
+const TAG_RETURNED: u32 = 1;
+const TAG_TRAP: u32 = 2;
+const TAG_THREAD_DIED: u32 = 3;
+const TAG_NO_CLONE: u32 = 4;
+const TAG_NO_FUTEX: u32 = 5;
+const TAG_HELLO: u32 = 6;
+/// The number that asks for HELLO instead of a call.
+const HELLO: u32 = 0xffff_ffff;
+
+/// The supervisor's setup stages (Header::stage), for the reason when the
+/// entry point could not be probed.
+mod stage {
+    pub const MEMFD: u32 = 1;
+    pub const NO_NEW_PRIVS: u32 = 2;
+    pub const FILTER: u32 = 3;
+    pub const START: u32 = 4;
+    pub const EXEC: u32 = 5;
+    /// The program ended, or said it cannot probe, before its HELLO.
+    pub const HANDSHAKE: u32 = 6;
+    pub const PROBING: u32 = super::STAGE_PROBING;
 }
 
-/// Steps of the child, reported with errno when one fails.
-const STEP_MEMFD: u8 = 1;
-const STEP_WRITE: u8 = 2;
-const STEP_EXEC: u8 = 3;
-
-fn step_name(s: u8) -> &'static str {
-    match s {
-        STEP_MEMFD => "memfd_create",
-        STEP_WRITE => "write",
-        _ => "execveat",
-    }
+/// How the program ended before its HELLO (Header::flags), with
+/// Header::mismatches holding the value.
+mod early {
+    pub const MESSAGE: u32 = 1;
+    pub const SIGNAL: u32 = 2;
+    pub const EXIT: u32 = 3;
+    pub const SILENT: u32 = 4;
 }
 
-/// The entry point's line in the probe's `abis`: never probed call by
-/// call; the note says whether the kernel serves it and what the policy
-/// did to the program's getpid.
-pub fn entry_info() -> AbiInfo {
+/// One probe gets no answer for this long: the program is killed and
+/// started again at the next number.
+const PROBE_LIMIT: Duration = Duration::from_secs(2);
+/// The whole entry point, however many programs it takes.
+const TOTAL_LIMIT: Duration = Duration::from_secs(20);
+
+/// Adds the AArch32 entry point to a probe of the native one: its results
+/// when notification probing works here, otherwise why not.
+pub fn add_to(mut p: Probe) -> Probe {
+    let started = Instant::now();
+    let (info, results) = if p.method == ProbeMethod::Notify {
+        probe()
+    } else {
+        let why = "not probed: its prober needs notification probing, unavailable here";
+        (unprobed(why.to_string()), Vec::new())
+    };
+    p.abis.push(info);
+    p.results.extend(results);
+    p.elapsed_us += started.elapsed().as_micros() as u64;
+    p
+}
+
+fn unprobed(why: String) -> AbiInfo {
     AbiInfo {
         abi: NAME.to_string(),
         probed: false,
         probes: 0,
         all_ones_swept: false,
-        note: Some(check()),
+        note: Some(why),
     }
 }
 
-const NOT_ONE_BY_ONE: &str = "its calls are not probed one by one (only a 32-bit program \
-    can make them, and the prober runs 64-bit code)";
-
-fn check() -> String {
-    let unknown = |what: String| format!("unknown whether this kernel serves it: {what}");
-    let (r, w) = match nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC) {
-        Ok(p) => p,
-        Err(e) => return unknown(format!("pipe2: {e}")),
-    };
-    let report = w.as_raw_fd();
-    let _sigchld = child::SigchldDefault::set();
-    // SAFETY: whatami is single-threaded; the child uses only PROGRAM and
-    // `report`, prepared before the fork, and makes direct libc calls.
-    let child = unsafe { child::spawn(|_done| child_main(report)) };
-    drop(w);
-    let child = match child {
-        Ok(c) => c,
-        Err(e) => return unknown(format!("fork: {e}")),
-    };
-    let status = child.reap();
-    // The child is gone: every write end is closed, so this read cannot block.
-    let mut buf = [0u8; 5];
-    // SAFETY: reading into a local buffer of its size.
-    let n = unsafe { libc::read(r.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
-    if n == 5 {
-        let errno = i32::from_le_bytes([buf[1], buf[2], buf[3], buf[4]]);
-        let err = std::io::Error::from_raw_os_error(errno);
-        return match (buf[0], errno) {
-            (STEP_EXEC, libc::ENOEXEC) => "not served by this kernel (a 32-bit ARM program is \
-                refused with ENOEXEC: this CPU has no AArch32 at EL0, or the kernel was built \
-                without COMPAT): no call can come through it"
-                .to_string(),
-            (s, _) => unknown(format!(
-                "running a 32-bit ARM program failed at {}: {err}",
-                step_name(s)
-            )),
-        };
-    }
-    match status {
-        WaitStatus::Exited(42) => format!(
-            "served by this kernel (a 32-bit ARM program whatami carries ran, and the policy \
-             let its getpid through); {NOT_ONE_BY_ONE}"
-        ),
-        WaitStatus::Exited(43) => format!(
-            "served by this kernel (a 32-bit ARM program whatami carries ran; the policy \
-             answered its getpid with an error); {NOT_ONE_BY_ONE}"
-        ),
-        WaitStatus::Signaled(libc::SIGSYS) => format!(
-            "served by this kernel, and the policy kills or traps 32-bit ARM calls (a 32-bit \
-             program whatami carries died of SIGSYS at its first call, getpid: a profile \
-             without SCMP_ARCH_ARM does this); {NOT_ONE_BY_ONE}"
-        ),
-        other => unknown(format!(
-            "a 32-bit ARM program whatami carries ended unexpectedly ({other:?})"
-        )),
-    }
-}
-
-/// Runs in the forked child: the program into a memfd, then executed from
-/// it. Never returns.
-fn child_main(report: libc::c_int) -> ! {
-    let fail = |step: u8| -> ! {
-        let e = std::io::Error::last_os_error().raw_os_error().unwrap_or(0);
-        let mut msg = [0u8; 5];
-        msg[0] = step;
-        msg[1..].copy_from_slice(&e.to_le_bytes());
-        // SAFETY: writing a local buffer to our own pipe, then ending this child.
-        unsafe {
-            libc::write(report, msg.as_ptr().cast(), msg.len());
-            libc::_exit(EXIT_SETUP)
+/// Probes the AArch32 entry point. Returns its line in `abis` and its results.
+fn probe() -> (AbiInfo, Vec<SyscallResult>) {
+    let numbers = plan();
+    match run(&numbers) {
+        Ok((raw, cut_short)) => {
+            let results: Vec<SyscallResult> = numbers
+                .iter()
+                .zip(raw)
+                .map(|(&nr, r)| {
+                    let mut c = super::classify(r, None);
+                    if cut_short && r == Raw::NotReached {
+                        c.note = Some(
+                            "not probed: the 32-bit program could not be started again after \
+                             a kill"
+                                .to_string(),
+                        );
+                    }
+                    SyscallResult {
+                        abi: NAME.to_string(),
+                        nr,
+                        name: name(nr).map(str::to_string),
+                        verdict: c.outcome.verdict,
+                        errno: c.outcome.errno,
+                        trap_data: c.outcome.trap_data,
+                        method: ProbeMethod::Notify,
+                        confidence: c.confidence,
+                        all_ones: None,
+                        note: c.note,
+                        direct: None,
+                    }
+                })
+                .collect();
+            let info = AbiInfo {
+                abi: NAME.to_string(),
+                probed: true,
+                probes: results.len() as u32,
+                all_ones_swept: false,
+                note: None,
+            };
+            (info, results)
         }
+        Err(why) => (unprobed(why), Vec::new()),
+    }
+}
+
+/// Runs the supervisor over `numbers`: one Raw per number, and whether the
+/// program could not be started again after a kill (the rest is then not
+/// reached); or why the entry point could not be probed.
+fn run(numbers: &[u32]) -> Result<(Vec<Raw>, bool), String> {
+    let unknown = |what: String| format!("not probed: {what}");
+    let filter = bpf::probe_filter(&[PROBE_RET, PROBE_SVC]);
+    let page = SharedPage::new(numbers.len()).map_err(|e| unknown(format!("mmap: {e}")))?;
+    let ctx = Ctx {
+        filter: &filter,
+        numbers,
+        page: &page,
     };
+    let _sigchld = child::SigchldDefault::set();
+    // SAFETY: whatami is single-threaded; the supervisor uses only `ctx`,
+    // prepared before the fork, and makes direct libc calls.
+    let child = unsafe { child::spawn(|_done| supervise(&ctx)) }
+        .map_err(|e| unknown(format!("fork: {e}")))?;
+    let started = Instant::now();
+    loop {
+        let left = TOTAL_LIMIT.saturating_sub(started.elapsed());
+        let mut pfd = libc::pollfd {
+            fd: child.done.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd.
+        let n = unsafe { libc::poll(&mut pfd, 1, left.as_millis().min(200) as i32) };
+        if n > 0 || left.is_zero() {
+            break;
+        }
+    }
+    let timed_out = started.elapsed() >= TOTAL_LIMIT;
+    let status = if timed_out {
+        child.kill_and_reap()
+    } else {
+        child.reap()
+    };
+    let h = page.header();
+    let st = h.stage.load(SeqCst);
+    if st < stage::PROBING {
+        return Err(setup_failure(h, st, status));
+    }
+    let raw: Vec<Raw> = page
+        .slots()
+        .iter()
+        .map(|s| {
+            let value = s.value.load(SeqCst);
+            match s.kind.load(SeqCst) {
+                slot_kind::RETURNED => Raw::Returned {
+                    value,
+                    notified: s.aux.load(SeqCst),
+                },
+                slot_kind::TRAP => Raw::Trap(value as u32),
+                slot_kind::KILL_THREAD => Raw::KillThread,
+                slot_kind::KILL_PROCESS => Raw::KillProcess,
+                slot_kind::DIED => Raw::Died(value as i32),
+                slot_kind::EXITED => Raw::Exited(value as i32),
+                slot_kind::TIMED_OUT => Raw::TimedOut,
+                _ => Raw::NotReached,
+            }
+        })
+        .collect();
+    Ok((raw, status == WaitStatus::Exited(EXIT_CONFUSED)))
+}
+
+/// The reason the entry point could not be probed, from how far the
+/// supervisor got.
+fn setup_failure(h: &Header, st: u32, status: WaitStatus) -> String {
+    let errno = h.setup_errno.load(SeqCst);
+    let err = std::io::Error::from_raw_os_error(errno);
+    let value = h.mismatches.load(SeqCst) as i32;
+    match st {
+        stage::EXEC if errno == libc::ENOEXEC => "not served by this kernel (a 32-bit ARM \
+            program is refused with ENOEXEC: this CPU has no AArch32 at EL0, or the kernel was \
+            built without COMPAT): no call can come through it"
+            .to_string(),
+        stage::EXEC => format!("not probed: running whatami's 32-bit ARM program failed: {err}"),
+        stage::HANDSHAKE => {
+            let how = match (h.flags.load(SeqCst), value) {
+                (early::MESSAGE, v) if v == TAG_NO_CLONE as i32 => {
+                    "the policy refuses clone to 32-bit programs".to_string()
+                }
+                (early::MESSAGE, v) if v == TAG_NO_FUTEX as i32 => {
+                    "the policy refuses futex to 32-bit programs".to_string()
+                }
+                (early::SIGNAL, libc::SIGSYS) => "the policy killed it at one of its first calls \
+                     (prctl, rt_sigaction, clone, futex, read, write): a profile without \
+                     SCMP_ARCH_ARM kills every 32-bit call"
+                    .to_string(),
+                (early::SIGNAL, sig) => format!("it died of signal {sig}"),
+                (early::EXIT, code) => format!("it exited with status {code}"),
+                _ => "it did not answer".to_string(),
+            };
+            format!(
+                "served by this kernel, not probed: whatami's 32-bit ARM program could not \
+                 start probing ({how})"
+            )
+        }
+        stage::MEMFD => format!("not probed: memfd_create or write: {err}"),
+        stage::NO_NEW_PRIVS => format!("not probed: prctl(PR_SET_NO_NEW_PRIVS): {err}"),
+        stage::FILTER => format!("not probed: installing the prober's filter: {err}"),
+        stage::START => format!("not probed: starting the 32-bit program (pipe2, fork): {err}"),
+        _ => format!("not probed: the supervisor ended early ({status:?})"),
+    }
+}
+
+/// What the supervisor works from, prepared before the fork.
+struct Ctx<'a> {
+    filter: &'a [bpf::Insn],
+    numbers: &'a [u32],
+    page: &'a SharedPage,
+}
+
+/// The 32-bit program running, as the supervisor holds it.
+struct Program {
+    pid: libc::pid_t,
+    /// Numbers go out here (its fd 0)...
+    cmd: libc::c_int,
+    /// ...messages come back here (its fd 1).
+    res: libc::c_int,
+}
+
+fn fail(h: &Header, st: u32) -> ! {
+    h.stage.store(st, SeqCst);
+    setup_failed(h)
+}
+
+/// The supervisor: runs in the forked child; never returns.
+fn supervise(ctx: &Ctx) -> ! {
+    let h = ctx.page.header();
     // SAFETY: plain calls on this child's own state and descriptors; the
     // program comes from whatami's own memory, never from a file.
     unsafe {
         child::no_core_dumps();
         child::die_with_parent();
-        let fd = libc::syscall(
+        // A program gone between two numbers must not end the supervisor:
+        // its write fails with EPIPE instead.
+        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+        h.stage.store(stage::MEMFD, SeqCst);
+        let memfd = libc::syscall(
             libc::SYS_memfd_create,
             c"whatami-aarch32".as_ptr(),
             libc::MFD_CLOEXEC,
         ) as libc::c_int;
-        if fd < 0 {
-            fail(STEP_MEMFD);
+        if memfd < 0
+            || libc::write(memfd, PROGRAM.as_ptr().cast(), PROGRAM.len()) != PROGRAM.len() as isize
+        {
+            fail(h, stage::MEMFD);
         }
-        if libc::write(fd, PROGRAM.as_ptr().cast(), PROGRAM.len()) != PROGRAM.len() as isize {
-            fail(STEP_WRITE);
+        h.stage.store(stage::NO_NEW_PRIVS, SeqCst);
+        if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 {
+            fail(h, stage::NO_NEW_PRIVS);
         }
-        let argv = [c"whatami-aarch32".as_ptr(), std::ptr::null()];
-        let envp = [std::ptr::null::<libc::c_char>()];
-        libc::syscall(
-            libc::SYS_execveat,
-            fd,
-            c"".as_ptr(),
-            argv.as_ptr(),
-            envp.as_ptr(),
-            libc::AT_EMPTY_PATH,
-        );
-        fail(STEP_EXEC)
+        h.stage.store(stage::FILTER, SeqCst);
+        let prog = libc::sock_fprog {
+            len: ctx.filter.len() as u16,
+            filter: ctx.filter.as_ptr() as *mut libc::sock_filter,
+        };
+        let listener = libc::syscall(
+            libc::SYS_seccomp,
+            libc::SECCOMP_SET_MODE_FILTER,
+            libc::SECCOMP_FILTER_FLAG_NEW_LISTENER,
+            &prog as *const libc::sock_fprog,
+        ) as libc::c_int;
+        if listener < 0 {
+            fail(h, stage::FILTER);
+        }
+        let mut sup = Supervisor {
+            listener,
+            h,
+            slots: ctx.page.slots(),
+            req: [0; 64],
+            resp: [0; 64],
+        };
+        let mut i = 0;
+        let mut first = true;
+        while i < ctx.numbers.len() {
+            let p = start(memfd, h);
+            if !sup.handshake(&p) {
+                if first {
+                    sup.end(p);
+                    libc::_exit(EXIT_SETUP);
+                }
+                // Started once, but not again: the rest is not reached.
+                sup.end(p);
+                libc::_exit(EXIT_CONFUSED);
+            }
+            if first {
+                h.stage.store(stage::PROBING, SeqCst);
+                first = false;
+            }
+            let (next, alive) = sup.probe_from(&p, ctx.numbers, i);
+            i = next;
+            if alive {
+                sup.end(p);
+            }
+        }
+        libc::_exit(EXIT_DONE)
+    }
+}
+
+/// Starts the program with fresh pipes.
+///
+/// # Safety
+/// Only in the supervisor.
+unsafe fn start(memfd: libc::c_int, h: &Header) -> Program {
+    let (mut cmd, mut res) = ([-1; 2], [-1; 2]);
+    // SAFETY: raw calls on arrays of two descriptors, then fork; the child
+    // only rearranges descriptors and executes the memfd.
+    unsafe {
+        if libc::pipe2(cmd.as_mut_ptr(), libc::O_CLOEXEC) != 0
+            || libc::pipe2(res.as_mut_ptr(), libc::O_CLOEXEC) != 0
+        {
+            fail(h, stage::START);
+        }
+        let pid = libc::fork();
+        if pid < 0 {
+            fail(h, stage::START);
+        }
+        if pid == 0 {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0);
+            // dup2 clears close-on-exec on the copies: only 0, 1 and 2 stay open.
+            if libc::dup2(cmd[0], 0) < 0 || libc::dup2(res[1], 1) < 0 {
+                libc::_exit(126);
+            }
+            let argv = [c"whatami-aarch32".as_ptr(), std::ptr::null()];
+            let envp = [std::ptr::null::<libc::c_char>()];
+            libc::syscall(
+                libc::SYS_execveat,
+                memfd,
+                c"".as_ptr(),
+                argv.as_ptr(),
+                envp.as_ptr(),
+                libc::AT_EMPTY_PATH,
+            );
+            // Reported by the supervisor through the exit status.
+            libc::_exit(EXEC_FAILED_BASE + errno().clamp(0, 99));
+        }
+        libc::close(cmd[0]);
+        libc::close(res[1]);
+        Program {
+            pid,
+            cmd: cmd[1],
+            res: res[0],
+        }
+    }
+}
+
+/// A child whose exec failed exits with this plus errno.
+const EXEC_FAILED_BASE: i32 = 150;
+
+/// The supervisor's state: the listener, the shared results.
+struct Supervisor<'a> {
+    listener: libc::c_int,
+    h: &'a Header,
+    slots: &'a [Slot],
+    req: [u64; 64],
+    resp: [u64; 64],
+}
+
+/// What came from the program while waiting.
+enum Event {
+    /// A call from its probe instruction, answered: its number.
+    Notified(u32),
+    Message(u32, i32),
+    /// It closed its end: it is gone.
+    Gone,
+    Silent,
+}
+
+impl Supervisor<'_> {
+    /// Sends HELLO and waits for the answer: the program started, and its
+    /// read, write, clone and futex work under the policy.
+    fn handshake(&mut self, p: &Program) -> bool {
+        self.h
+            .stage
+            .store(stage::HANDSHAKE.max(self.h.stage.load(SeqCst)), SeqCst);
+        if !send(p, HELLO) {
+            return self.early(p, early::SILENT, 0);
+        }
+        match self.next_event(p) {
+            Event::Message(TAG_HELLO, _) => true,
+            Event::Message(tag, _) => self.early(p, early::MESSAGE, tag as i32),
+            Event::Gone => {
+                let (how, value) = match reap(p.pid) {
+                    WaitStatus::Signaled(sig) => (early::SIGNAL, sig),
+                    WaitStatus::Exited(code) => (early::EXIT, code),
+                    _ => (early::SILENT, 0),
+                };
+                if how == early::EXIT && value >= EXEC_FAILED_BASE {
+                    self.h.setup_errno.store(value - EXEC_FAILED_BASE, SeqCst);
+                    self.h.stage.store(stage::EXEC, SeqCst);
+                    return false;
+                }
+                self.early(p, how, value)
+            }
+            Event::Silent | Event::Notified(_) => self.early(p, early::SILENT, 0),
+        }
+    }
+
+    fn early(&mut self, _p: &Program, how: u32, value: i32) -> bool {
+        self.h.flags.store(how, SeqCst);
+        self.h.mismatches.store(value as u32, SeqCst);
+        false
+    }
+
+    /// Probes from `i` until the numbers run out (the program is then still
+    /// alive) or the program dies (it is reaped). Returns the next number
+    /// to probe and whether the program is alive.
+    ///
+    /// The numbers go out all at once (a few kB, well within a pipe's
+    /// buffer): the program reads each as it goes, so that a probe costs
+    /// one notification round trip, as on the native entry point. Its
+    /// messages come back in order, one per number (a TRAP's before its
+    /// RETURNED).
+    fn probe_from(&mut self, p: &Program, numbers: &[u32], mut i: usize) -> (usize, bool) {
+        let rest = &numbers[i..];
+        // SAFETY: writing the numbers' own memory (little-endian u32, the
+        // program's byte order) to our own pipe.
+        let sent = unsafe { libc::write(p.cmd, rest.as_ptr().cast(), rest.len() * 4) };
+        if sent != (rest.len() * 4) as isize {
+            return self.lost(p, i, slot_kind::TIMED_OUT, 0);
+        }
+        let mut trap: Option<i32> = None;
+        while i < numbers.len() {
+            self.h.cur.store(i, SeqCst);
+            let slot = &self.slots[i];
+            match self.next_event(p) {
+                // The program may be several numbers ahead of the messages
+                // read so far (refused calls answer at once); the numbers
+                // ascend, so the one notified is found by its value.
+                Event::Notified(nr) => {
+                    if let Ok(k) = numbers[i..].binary_search(&nr) {
+                        self.slots[i + k].aux.fetch_add(1, SeqCst);
+                    }
+                }
+                Event::Message(TAG_TRAP, data) => trap = Some(data),
+                Event::Message(TAG_RETURNED, value) => {
+                    match trap.take() {
+                        Some(data) => {
+                            slot.value.store(data as u16 as i64, SeqCst);
+                            slot.kind.store(slot_kind::TRAP, SeqCst);
+                        }
+                        None => {
+                            slot.value.store(value as i64, SeqCst);
+                            slot.kind.store(slot_kind::RETURNED, SeqCst);
+                        }
+                    }
+                    i += 1;
+                }
+                // The program starts another thread, which reads the next number.
+                Event::Message(TAG_THREAD_DIED, _) => {
+                    slot.kind.store(slot_kind::KILL_THREAD, SeqCst);
+                    trap = None;
+                    i += 1;
+                }
+                Event::Message(..) | Event::Gone => {
+                    let (kind, value) = match reap(p.pid) {
+                        WaitStatus::Signaled(libc::SIGSYS) => (slot_kind::KILL_PROCESS, 0),
+                        WaitStatus::Signaled(sig) => (slot_kind::DIED, sig as i64),
+                        WaitStatus::Exited(code) => (slot_kind::EXITED, code as i64),
+                        _ => (slot_kind::TIMED_OUT, 0),
+                    };
+                    slot.value.store(value, SeqCst);
+                    slot.kind.store(kind, SeqCst);
+                    close(p);
+                    return (i + 1, false);
+                }
+                Event::Silent => return self.lost(p, i, slot_kind::TIMED_OUT, 0),
+            }
+        }
+        (i, true)
+    }
+
+    /// Records `kind` for probe `i`, kills and reaps the program.
+    fn lost(&mut self, p: &Program, i: usize, kind: u32, value: i64) -> (usize, bool) {
+        if let Some(slot) = self.slots.get(i) {
+            slot.value.store(value, SeqCst);
+            slot.kind.store(kind, SeqCst);
+        }
+        // SAFETY: killing our own child, not reaped yet.
+        unsafe { libc::kill(p.pid, libc::SIGKILL) };
+        reap(p.pid);
+        close(p);
+        (i + 1, false)
+    }
+
+    /// Waits for the next thing the program does: a notification (answered
+    /// with the fake value: the call never runs), or a message.
+    fn next_event(&mut self, p: &Program) -> Event {
+        let started = Instant::now();
+        loop {
+            let mut fds = [
+                libc::pollfd {
+                    fd: self.listener,
+                    events: libc::POLLIN,
+                    revents: 0,
+                },
+                libc::pollfd {
+                    fd: p.res,
+                    events: libc::POLLIN,
+                    revents: 0,
+                },
+            ];
+            // SAFETY: two valid pollfd.
+            let n = unsafe { libc::poll(fds.as_mut_ptr(), 2, 100) };
+            if n < 0 && errno() != libc::EINTR {
+                return Event::Silent;
+            }
+            if fds[0].revents & libc::POLLIN != 0 {
+                if let Some(nr) = self.answer() {
+                    return Event::Notified(nr);
+                }
+                continue;
+            }
+            if fds[1].revents != 0 {
+                let mut msg = [0u8; 8];
+                // SAFETY: reading into a local buffer of its size.
+                let got = unsafe { libc::read(p.res, msg.as_mut_ptr().cast(), 8) };
+                if got == 8 {
+                    let tag = u32::from_le_bytes([msg[0], msg[1], msg[2], msg[3]]);
+                    let value = i32::from_le_bytes([msg[4], msg[5], msg[6], msg[7]]);
+                    return Event::Message(tag, value);
+                }
+                return Event::Gone;
+            }
+            if started.elapsed() >= PROBE_LIMIT {
+                return Event::Silent;
+            }
+        }
+    }
+
+    /// Receives one notification and answers it with the fake value: the
+    /// call never runs. Its syscall number; None if there was none to receive.
+    fn answer(&mut self) -> Option<u32> {
+        // The kernel refuses a receive buffer that is not zeroed.
+        self.req.fill(0);
+        // SAFETY: req is larger than the kernel's seccomp_notif (80 bytes in
+        // every kernel so far) and 8-byte aligned.
+        let r = unsafe {
+            libc::ioctl(
+                self.listener,
+                libc::SECCOMP_IOCTL_NOTIF_RECV as _,
+                self.req.as_mut_ptr(),
+            )
+        };
+        if r < 0 {
+            return None;
+        }
+        // SAFETY: the kernel filled a seccomp_notif at the start of req.
+        let notif = unsafe { &*(self.req.as_ptr() as *const libc::seccomp_notif) };
+        let (id, nr) = (notif.id, notif.data.nr as u32);
+        self.resp.fill(0);
+        // SAFETY: resp is large enough for a seccomp_notif_resp and aligned.
+        let resp = unsafe { &mut *(self.resp.as_mut_ptr() as *mut libc::seccomp_notif_resp) };
+        resp.id = id;
+        resp.val = super::child::MAGIC;
+        // SAFETY: as above; ENOENT (the thread died meanwhile) is harmless.
+        unsafe {
+            libc::ioctl(
+                self.listener,
+                libc::SECCOMP_IOCTL_NOTIF_SEND as _,
+                self.resp.as_mut_ptr(),
+            )
+        };
+        Some(nr)
+    }
+
+    /// Closes the program's input, so that it exits, and reaps it.
+    fn end(&mut self, p: Program) {
+        close(&p);
+        reap(p.pid);
+    }
+}
+
+/// Sends one number; false if the program's input is gone (EPIPE: the
+/// supervisor ignores SIGPIPE).
+fn send(p: &Program, nr: u32) -> bool {
+    let b = nr.to_le_bytes();
+    // SAFETY: writing a local buffer to our own pipe.
+    unsafe { libc::write(p.cmd, b.as_ptr().cast(), 4) == 4 }
+}
+
+fn close(p: &Program) {
+    // SAFETY: closing our own descriptors; closing one twice only fails.
+    unsafe {
+        libc::close(p.cmd);
+        libc::close(p.res);
+    }
+}
+
+/// Reaps the program, bounded: killed if it lingers.
+fn reap(pid: libc::pid_t) -> WaitStatus {
+    let started = Instant::now();
+    let mut status = 0;
+    loop {
+        // SAFETY: waiting for our own child without blocking.
+        let r = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
+        if r == pid {
+            break;
+        }
+        if r < 0 {
+            return WaitStatus::Unknown;
+        }
+        if started.elapsed() >= Duration::from_millis(500) {
+            // SAFETY: killing our own child, not reaped yet.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
+        if started.elapsed() >= Duration::from_secs(3) {
+            return WaitStatus::Unknown;
+        }
+        // SAFETY: a plain sleep of a millisecond.
+        unsafe { libc::usleep(1000) };
+    }
+    if libc::WIFEXITED(status) {
+        WaitStatus::Exited(libc::WEXITSTATUS(status))
+    } else {
+        WaitStatus::Signaled(libc::WTERMSIG(status))
     }
 }
 
@@ -216,9 +682,23 @@ mod tests {
     fn the_program_is_a_32_bit_arm_executable() {
         assert_eq!(&PROGRAM[..7], b"\x7fELF\x01\x01\x01");
         assert_eq!(u16::from_le_bytes([PROGRAM[18], PROGRAM[19]]), 40);
-        let entry = u32::from_le_bytes(PROGRAM[24..28].try_into().unwrap());
-        assert_eq!(entry, 0x0001_0000 + 84);
-        // The first instruction loads getpid's AArch32 number into r7.
-        assert_eq!(&PROGRAM[84..88], &0xE3A0_7014u32.to_le_bytes());
+        assert_eq!(PROBE_RET, PROBE_SVC + 4);
+        // The probe instruction is `svc #0` (0xef000000) in the loaded image.
+        let entry = u32::from_le_bytes(PROGRAM[24..28].try_into().unwrap()) as u64;
+        let file_off = 0x60 + (PROBE_SVC - entry) as usize;
+        assert_eq!(
+            &PROGRAM[file_off..file_off + 4],
+            &0xEF00_0000u32.to_le_bytes()
+        );
+    }
+
+    #[test]
+    fn every_number_of_the_arm_table_is_planned_in_order() {
+        let p = plan();
+        // Ascending: a notification is matched to its probe by number.
+        assert!(p.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(p[0], 0);
+        assert!(p.contains(&max_nr()));
+        assert!(p.contains(&0x0f_0002));
     }
 }

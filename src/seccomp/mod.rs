@@ -2,7 +2,8 @@
 //! running the syscalls, and turns what it saw into the report model.
 //!
 //! - asm.rs: the dedicated syscall instructions probes are issued from
-//! - aarch32.rs: arm64's 32-bit ARM entry point, served or not (not probed)
+//! - aarch32.rs / aarch32_program.rs: arm64's 32-bit ARM entry point, probed
+//!   through a 32-bit program whatami carries
 //! - bpf.rs: classic BPF, the prober's filter, an interpreter
 //! - plan.rs: what to probe
 //! - runtime.rs: what every probe child stands on after the fork
@@ -14,6 +15,8 @@
 
 #[cfg(target_arch = "aarch64")]
 mod aarch32;
+#[cfg(target_arch = "aarch64")]
+mod aarch32_program;
 mod asm;
 pub(crate) mod bpf;
 mod child;
@@ -56,11 +59,10 @@ pub(crate) fn probe(choice: ProbeRequest) -> Section<Probe> {
 }
 
 fn run_probe(choice: ProbeRequest) -> Result<Probe, String> {
-    #[allow(unused_mut)]
-    let mut p = probe_native(choice)?;
-    // arm64: the AArch32 entry point, which 64-bit code cannot probe.
+    let p = probe_native(choice)?;
+    // arm64: the AArch32 entry point, which only a 32-bit program can enter.
     #[cfg(target_arch = "aarch64")]
-    p.abis.push(aarch32::entry_info());
+    let p = aarch32::add_to(p);
     Ok(p)
 }
 
