@@ -33,12 +33,13 @@ WALL = 0x40000000
 AUDIT_ARCH_X86_64 = 0xC000003E
 AUDIT_ARCH_I386 = 0x40000003
 AUDIT_ARCH_AARCH64 = 0xC00000B7
+AUDIT_ARCH_ARM = 0x40000028
 X32_SYSCALL_BIT = 0x40000000
 # The probe's ABI names -> the arch field the kernel puts in seccomp_data for them.
 ABI_ARCH = {"x86_64": AUDIT_ARCH_X86_64, "x32": AUDIT_ARCH_X86_64, "i386": AUDIT_ARCH_I386,
-            "aarch64": AUDIT_ARCH_AARCH64}
-# Argument registers are 32 bits wide on i386; the kernel zero-extends them.
-ABI_ARG_MASK = {"i386": 0xFFFFFFFF}
+            "aarch64": AUDIT_ARCH_AARCH64, "arm": AUDIT_ARCH_ARM}
+# Argument registers are 32 bits wide on i386 and AArch32; the kernel zero-extends them.
+ABI_ARG_MASK = {"i386": 0xFFFFFFFF, "arm": 0xFFFFFFFF}
 # Syscalls that never reach seccomp on x86_64 (uretprobe, uprobe).
 EXEMPT = {("x86_64", 335), ("x86_64", 336)}
 
