@@ -24,6 +24,15 @@ file why-mkdir.json run_as mixed whatami why --json -- mkdir /tmp/why-dir
 file why-mkdir.txt run_as mixed whatami why --color never -- mkdir /tmp/why-dir
 file why-unshare.json run_as docker whatami why --json -- unshare -U true
 file why-unshare.txt run_as docker whatami why --color never -- unshare -U true
+# The same through the registers (PTRACE_GETREGSET), as on kernels without
+# PTRACE_GET_SYSCALL_INFO, from a child of a shell; a TRAP (swapon) and a KILL_THREAD
+# (swapoff) of the mixed policy.
+file why-regs.json env WHATAMI_WHY_FORCE_REGISTERS=1 /arm64/bin/attach \
+  --caps "$(cat /arm64/filters/mixed.caps)" --no-nnp /arm64/filters/mixed.bpf -- \
+  whatami why --json -- sh -c 'mkdir /tmp/why-regs; exit 3'
+: >/tmp/no-swap
+file why-trap.json run_as mixed whatami why --json -- swapon /tmp/no-swap
+file why-kill.json run_as mixed whatami why --json -- swapoff /tmp/no-swap
 
 # record: the profile of a tar run, then the same run under that profile (compiled on the
 # host after the first boot would need a second boot; whatami's own resolver and the tests'

@@ -201,6 +201,36 @@ def check_why(c, files, rcs, filter_dir):
                 "exit %s" % rcs.get(name))
 
 
+def check_why_more(c, files, rcs, filter_dir):
+    """`why` through the registers, and on a TRAP and a KILL_THREAD of the mixed policy."""
+    filters = [load_bpf(os.path.join(filter_dir, "mixed.bpf"))]
+    w = load_json(c, files, "why-regs.json")
+    if w is not None:
+        f = next((x for x in w.get("failures") or [] if x.get("syscall") == "mkdirat"), {})
+        c.check("why-regs.json: read through the registers, the same call and cause, the "
+                "script's status (3) kept",
+                (w.get("tracing") or {}).get("method") == "registers"
+                and f.get("call") == 'mkdirat(AT_FDCWD, "/tmp/why-regs", 0777)'
+                and (f.get("causes") or [{}])[0].get("kind") == "seccomp"
+                and rcs.get("why-regs.json") == 3,
+                "method %s, call %s, exit %s" % ((w.get("tracing") or {}).get("method"),
+                                                f.get("call"), rcs.get("why-regs.json")))
+    for name, syscall, nr, how in (("why-trap.json", "swapon", 224, "trap"),
+                                   ("why-kill.json", "swapoff", 225, "killed")):
+        w = load_json(c, files, name)
+        if w is None:
+            continue
+        f = next((x for x in w.get("failures") or [] if x.get("syscall") == syscall), {})
+        want = T.truth(filters, "aarch64", nr, f.get("args") or [])
+        c.check("%s: %s %s by the policy (%s), the cause exact, the command died of SIGSYS"
+                % (name, syscall, how, want["verdict"]),
+                f.get("how") == how and (f.get("causes") or [{}])[0].get("kind") == "seccomp"
+                and verdict(f.get("seccomp_verdict")) == want and rcs.get(name) == 128 + 31,
+                "how %s, verdict %s (filter %s), exit %s, failures %s" % (
+                    f.get("how"), f.get("seccomp_verdict"), want, rcs.get(name),
+                    [x.get("call") for x in w.get("failures") or []]))
+
+
 def check_record(c, files, rcs):
     r = load_json(c, files, "record.json")
     prof = load_json(c, files, "record-profile.json")
@@ -274,6 +304,7 @@ def main():
         c.check("report without a filter: JSON", False, e)
 
     check_why(c, files, rcs, a.filters)
+    check_why_more(c, files, rcs, a.filters)
     check_record(c, files, rcs)
     a32 = files.get("a32.txt", "")
     c.check("AArch32: a 32-bit ARM program runs (this CPU offers AArch32 at EL0, the kernel serves it)",

@@ -8,10 +8,12 @@
 #
 # Host packages: qemu-system-arm (it holds qemu-system-aarch64), cpio (the initramfs),
 # python3-seccomp (libseccomp's bindings export Docker's and podman's profiles as aarch64 BPF
-# on this x86_64 host), and binutils-arm-linux-gnueabihf (to check that whatami's 32-bit ARM
-# prober is what its source assembles to). Docker's default profile ships as JSON in golang-github-docker-docker-dev
-# (architecture all), downloaded, not installed. The arm64 packages come from Debian's archive too, by apt-get download
-# once dpkg knows the arm64 architecture: nothing arm64 is installed on the host.
+# on this x86_64 host), binutils-arm-linux-gnueabihf (to check that whatami's 32-bit ARM
+# prober is what its source assembles to) and golang-github-containers-common (podman's
+# seccomp.json). Docker's default profile ships as JSON in golang-github-docker-docker-dev
+# (architecture all), downloaded, not installed. The arm64 packages come from Debian's archive
+# too, by apt-get download once dpkg knows the arm64 architecture: nothing arm64 is installed
+# on the host.
 set -euo pipefail
 cache=${1:?usage: deps.sh CACHE_DIR}
 mkdir -p "$cache"
@@ -21,7 +23,7 @@ export DEBIAN_FRONTEND=noninteractive
 updated=
 update() { [ -n "$updated" ] || { timeout 300 apt-get update -qq; updated=1; }; }
 
-need=$(missing qemu-system-arm cpio python3-seccomp binutils-arm-linux-gnueabihf)
+need=$(missing qemu-system-arm cpio python3-seccomp binutils-arm-linux-gnueabihf golang-github-containers-common)
 if [ -n "$need" ]; then
   echo "arm64 deps: installing $need" >&2
   update
