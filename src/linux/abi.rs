@@ -48,6 +48,10 @@ impl Abi {
 /// fact, defined for every architecture so reports can be read anywhere.
 pub const X32_SYSCALL_BIT: u32 = 0x4000_0000;
 
+/// The audit arch of arm64's AArch32 entry point (32-bit ARM programs). An
+/// arm fact, defined for every architecture, as X32_SYSCALL_BIT is.
+pub const AUDIT_ARCH_ARM: u32 = 0x4000_0028;
+
 /// Numbers probed past the highest known syscall: runtimes answer unknown
 /// numbers differently (runc: ENOSYS above the highest number the profile
 /// names), and newer kernels add calls this build does not know.

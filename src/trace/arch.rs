@@ -124,6 +124,17 @@ mod imp {
                 &mut iov as *mut libc::iovec as *mut u8,
             )?
         };
+        // A 32-bit (AArch32) tracee's NT_PRSTATUS is its own: 18 32-bit
+        // registers (r0-r15, cpsr, orig_r0), the number in r7.
+        if iov.iov_len == 18 * 4 {
+            let w = |i: usize| (r.regs[i / 2] >> (32 * (i % 2))) as u32;
+            return Ok(RegsCall {
+                audit_arch: crate::linux::abi::AUDIT_ARCH_ARM,
+                nr: u64::from(w(7)),
+                args: [0, 1, 2, 3, 4, 5].map(|i| u64::from(w(i))),
+                ret: w(0) as i32 as i64,
+            });
+        }
         // The number is in x8; x0 holds the first argument at entry and the
         // return value at exit (the tracer keeps the entry's copy).
         Ok(RegsCall {

@@ -207,6 +207,9 @@ struct Tracer {
     others: usize,
     seq: u64,
     mounts: MountCache,
+    /// Calls through an entry point this build does not follow (an arm64
+    /// kernel's AArch32 one): the audit arch of the first, and how many.
+    foreign: (u32, u64),
 }
 
 // ------------------------------------------------------------ signals
@@ -297,6 +300,7 @@ pub fn run(main: libc::pid_t, cfg: Config, on_resumed: impl FnOnce()) -> Trace {
         others: 0,
         seq: 0,
         mounts: MountCache::default(),
+        foreign: (0, 0),
     };
     t.tracees.insert(
         main,
@@ -546,6 +550,12 @@ impl Tracer {
         args: [u64; 6],
     ) {
         let Some(abi) = arch::abi_of(audit_arch, nr) else {
+            if self.started {
+                if self.foreign.1 == 0 {
+                    self.foreign.0 = audit_arch;
+                }
+                self.foreign.1 += 1;
+            }
             return;
         };
         let call = Call {
@@ -755,6 +765,18 @@ impl Tracer {
     }
 
     fn finish(mut self) -> Trace {
+        if let (arch, n @ 1..) = self.foreign {
+            let which = if arch == abi::AUDIT_ARCH_ARM {
+                "AArch32: 32-bit ARM programs"
+            } else {
+                "not one of this build's"
+            };
+            self.trace.notes.push(format!(
+                "{n} calls through an entry point whatami does not follow (audit arch \
+                 {arch:#x}, {which}) were not seen: their failures are not explained, and a \
+                 profile recorded from them does not allow them"
+            ));
+        }
         for (a, v) in self.stats.iter().enumerate() {
             let Some(abi) = abi::abis().get(a).copied() else {
                 continue;
