@@ -42,5 +42,9 @@ echo data >/tmp/rec/in/f
 file record.json whatami record --json -o /tmp/rec/profile.json -- tar -cf /tmp/rec/out.tar -C /tmp/rec in
 file record-profile.json cat /tmp/rec/profile.json
 
+# record and why on a 32-bit ARM program: its calls are not followed, and both say so.
+file record-a32.json whatami record --json -o /tmp/rec/a32.json -- /arm64/bin/a32-hello
+file why-a32.json env WHATAMI_WHY_FORCE_REGISTERS=1 whatami why --json -- /arm64/bin/a32-hello
+
 # The AArch32 entry point: does this CPU and kernel run a 32-bit ARM program?
 file a32.txt /arm64/bin/a32-hello
