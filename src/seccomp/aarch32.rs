@@ -430,10 +430,15 @@ impl Supervisor<'_> {
         self.h
             .stage
             .store(stage::HANDSHAKE.max(self.h.stage.load(SeqCst)), SeqCst);
-        if !send(p, HELLO) {
-            return self.early(p, early::SILENT, 0);
-        }
-        match self.next_event(p) {
+        // A program that ended before reading anything (killed at its first
+        // call, or its exec failed) has closed its input: the number is
+        // refused with EPIPE, and how it ended says why.
+        let event = if send(p, HELLO) {
+            self.next_event(p)
+        } else {
+            Event::Gone
+        };
+        match event {
             Event::Message(TAG_HELLO, _) => true,
             Event::Message(tag, _) => self.early(p, early::MESSAGE, tag as i32),
             Event::Gone => {
