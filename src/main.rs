@@ -44,12 +44,13 @@ fn run(opts: &report::Options) -> std::io::Result<u8> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let color = render::color::enabled(opts.color, render::color::Stream::Stdout);
+    let width = render::width::width(render::color::Stream::Stdout);
     if opts.json {
         render::json::write(&mut out, &report)?;
     } else if let Some(c) = &report.check {
-        render::check::write(&mut out, &report, c, color)?;
+        render::check::write(&mut out, &report, c, color, width)?;
     } else {
-        render::human::write(&mut out, &report, color)?;
+        render::human::write(&mut out, &report, color, width)?;
     }
     out.flush()?;
     Ok(report::exit_status(&report, opts.profile.is_some()))

@@ -50,6 +50,17 @@ pub fn compare_x86_64_capture(rel: &str, got: &str, failures: &mut Vec<String>) 
     compare(rel, &unmarked, failures)
 }
 
+/// Adds to `failures` each line of `text` that takes more than `width`
+/// columns on a terminal (color codes left out).
+pub fn fits(what: &str, text: &str, width: usize, failures: &mut Vec<String>) {
+    for line in text.lines() {
+        let n = crate::render::writer::visible_len(line);
+        if n > width {
+            failures.push(format!("{what}: a line of {n} columns: {line:?}"));
+        }
+    }
+}
+
 /// Fails the test with every difference found.
 pub fn assert_none(failures: &[String]) {
     assert!(

@@ -3,7 +3,8 @@
 //! Every run gets an empty environment, so a NO_COLOR or TERM of the
 //! developer's shell cannot change the output. The output on each tree
 //! under tests/fixtures/ (captured inside real containers) is compared with
-//! snapshots: the human report with tests/snapshots/<config>.txt, the JSON
+//! snapshots: the human report with tests/snapshots/<config>.txt (and, laid
+//! out for 80 and 120 columns, columns-80/ and columns-120/), the JSON
 //! with json/<config>.json, `--check baseline|restricted` with
 //! check/<config>-<policy>.txt; the --help texts with help/. After an
 //! intended change of the output, regenerate them with
@@ -352,6 +353,31 @@ fn human_output_matches_the_snapshots() {
             "{config}: color codes with --color never"
         );
         snapshot(&format!("{config}.txt"), &got, &mut failures);
+    }
+    no_snapshot_failed(&failures);
+}
+
+/// The report of every fixture laid out for an 80- and a 120-column
+/// terminal (COLUMNS, as a shell exports it), pinned in columns-N/, and no
+/// line longer than the terminal: the terminal never has to wrap one.
+#[test]
+fn human_output_fits_the_terminal_width() {
+    let mut failures = Vec::new();
+    for (config, _) in fixtures() {
+        let root = format!("tests/fixtures/{config}");
+        for cols in ["80", "120"] {
+            let o = whatami_env(&["--color", "never", "--root", &root], &[("COLUMNS", cols)]);
+            assert_eq!(o.status.code(), Some(0), "{config}: {}", stderr(&o));
+            let got = stdout(&o);
+            let width: usize = cols.parse().unwrap();
+            for line in got.lines() {
+                let n = line.chars().count();
+                if n > width {
+                    failures.push(format!("{config} at {cols}: a line of {n}: {line:?}"));
+                }
+            }
+            snapshot(&format!("columns-{cols}/{config}.txt"), &got, &mut failures);
+        }
     }
     no_snapshot_failed(&failures);
 }
@@ -720,8 +746,10 @@ fn check_passes_the_hardened_container_and_fails_the_default_naming_why() {
     let o = whatami(&["--check", "restricted", "--color", "never", "--root", root]);
     assert_eq!(o.status.code(), Some(5), "{}", stdout(&o));
     let text = stdout(&o);
+    // The closing line may be wrapped: its words, joined again.
+    let words = text.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(
-        text.contains(
+        words.contains(
             "check restricted: FAILED (3 of 11 controls): privilege_escalation, \
              run_as_non_root, capabilities_restricted"
         ),

@@ -10,6 +10,7 @@
 //! - ns.rs: namespace kinds, the initial namespaces' inodes, link text
 //! - status.rs, mountinfo.rs: the parsers of /proc/PID/status and
 //!   /proc/PID/mountinfo (pure, bounded); stat.rs: what stat(2) says of a file
+//! - tty.rs: the width of the terminal an output is
 //! - child.rs: a disposable child: forked, watched, killed, reaped within a
 //!   bound; cpus.rs: the CPUs whatami may run on
 //!
@@ -36,3 +37,4 @@ pub(crate) mod mountinfo;
 pub(crate) mod ns;
 pub(crate) mod stat;
 pub(crate) mod status;
+pub(crate) mod tty;

@@ -61,6 +61,7 @@ pub struct Options {
 pub fn main(args: &Options) -> ExitCode {
     // What was seen goes to stderr, as why's explanation does.
     let color = color::enabled(args.color, Stream::Stderr);
+    let width = crate::render::width::width(Stream::Stderr);
     let command: Vec<String> = args
         .command
         .iter()
@@ -105,7 +106,7 @@ pub fn main(args: &Options) -> ExitCode {
                 NotTraced::Refused(r) => session::refusal_reason(&r).1,
                 NotTraced::NotStarted(s) => s,
             });
-            let _ = show(&report, args.json, color);
+            let _ = show(&report, args.json, (color, width));
             return ExitCode::from(exit::UNTRACEABLE);
         }
     };
@@ -155,7 +156,7 @@ pub fn main(args: &Options) -> ExitCode {
             }
         }
     }
-    if let Err(e) = show(&report, args.json, color)
+    if let Err(e) = show(&report, args.json, (color, width))
         && e.kind() != io::ErrorKind::BrokenPipe
     {
         eprintln!("whatami record: cannot write the report: {e}");
@@ -397,12 +398,13 @@ impl Drop for Output {
     }
 }
 
-fn show(r: &RecordReport, json: bool, color: bool) -> io::Result<()> {
+/// `look`: whether to color, and the width to lay out for.
+fn show(r: &RecordReport, json: bool, look: (bool, usize)) -> io::Result<()> {
     let mut err = io::stderr().lock();
     if json {
         crate::render::json::write(&mut err, r)?;
     } else {
-        render::human(&mut err, r, color)?;
+        render::human(&mut err, r, look.0, look.1)?;
     }
     err.flush()
 }

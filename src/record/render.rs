@@ -18,14 +18,15 @@ fn times(n: u64) -> String {
     }
 }
 
-pub fn human(out: &mut impl Write, r: &RecordReport, color: bool) -> io::Result<()> {
+/// What was seen, laid out for `width` columns.
+pub fn human(out: &mut impl Write, r: &RecordReport, color: bool, width: usize) -> io::Result<()> {
     let p = Paint::new(color);
-    let mut w = Writer::new(out, p, COL);
+    let mut w = Writer::new(out, p, COL, width);
     let cmd = command_line(&r.command);
     if !r.traced {
         let why = r.unavailable.as_deref().unwrap_or("it did not run");
         let head = format!("whatami record: cannot trace `{cmd}`: {why}; it did not run");
-        return writeln!(w.out, "{}", p.bad(&head));
+        return w.line(&p.bad(&head));
     }
     let ended = match &r.exit {
         Some(e) => match (e.code, e.signal) {
@@ -49,7 +50,7 @@ pub fn human(out: &mut impl Write, r: &RecordReport, color: bool) -> io::Result<
         abis.join(", "),
         times(r.totals.calls)
     );
-    writeln!(w.out, "{}", p.heading(&head))?;
+    w.line(&p.heading(&head))?;
     if let Some(written) = &r.profile {
         let errno = crate::linux::errno::name(written.default_errno);
         w.paragraph(
@@ -87,11 +88,7 @@ pub fn human(out: &mut impl Write, r: &RecordReport, color: bool) -> io::Result<
         } else {
             p.bad(&format!("would block {}", a.blocked.len()))
         };
-        writeln!(
-            w.out,
-            "{}",
-            p.heading(&format!("Against {} ({}): ", a.profile, a.title)) + &verdict
-        )?;
+        w.line(&(p.heading(&format!("Against {} ({}):", a.profile, a.title)) + " " + &verdict))?;
         w.paragraph(
             "assumed",
             &format!(
@@ -140,6 +137,7 @@ pub fn human(out: &mut impl Write, r: &RecordReport, color: bool) -> io::Result<
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::render::writer::WIDTH;
 
     /// `whatami record --json` of real runs (tests/snapshots/record/NAME.json:
     /// a profile with --against and --arg-rules, one written to stdout,
@@ -161,10 +159,17 @@ mod tests {
                 snapshots::mask_floats(&text),
                 "{name}: JSON"
             );
-            for (suffix, color) in [("txt", false), ("color.txt", true)] {
+            // As wide as a pipe gets, and as an 80-column terminal, where no
+            // line may be longer.
+            for (suffix, color, width) in [
+                ("txt", false, WIDTH),
+                ("color.txt", true, WIDTH),
+                ("80.txt", false, 80),
+            ] {
                 let mut out = Vec::new();
-                human(&mut out, &r, color).unwrap();
+                human(&mut out, &r, color, width).unwrap();
                 let got = String::from_utf8(out).unwrap();
+                snapshots::fits(&format!("{name} at {width}"), &got, width, &mut failures);
                 let rel = format!("record/{name}.{suffix}");
                 snapshots::compare_x86_64_capture(&rel, &got, &mut failures);
             }

@@ -7,9 +7,16 @@ use super::writer::{VALUE_COL, Writer};
 use crate::model::*;
 use std::io::{self, Write};
 
-/// The result of `--check`: every control, then the verdict.
-pub fn write<W: Write>(out: &mut W, r: &Report, c: &Check, color: bool) -> io::Result<()> {
-    let mut w = Writer::new(out, Paint::new(color), VALUE_COL);
+/// The result of `--check`: every control, then the verdict, laid out for
+/// `width` columns.
+pub fn write<W: Write>(
+    out: &mut W,
+    r: &Report,
+    c: &Check,
+    color: bool,
+    width: usize,
+) -> io::Result<()> {
+    let mut w = Writer::new(out, Paint::new(color), VALUE_COL, width);
     writeln!(
         w.out,
         "{}",
@@ -41,5 +48,5 @@ pub fn write<W: Write>(out: &mut W, r: &Report, c: &Check, color: bool) -> io::R
             c.failed.join(", ")
         ))
     };
-    writeln!(w.out, "{line}")
+    w.line(&line)
 }

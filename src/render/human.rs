@@ -9,8 +9,9 @@ use super::writer::{VALUE_COL, Writer};
 use crate::model::*;
 use std::io::{self, Write};
 
-pub fn write(out: &mut impl Write, r: &Report, color: bool) -> io::Result<()> {
-    let mut w = Writer::new(out, Paint::new(color), VALUE_COL);
+/// The report, laid out for `width` columns.
+pub fn write(out: &mut impl Write, r: &Report, color: bool, width: usize) -> io::Result<()> {
+    let mut w = Writer::new(out, Paint::new(color), VALUE_COL, width);
     w.title(&format!("whatami {}", r.whatami_version))?;
     super::assessment::verdict(&mut w, &r.assessment)?;
     w.runtime(&r.runtime)?;
@@ -39,7 +40,7 @@ pub fn write(out: &mut impl Write, r: &Report, color: bool) -> io::Result<()> {
     if !failed.is_empty() {
         writeln!(w.out)?;
         let msg = format!("incomplete report: could not gather {}", failed.join(", "));
-        writeln!(w.out, "{}", w.p.warn(&msg))?;
+        w.line(&w.p.warn(&msg))?;
     }
     Ok(())
 }

@@ -2,7 +2,8 @@
 //! read it. `why`'s and `record`'s printers live with those commands and
 //! write with the same tools.
 //!
-//! - writer.rs: the width, the word wrap, the sanitising of container text
+//! - width.rs: how wide to lay out (the terminal's width, COLUMNS)
+//! - writer.rs: the word wrap, the sanitising of container text
 //!   and the Writer every human printer writes with; color.rs: whether to
 //!   color, and the painter
 //! - json.rs: one JSON object (the report, `why`'s, `record`'s)
@@ -21,4 +22,5 @@ pub mod json;
 mod profile;
 mod seccomp;
 pub(crate) mod summary;
+pub mod width;
 pub(crate) mod writer;

@@ -2,7 +2,7 @@
 //! probe's verdicts grouped by action and errno per entry point, argument
 //! rules in plain words, and the calls whose verdict depends on arguments.
 
-use super::writer::{VALUE_COL, WIDTH, Writer, wrap};
+use super::writer::{VALUE_COL, Writer, wrap};
 use crate::model::*;
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -263,7 +263,7 @@ fn list_under<W: Write>(
     head_len: usize,
     items: &[String],
 ) -> io::Result<()> {
-    let lines = wrap(items, WIDTH - VALUE_COL);
+    let lines = wrap(items, w.width() - VALUE_COL);
     for (i, line) in lines.iter().enumerate() {
         let text = line.join(" ");
         if i == 0 {

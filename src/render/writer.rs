@@ -1,39 +1,93 @@
-//! What every human printer writes with: the line width, the one word wrap,
-//! the one place text from the container is made fit for a terminal, and
-//! the [`Writer`] whose rows put a label at column 2 and its value in a
+//! What every human printer writes with: the one word wrap (which measures
+//! what a terminal shows, not the bytes of color codes, and never breaks a
+//! word), the one place text from the container is made fit for a terminal,
+//! and the [`Writer`] whose rows put a label at column 2 and its value in a
 //! column of the printer's choosing (the report's sections, `why`'s
-//! explanation and `record`'s summary each keep their own).
+//! explanation and `record`'s summary each keep their own), wrapped at the
+//! width it was given (width.rs finds the terminal's).
 
 use super::color::Paint;
 use std::borrow::Cow;
 use std::io::{self, Write};
 
-/// Lines wrap before this column.
+/// The width lines wrap at when the output is not a terminal.
 pub const WIDTH: usize = 100;
 /// Column where the report's values start.
 pub const VALUE_COL: usize = 18;
+/// Where a word too long for the value column starts its line.
+const OUTDENT: usize = 4;
 
-/// Greedy word wrap of `words` into lines of at most `width` characters,
-/// the words of a line joined by one space; a word longer than `width` gets
-/// a line of its own. `indent` characters already stand at the start of the
-/// first line.
+/// `word` with each run of 32 or more hex digits (a container's id, a
+/// layer's digest) cut to its first 12 and an ellipsis, as `docker ps`
+/// shows ids: what lets a path holding one fit a line. The JSON keeps them
+/// whole.
+fn short_ids(word: &str) -> Cow<'_, str> {
+    const LONG: usize = 32;
+    const KEEP: usize = 12;
+    let bytes = word.as_bytes();
+    let mut out = String::new();
+    let (mut copied, mut i) = (0, 0);
+    while i < bytes.len() {
+        let run = bytes[i..]
+            .iter()
+            .take_while(|b| b.is_ascii_hexdigit())
+            .count();
+        if run >= LONG {
+            out.push_str(&word[copied..i + KEEP]);
+            out.push('…');
+            copied = i + run;
+        }
+        i += run.max(1);
+    }
+    if copied == 0 {
+        return Cow::Borrowed(word);
+    }
+    out.push_str(&word[copied..]);
+    Cow::Owned(out)
+}
+
+/// Greedy word wrap of `words` into lines that end by column `width`, the
+/// words of a line joined by one space; a word too long for any line gets
+/// a line of its own. The first line starts at column `first`, the others
+/// at `rest`.
 fn wrap_from<'a>(
-    indent: usize,
+    first: usize,
+    rest: usize,
     words: impl IntoIterator<Item = &'a str>,
     width: usize,
 ) -> Vec<Vec<&'a str>> {
-    let mut lines: Vec<Vec<&str>> = Vec::new();
-    let mut cur: Vec<&str> = Vec::new();
-    let mut len = indent;
-    for word in words {
-        let n = word.chars().count();
-        // Joined to the current line, a word also takes a space.
-        if !cur.is_empty() && len + 1 + n > width {
+    wrap_pieces(first, rest, words.into_iter().map(|w| (w, false)), width)
+        .into_iter()
+        .map(|line| line.into_iter().map(|(w, _)| w).collect())
+        .collect()
+}
+
+/// [`wrap_from`] of pieces, each a word or (`true`) the part of a word
+/// that follows the previous piece without a space.
+fn wrap_pieces<'a>(
+    first: usize,
+    rest: usize,
+    pieces: impl IntoIterator<Item = (&'a str, bool)>,
+    width: usize,
+) -> Vec<Vec<(&'a str, bool)>> {
+    let mut lines: Vec<Vec<(&str, bool)>> = Vec::new();
+    let mut cur: Vec<(&str, bool)> = Vec::new();
+    let mut len = first;
+    for (word, glued) in pieces {
+        let n = visible_len(word);
+        let gap = usize::from(!glued && !cur.is_empty());
+        // Joined to the current line, a word also takes a space. A word
+        // of no width (a color code alone) stays where it is.
+        if !cur.is_empty() && n > 0 && len + gap + n > width {
             lines.push(std::mem::take(&mut cur));
-            len = 0;
+            len = rest;
         }
-        len = if cur.is_empty() { len + n } else { len + 1 + n };
-        cur.push(word);
+        // Runs of spaces (padding) do not start a line.
+        if cur.is_empty() && word.is_empty() && !lines.is_empty() {
+            continue;
+        }
+        len += n + usize::from(!glued && !cur.is_empty());
+        cur.push((word, glued && !cur.is_empty()));
     }
     if !cur.is_empty() {
         lines.push(cur);
@@ -41,10 +95,107 @@ fn wrap_from<'a>(
     lines
 }
 
+/// A line of pieces as text: words joined by a space, glued pieces by none.
+fn join_pieces(line: &[(&str, bool)]) -> String {
+    let mut s = String::new();
+    for (i, (w, glued)) in line.iter().enumerate() {
+        if i > 0 && !glued {
+            s.push(' ');
+        }
+        s.push_str(w);
+    }
+    s
+}
+
+/// The words of `text`, those longer than `room` with their container ids
+/// shortened ([`short_ids`]).
+fn words_of(text: &str, room: usize) -> Vec<Cow<'_, str>> {
+    text.split(' ')
+        .map(|w| {
+            if visible_len(w) > room {
+                short_ids(w)
+            } else {
+                Cow::Borrowed(w)
+            }
+        })
+        .collect()
+}
+
+/// `words` as pieces to wrap: a flag set still longer than `room`
+/// (`A|B|C`) breaks after a `|`, so that each flag stays whole.
+fn pieces_of<'a>(words: &'a [Cow<'_, str>], room: usize) -> Vec<(&'a str, bool)> {
+    let mut out = Vec::new();
+    for w in words {
+        if visible_len(w) > room && w.contains('|') {
+            out.extend(
+                w.split_inclusive('|')
+                    .enumerate()
+                    .map(|(i, piece)| (piece, i > 0)),
+            );
+        } else {
+            out.push((w.as_ref(), false));
+        }
+    }
+    out
+}
+
+/// The columns `s` takes on a terminal: its characters, less the escape
+/// sequences (`ESC [ ... final`) that color it.
+pub fn visible_len(s: &str) -> usize {
+    let mut n = 0;
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c != '\x1b' {
+            n += 1;
+        } else if chars.next() == Some('[') {
+            // Parameters, then one final byte in @..~.
+            for c in chars.by_ref() {
+                if ('@'..='~').contains(&c) {
+                    break;
+                }
+            }
+        }
+    }
+    n
+}
+
+/// Lines cut from one painted text, each made to stand alone: a style
+/// still open at the end of a line is reset there and opened again at the
+/// start of the next, so that the indent between them is not painted and
+/// a line shown alone (a pager, a diff) keeps its color.
+fn carry_styles(lines: Vec<String>) -> Vec<String> {
+    let mut open = String::new();
+    lines
+        .into_iter()
+        .map(|line| {
+            let mut out = open.clone();
+            out.push_str(&line);
+            let mut rest = line.as_str();
+            // The state after the line: the sequences since the last reset.
+            while let Some(i) = rest.find("\x1b[") {
+                let seq_end = rest[i + 2..]
+                    .find(|c: char| ('@'..='~').contains(&c))
+                    .map_or(rest.len(), |j| i + 2 + j + 1);
+                let seq = &rest[i..seq_end];
+                if seq == "\x1b[0m" {
+                    open.clear();
+                } else if seq.ends_with('m') {
+                    open.push_str(seq);
+                }
+                rest = &rest[seq_end..];
+            }
+            if !open.is_empty() {
+                out.push_str("\x1b[0m");
+            }
+            out
+        })
+        .collect()
+}
+
 /// Greedy word wrap of list items into lines no wider than `width`
 /// characters (items joined by one space).
 pub fn wrap<S: AsRef<str>>(items: &[S], width: usize) -> Vec<Vec<&str>> {
-    wrap_from(0, items.iter().map(AsRef::as_ref), width)
+    wrap_from(0, 0, items.iter().map(AsRef::as_ref), width)
 }
 
 /// The words of `text` in lines of at most `width` characters. Leading
@@ -55,7 +206,7 @@ pub fn wrap_text(text: &str, width: usize) -> Vec<String> {
         return Vec::new();
     }
     let indent = &text[..text.len() - body.len()];
-    wrap_from(indent.len(), body.split(' '), width)
+    wrap_from(indent.len(), 0, body.split(' '), width)
         .into_iter()
         .enumerate()
         .map(|(i, words)| {
@@ -117,17 +268,92 @@ pub fn plain(_: &Paint, s: &str) -> String {
     s.to_string()
 }
 
-/// The output stream, the painter and the column values start at.
+/// The output stream, the painter, the column values start at and the
+/// width lines wrap at.
 pub struct Writer<'a, W: Write> {
     pub out: &'a mut W,
     pub p: Paint,
     col: usize,
+    width: usize,
 }
 
 impl<'a, W: Write> Writer<'a, W> {
-    /// A writer whose values start at column `col`.
-    pub fn new(out: &'a mut W, p: Paint, col: usize) -> Self {
-        Writer { out, p, col }
+    /// A writer whose values start at column `col`, its lines wrapped at
+    /// `width` columns.
+    pub fn new(out: &'a mut W, p: Paint, col: usize, width: usize) -> Self {
+        Writer { out, p, col, width }
+    }
+
+    /// The width lines wrap at.
+    pub fn width(&self) -> usize {
+        self.width
+    }
+
+    /// `label` at column 2 and `text` (which may hold color codes) from
+    /// the value column on, wrapped at the writer's width between words;
+    /// the lines after the first start `indent` columns right of the value
+    /// column. A label too long for its column pushes the first line right.
+    /// A word longer than a line gets a line of its own, from column
+    /// [`OUTDENT`] when it does not fit under the others, with the container
+    /// ids in it shortened ([`short_ids`]).
+    fn lay(&mut self, label: &str, text: &str, indent: usize) -> io::Result<()> {
+        let first_col = if label.is_empty() {
+            self.col
+        } else {
+            self.col.max(2 + label.len() + 1)
+        };
+        let rest = self.col + indent;
+        let room = self.width.saturating_sub(rest);
+        let words = words_of(text, room);
+        let pieces = pieces_of(&words, room);
+        // A first word that does not fit after the label goes under it.
+        let under = !label.is_empty()
+            && pieces
+                .first()
+                .is_some_and(|(w, _)| first_col + visible_len(w) > self.width);
+        if under {
+            writeln!(self.out, "  {}", self.p.label(label))?;
+        }
+        let first = if under { rest } else { first_col };
+        let lines = wrap_pieces(first, rest, pieces.iter().copied(), self.width);
+        let lines = carry_styles(lines.iter().map(|l| join_pieces(l)).collect());
+        for (i, line) in lines.iter().enumerate() {
+            if i == 0 && !under && !label.is_empty() {
+                let pad = first_col - 2 - label.len();
+                write!(self.out, "  {}{}", self.p.label(label), " ".repeat(pad))?;
+            } else {
+                let at = if i == 0 && !under { self.col } else { rest };
+                // Only a word too long for any line overflows: it starts
+                // further left.
+                let at = if at + visible_len(line) > self.width {
+                    OUTDENT.min(at)
+                } else {
+                    at
+                };
+                write!(self.out, "{}", " ".repeat(at))?;
+            }
+            writeln!(self.out, "{line}")?;
+        }
+        if lines.is_empty() && !under {
+            writeln!(self.out, "  {}", self.p.label(label))?;
+        }
+        Ok(())
+    }
+
+    /// A line of running text from column 0 (a heading of `why` or
+    /// `record`, a closing line), wrapped at the width, the lines after the
+    /// first indented by 4.
+    pub fn line(&mut self, text: &str) -> io::Result<()> {
+        let room = self.width - 4;
+        let words = words_of(text, room);
+        let pieces = pieces_of(&words, room);
+        let lines = wrap_pieces(0, 4, pieces.iter().copied(), self.width);
+        let lines = carry_styles(lines.iter().map(|l| join_pieces(l)).collect());
+        for (i, line) in lines.iter().enumerate() {
+            let indent = if i == 0 { "" } else { "    " };
+            writeln!(self.out, "{indent}{line}")?;
+        }
+        Ok(())
     }
 
     /// A title line at column 0.
@@ -141,22 +367,16 @@ impl<'a, W: Write> Writer<'a, W> {
         writeln!(self.out, "{}", self.p.heading(s))
     }
 
-    /// `  label    value` with the value at the writer's column. `value` may
-    /// hold color codes, so padding is computed from the plain label only.
+    /// `  label    value` with the value at the writer's column, wrapped
+    /// under itself two columns in. `value` may hold color codes, so
+    /// padding is computed from the plain label only.
     pub fn row(&mut self, label: &str, value: &str) -> io::Result<()> {
-        let pad = self.col.saturating_sub(2 + label.len()).max(1);
-        writeln!(
-            self.out,
-            "  {}{}{}",
-            self.p.label(label),
-            " ".repeat(pad),
-            value
-        )
+        self.lay(label, value, 2)
     }
 
-    /// A continuation line aligned under the values.
+    /// A line aligned under the values (wrapped like a [`row`](Self::row)).
     pub fn cont(&mut self, value: &str) -> io::Result<()> {
-        writeln!(self.out, "{}{}", " ".repeat(self.col), value)
+        self.lay("", value, 2)
     }
 
     /// Several lines under one label: the first as a [`row`](Self::row), the
@@ -173,7 +393,8 @@ impl<'a, W: Write> Writer<'a, W> {
         lines.try_for_each(|l| self.cont(l.as_ref()))
     }
 
-    /// A row whose value is a list, wrapped at WIDTH. `paint` styles each item.
+    /// A row whose value is a list, wrapped under its first item. `paint`
+    /// styles each item.
     pub fn list_row(
         &mut self,
         label: &str,
@@ -183,16 +404,8 @@ impl<'a, W: Write> Writer<'a, W> {
         if items.is_empty() {
             return self.row(label, &self.p.dim("none"));
         }
-        let lines: Vec<String> = wrap(items, WIDTH - self.col)
-            .iter()
-            .map(|line| {
-                line.iter()
-                    .map(|s| paint(&self.p, s))
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            })
-            .collect();
-        self.rows(label, lines)
+        let painted: Vec<String> = items.iter().map(|s| paint(&self.p, s)).collect();
+        self.lay(label, &painted.join(" "), 0)
     }
 
     /// Prints a failed section's error as its only row.
@@ -201,58 +414,36 @@ impl<'a, W: Write> Writer<'a, W> {
         self.row("error", &self.p.warn(&msg))
     }
 
-    /// A row of running text (which may hold color codes already) wrapped
-    /// at WIDTH; continuation lines are indented two more columns so each
-    /// block reads as one. Under an empty label the first line is a
-    /// continuation line too.
+    /// A row of running text (which may hold color codes already);
+    /// continuation lines are indented two more columns so each block
+    /// reads as one. Under an empty label the first line is a continuation
+    /// line too.
     pub fn text_rows(&mut self, label: &str, text: &str) -> io::Result<()> {
-        let words: Vec<&str> = text.split(' ').collect();
-        for (i, line) in wrap(&words, WIDTH - self.col - 2).iter().enumerate() {
-            let line = line.join(" ");
-            match (i, label.is_empty()) {
-                (0, false) => self.row(label, &line)?,
-                (0, true) => self.cont(&line)?,
-                _ => self.cont(&format!("  {line}"))?,
-            }
-        }
-        Ok(())
+        self.lay(label, text, 2)
     }
 
     /// Text from the container under `label`, made safe ([`untrusted`]),
-    /// wrapped like [`text_rows`](Self::text_rows) and each line painted.
+    /// painted and wrapped like [`text_rows`](Self::text_rows).
     pub fn wrapped(
         &mut self,
         label: &str,
         text: &str,
         paint: fn(&Paint, &str) -> String,
     ) -> io::Result<()> {
-        let safe = untrusted(text);
-        let words: Vec<&str> = safe.split(' ').collect();
-        for (i, line) in wrap(&words, WIDTH - self.col - 2).iter().enumerate() {
-            let line = paint(&self.p, &line.join(" "));
-            if i == 0 {
-                self.row(label, &line)?;
-            } else {
-                self.cont(&format!("  {line}"))?;
-            }
-        }
-        Ok(())
+        let painted = paint(&self.p, &untrusted(text));
+        self.lay(label, &painted, 2)
     }
 
-    /// `text` under `label`, wrapped under itself at WIDTH (no further
-    /// indent), each line painted: how `why` and `record` write.
+    /// `text` under `label`, painted and wrapped under itself (no further
+    /// indent): how `why` and `record` write.
     pub fn paragraph(
         &mut self,
         label: &str,
         text: &str,
         paint: impl Fn(&Paint, &str) -> String,
     ) -> io::Result<()> {
-        for (i, line) in wrap_text(text, WIDTH - self.col).iter().enumerate() {
-            let label = if i == 0 { label } else { "" };
-            let line = paint(&self.p, line);
-            self.row(label, &line)?;
-        }
-        Ok(())
+        let painted = paint(&self.p, text);
+        self.lay(label, &painted, 0)
     }
 }
 
@@ -323,7 +514,7 @@ mod tests {
 
     fn render(f: impl FnOnce(&mut Writer<'_, Vec<u8>>) -> io::Result<()>) -> String {
         let mut out = Vec::new();
-        let mut w = Writer::new(&mut out, Paint::new(false), VALUE_COL);
+        let mut w = Writer::new(&mut out, Paint::new(false), VALUE_COL, WIDTH);
         f(&mut w).unwrap();
         String::from_utf8(out).unwrap()
     }
@@ -340,7 +531,7 @@ mod tests {
     #[test]
     fn paragraphs_wrap_under_their_label() {
         let mut out = Vec::new();
-        let mut w = Writer::new(&mut out, Paint::new(false), 12);
+        let mut w = Writer::new(&mut out, Paint::new(false), 12, WIDTH);
         w.paragraph("cause", &"word ".repeat(30), plain).unwrap();
         let text = String::from_utf8(out).unwrap();
         let lines: Vec<&str> = text.lines().collect();
@@ -348,5 +539,112 @@ mod tests {
         assert!(lines[0].starts_with("  cause     word"));
         assert!(lines[1].starts_with("            word"));
         assert!(lines.iter().all(|l| l.chars().count() <= WIDTH));
+    }
+
+    fn render_at(
+        width: usize,
+        color: bool,
+        f: impl FnOnce(&mut Writer<'_, Vec<u8>>) -> io::Result<()>,
+    ) -> String {
+        let mut out = Vec::new();
+        let mut w = Writer::new(&mut out, Paint::new(color), VALUE_COL, width);
+        f(&mut w).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn the_visible_width_leaves_color_codes_out() {
+        assert_eq!(visible_len("plain"), 5);
+        assert_eq!(visible_len("\x1b[31;1mred\x1b[0m"), 3);
+        assert_eq!(visible_len(&Paint::new(true).dim("a b")), 3);
+        assert_eq!(visible_len("é…"), 2);
+    }
+
+    #[test]
+    fn rows_wrap_at_the_width_between_words() {
+        let text = "one two three four five six seven eight nine ten";
+        let got = render_at(40, false, |w| w.row("label", text));
+        assert_eq!(
+            got,
+            "  label           one two three four\n                    five six seven eight\n                    nine ten\n"
+        );
+        // Wider, one line.
+        assert_eq!(
+            render_at(80, false, |w| w.row("label", text))
+                .lines()
+                .count(),
+            1
+        );
+    }
+
+    #[test]
+    fn colored_rows_wrap_where_plain_ones_do_and_each_line_stands_alone() {
+        let text = "one two three four five six seven eight nine ten";
+        let plain_text = render_at(40, false, |w| w.row("label", text));
+        let colored = render_at(40, true, |w| w.row("label", &w.p.dim(text)));
+        let lines: Vec<&str> = colored.lines().collect();
+        assert_eq!(lines.len(), plain_text.lines().count());
+        for (c, p) in lines.iter().zip(plain_text.lines()) {
+            assert_eq!(visible_len(c), p.chars().count(), "{c:?}");
+            // A style opened on a line is closed on it.
+            assert!(c.ends_with("\x1b[0m"), "{c:?}");
+        }
+        assert!(
+            lines[1].trim_start().starts_with("\x1b[2m"),
+            "{:?}",
+            lines[1]
+        );
+    }
+
+    #[test]
+    fn a_word_longer_than_the_line_is_never_broken() {
+        // Cut to a short id, it fits.
+        let long = format!("/var/lib/x/{}/diff", "ab".repeat(20));
+        let got = render_at(60, false, |w| {
+            w.row("evidence", &format!("from {long} end"))
+        });
+        assert_eq!(
+            got,
+            "  evidence        from /var/lib/x/abababababab…/diff end\n"
+        );
+        // Where it fits whole, it stays whole.
+        let got = render_at(120, false, |w| {
+            w.row("evidence", &format!("from {long} end"))
+        });
+        assert_eq!(got, format!("  evidence        from {long} end\n"));
+        // Too long even so: a line of its own, further left, unbroken.
+        let path = format!("/{}", "x".repeat(70));
+        let got = render_at(60, false, |w| w.row("label", &format!("a {path} b")));
+        assert_eq!(
+            got,
+            format!("  label           a\n    {path}\n                    b\n")
+        );
+        // First, it goes under the label.
+        let got = render_at(60, false, |w| w.row("label", &format!("{path} b")));
+        assert_eq!(got, format!("  label\n    {path}\n                    b\n"));
+    }
+
+    #[test]
+    fn only_long_hex_runs_are_shortened() {
+        let id = "0123456789abcdef".repeat(4);
+        assert_eq!(short_ids(&format!("/docker/{id}")), "/docker/0123456789ab…");
+        assert_eq!(
+            short_ids(&format!("{id}/{id}")),
+            "0123456789ab…/0123456789ab…"
+        );
+        assert_eq!(short_ids("/proc/0xeffffffb"), "/proc/0xeffffffb");
+        assert!(matches!(short_ids("deadbeef"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn lists_wrap_under_their_first_item() {
+        let items: Vec<String> = (0..12).map(|i| format!("CAP_NUMBER_{i}")).collect();
+        let got = render_at(60, false, |w| w.list_row("effective", &items, plain));
+        for l in got.lines().skip(1) {
+            assert!(
+                l.starts_with(&" ".repeat(VALUE_COL)) && !l.starts_with(&" ".repeat(VALUE_COL + 1))
+            );
+        }
+        assert!(got.lines().all(|l| l.chars().count() <= 60), "{got}");
     }
 }

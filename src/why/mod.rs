@@ -63,6 +63,7 @@ pub fn main(args: &Options) -> ExitCode {
         Stream::Stderr
     };
     let color = color::enabled(args.color, to);
+    let width = crate::render::width::width(to);
     let command: Vec<String> = args
         .command
         .iter()
@@ -86,7 +87,7 @@ pub fn main(args: &Options) -> ExitCode {
             i32::from(exit::UNTRACEABLE)
         }
     };
-    if let Err(e) = write(&mut out, &report, args.json, color)
+    if let Err(e) = write(&mut out, &report, args.json, (color, width))
         && e.kind() != io::ErrorKind::BrokenPipe
         && report.traced
     {
@@ -175,11 +176,17 @@ fn explain(report: &mut WhyReport, traced: Traced, before: &Before) -> i32 {
     status
 }
 
-fn write(out: &mut Box<dyn Write>, r: &WhyReport, json: bool, color: bool) -> io::Result<()> {
+/// `look`: whether to color, and the width to lay out for.
+fn write(
+    out: &mut Box<dyn Write>,
+    r: &WhyReport,
+    json: bool,
+    look: (bool, usize),
+) -> io::Result<()> {
     if json {
         crate::render::json::write(out, r)?;
     } else {
-        render::human(out, r, color)?;
+        render::human(out, r, look.0, look.1)?;
     }
     out.flush()
 }

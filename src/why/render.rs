@@ -6,7 +6,7 @@ use super::causes::Certainty;
 use super::report::{FailureReport, WhyReport};
 use crate::render::color::Paint;
 use crate::render::summary::summary_table;
-use crate::render::writer::{WIDTH, Writer, command_line, plain, wrap_text};
+use crate::render::writer::{Writer, command_line, plain, wrap_text};
 use std::io::{self, Write};
 
 /// Where the text after a label starts.
@@ -18,28 +18,27 @@ fn dim(p: &Paint, s: &str) -> String {
     p.dim(s)
 }
 
-pub fn human(out: &mut impl Write, r: &WhyReport, color: bool) -> io::Result<()> {
-    let mut w = Writer::new(out, Paint::new(color), COL);
+/// The explanation, laid out for `width` columns.
+pub fn human(out: &mut impl Write, r: &WhyReport, color: bool, width: usize) -> io::Result<()> {
+    let mut w = Writer::new(out, Paint::new(color), COL, width);
     let cmd = command_line(&r.command);
     if !r.traced {
         let head = match &r.tracing.unavailable {
             Some(why) => format!("whatami why: cannot trace `{cmd}`: {why}"),
             None => format!("whatami why: `{cmd}` did not run"),
         };
-        writeln!(w.out, "{}", w.p.bad(&head))?;
+        w.line(&w.p.bad(&head))?;
         if let Some(f) = &r.tracing.refused {
             writeln!(w.out)?;
             failure(&mut w, f)?;
         }
         if !r.likely.is_empty() {
             writeln!(w.out)?;
-            writeln!(
-                w.out,
-                "{}",
-                w.p.heading("What the static report says about the command's likely failures")
+            w.line(
+                &w.p.heading("What the static report says about the command's likely failures"),
             )?;
             for l in &r.likely {
-                let lines = wrap_text(l, WIDTH - 4);
+                let lines = wrap_text(l, w.width() - 4);
                 for (i, s) in lines.iter().enumerate() {
                     writeln!(w.out, "{}{}", if i == 0 { "  - " } else { "    " }, s)?;
                 }
@@ -64,7 +63,7 @@ pub fn human(out: &mut impl Write, r: &WhyReport, color: bool) -> io::Result<()>
             n => format!("{n} failing calls explained"),
         }
     );
-    writeln!(w.out, "{}", w.p.heading(&head))?;
+    w.line(&w.p.heading(&head))?;
     for f in r.failures.iter().take(MAX_SHOWN) {
         writeln!(w.out)?;
         failure(&mut w, f)?;
@@ -75,7 +74,7 @@ pub fn human(out: &mut impl Write, r: &WhyReport, color: bool) -> io::Result<()>
             "{} more failing calls are not shown here: --json lists them all",
             r.failures.len() - MAX_SHOWN
         );
-        writeln!(w.out, "{}", w.p.warn(&more))?;
+        w.line(&w.p.warn(&more))?;
     }
     writeln!(w.out)?;
     table(&mut w, r)?;
@@ -90,7 +89,7 @@ fn failure<O: Write>(w: &mut Writer<O>, f: &FailureReport) -> io::Result<()> {
         format!("[{}] ", f.abi)
     };
     let line = format!("{abi}{} = {}", f.call, f.result);
-    writeln!(w.out, "{}", w.p.heading(&line))?;
+    w.line(&w.p.heading(&line))?;
     let mut place = Vec::new();
     if let Some(prog) = &f.program {
         place.push(prog.clone());
@@ -122,7 +121,7 @@ fn failure<O: Write>(w: &mut Writer<O>, f: &FailureReport) -> io::Result<()> {
         }
         for e in &c.evidence {
             // A bullet, and its text wrapped under itself.
-            for (k, l) in wrap_text(e, WIDTH - COL - 2).iter().enumerate() {
+            for (k, l) in wrap_text(e, w.width() - COL - 2).iter().enumerate() {
                 let bullet = if k == 0 { "· " } else { "  " };
                 w.paragraph("", &format!("{bullet}{l}"), dim)?;
             }
@@ -169,6 +168,8 @@ mod tests {
     /// mount, tracing refused) read back: printed as JSON it is the file
     /// again, and printed for people it is NAME.txt (NAME.color.txt with
     /// color).
+    use crate::render::writer::WIDTH;
+
     #[test]
     fn captured_explanations_print_as_pinned() {
         use crate::snapshots;
@@ -185,10 +186,17 @@ mod tests {
                 snapshots::mask_floats(&text),
                 "{name}: JSON"
             );
-            for (suffix, color) in [("txt", false), ("color.txt", true)] {
+            // As wide as a pipe gets, and as an 80-column terminal, where no
+            // line may be longer.
+            for (suffix, color, width) in [
+                ("txt", false, WIDTH),
+                ("color.txt", true, WIDTH),
+                ("80.txt", false, 80),
+            ] {
                 let mut out = Vec::new();
-                human(&mut out, &r, color).unwrap();
+                human(&mut out, &r, color, width).unwrap();
                 let got = String::from_utf8(out).unwrap();
+                snapshots::fits(&format!("{name} at {width}"), &got, width, &mut failures);
                 let rel = format!("why/{name}.{suffix}");
                 snapshots::compare_x86_64_capture(&rel, &got, &mut failures);
             }
