@@ -182,7 +182,7 @@ fn risks(f: &Facts) -> Vec<Risk> {
         // Outside a container the host's namespaces and devices are simply
         // the host's: only what reaches further is worth saying.
         socket_risks(f, &mut out);
-        out.sort_by_key(|r| r.severity);
+        crate::sort::sort_by_key(&mut out, |r| r.severity);
         return out;
     }
     socket_risks(f, &mut out);
@@ -377,7 +377,7 @@ fn risks(f: &Facts) -> Vec<Risk> {
             format!("a service-account token is mounted: the pod can call the API server{who}"),
         ));
     }
-    out.sort_by_key(|r| r.severity);
+    crate::sort::sort_by_key(&mut out, |r| r.severity);
     out
 }
 

@@ -272,7 +272,7 @@ impl Root {
     pub fn list_dir(&self, p: &str) -> Result<Vec<(String, FileKind)>, ReadError> {
         if let Some(list) = self.stat_table().and_then(|t| t.listing(p)) {
             let mut list = list.to_vec();
-            list.sort();
+            crate::sort::sort(&mut list);
             return Ok(list);
         }
         let err = |source| ReadError {
@@ -299,7 +299,7 @@ impl Root {
             };
             out.push((entry.file_name().to_string_lossy().into_owned(), kind));
         }
-        out.sort();
+        crate::sort::sort(&mut out);
         Ok(out)
     }
 }

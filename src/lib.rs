@@ -3,7 +3,7 @@
 //! The library holds everything but the command line: `main.rs` and its
 //! `cli.rs` turn argv into a command's options and run [`report`], [`why`]
 //! or [`record`]. Modules stand in floors, each importing only from those
-//! below it: `linux` and `exit` at the ground; `model` and `fsroot`;
+//! below it: `linux`, `exit` and `sort` at the ground; `model` and `fsroot`;
 //! `seccomp` and `profile`; `inspect`; `assess` and `check`; `trace` (the
 //! ptrace engine); `render`; `report` (the report's pipeline); `why` and
 //! `record`. Integration tests read the JSON back into [`model::Report`].
@@ -22,5 +22,6 @@ pub mod report;
 pub mod seccomp;
 #[cfg(test)]
 mod snapshots;
+pub(crate) mod sort;
 pub(crate) mod trace;
 pub mod why;

@@ -333,7 +333,7 @@ fn differences(e: &Expectation, p: &Probed, model: Model) -> Vec<ProfileDifferen
         });
     }
     let mut unnamed: Vec<&D> = ds.iter().filter(|d| d.name.is_none()).collect();
-    unnamed.sort_by_key(|d| (d.abis.clone(), d.args.clone(), d.nr));
+    crate::sort::sort_by_key(&mut unnamed, |d| (d.abis.clone(), d.args.clone(), d.nr));
     let mut i = 0;
     while i < unnamed.len() {
         let first = unnamed[i];
@@ -580,7 +580,7 @@ fn name_known(p: &Probed, process: &Process) -> ProfileReport {
             (k, score)
         })
         .collect();
-    screened.sort_by(|a, b| b.1.total_cmp(&a.1));
+    crate::sort::sort_by(&mut screened, |a, b| b.1.total_cmp(&a.1));
     let candidates = screened
         .iter()
         .map(|(k, score)| ProfileCandidate {

@@ -167,7 +167,7 @@ fn by_name() -> &'static [Vec<(&'static str, u32)>] {
                 let mut v: Vec<(&'static str, u32)> = (0..=abi::max_nr(a))
                     .filter_map(|nr| a.name(nr).map(|n| (n, nr)))
                     .collect();
-                v.sort_unstable();
+                crate::sort::sort(&mut v);
                 v
             })
             .collect()

@@ -228,7 +228,9 @@ impl Counts {
             judged: Vec::new(),
         };
         let mut stats: Vec<_> = trace.stats.iter().collect();
-        stats.sort_unstable_by_key(|(a, nr, _)| (crate::linux::abi::index_of(a), *nr));
+        crate::sort::sort_by_key(&mut stats, |(a, nr, _)| {
+            (crate::linux::abi::index_of(a), *nr)
+        });
         for (a, nr, s) in &stats {
             let count = CallCount {
                 abi: a.name.to_string(),
@@ -258,8 +260,9 @@ impl Counts {
             }
         }
         let mut arg_calls: Vec<_> = trace.arg_calls.iter().collect();
-        arg_calls
-            .sort_unstable_by_key(|(a, nr, key, _)| (crate::linux::abi::index_of(a), *nr, *key));
+        crate::sort::sort_by_key(&mut arg_calls, |(a, nr, key, _)| {
+            (crate::linux::abi::index_of(a), *nr, *key)
+        });
         for (a, nr, key, count) in arg_calls {
             let Some(name) = a.name(*nr) else {
                 continue;

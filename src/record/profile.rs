@@ -317,7 +317,9 @@ type CmpId = (u8, u64, u64, bool);
 type Covered<'a> = (Vec<ArgCmp>, BTreeMap<&'a str, u64>);
 
 fn rules(seen: &Seen, o: &Options) -> Vec<OutRule> {
-    let mut names: BTreeSet<&str> = seen.calls.keys().map(|(_, n)| n.as_str()).collect();
+    // Extended, not collected: see crate::sort.
+    let mut names: BTreeSet<&str> = BTreeSet::new();
+    names.extend(seen.calls.keys().map(|(_, n)| n.as_str()));
     names.extend(RUNTIME_CALLS);
     let mut out = Vec::new();
     for name in names {
@@ -498,10 +500,11 @@ pub(crate) fn write_counted(seen: &Seen, o: &Options) -> (String, usize) {
         }),
         Format::K8s => {
             let comments: Vec<&str> = rules.iter().map(|r| r.comment.as_str()).collect();
-            let annotations = BTreeMap::from([(
+            let mut annotations = BTreeMap::new();
+            annotations.insert(
                 COMMENTS,
                 serde_json::to_string(&comments).unwrap_or_default(),
-            )]);
+            );
             serde_json::to_string_pretty(&K8s {
                 api_version: "security-profiles-operator.x-k8s.io/v1beta1",
                 kind: "SeccompProfile",

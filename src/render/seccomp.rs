@@ -181,15 +181,14 @@ fn abi_verdicts<W: Write>(w: &mut Writer<'_, W>, p: &Probe, abi: &str) -> io::Re
     // from it, name by name: a policy usually treats them alike, and where
     // it does not (a forgotten x32 bit, an i386 rule) that is what matters.
     let native = p.abis.first().map(|a| a.abi.as_str()).filter(|n| *n != abi);
-    let native_outcome: BTreeMap<&str, Outcome> = match native {
-        Some(n) => p
-            .results
-            .iter()
-            .filter(|r| r.abi == n)
-            .filter_map(|r| Some((r.name.as_deref()?, r.outcome())))
-            .collect(),
-        None => BTreeMap::new(),
-    };
+    // Built by insertion, not `collect`: a collected B-tree map brings its
+    // own copy of the standard sort (see crate::sort).
+    let mut native_outcome: BTreeMap<&str, Outcome> = BTreeMap::new();
+    for r in p.results.iter().filter(|r| Some(r.abi.as_str()) == native) {
+        if let Some(name) = r.name.as_deref() {
+            native_outcome.insert(name, r.outcome());
+        }
+    }
     let shown: Vec<&SyscallResult> = results
         .iter()
         .copied()

@@ -53,7 +53,7 @@ pub fn summary(trace: &Trace) -> (Vec<SyscallSummary>, Totals) {
             seconds: s.nanos as f64 / 1e9,
         })
         .collect();
-    rows.sort_by(|a, b| {
+    crate::sort::sort_by(&mut rows, |a, b| {
         b.seconds
             .partial_cmp(&a.seconds)
             .unwrap_or(std::cmp::Ordering::Equal)

@@ -394,7 +394,7 @@ pub fn explain(i: &Input, ctx: &Context) -> Vec<Cause> {
         ));
     }
     // Most certain first; among equals, the order above.
-    out.sort_by_key(|c| (c.certainty, c.kind));
+    crate::sort::sort_by_key(&mut out, |c| (c.certainty, c.kind));
     out.dedup_by(|a, b| a.kind == b.kind && a.summary == b.summary);
     out
 }

@@ -289,7 +289,7 @@ impl ProfileKnowledge {
         // The fix names the first: CAP_SYS_ADMIN, which profiles accept for
         // many calls (syslog: CAP_SYSLOG or CAP_SYS_ADMIN), comes last, so
         // the narrower capability is the one suggested.
-        capabilities.sort_by_key(|c| c == "CAP_SYS_ADMIN");
+        crate::sort::sort_by_key(&mut capabilities, |c| c == "CAP_SYS_ADMIN");
         let arguments = match &base {
             known::Expectation::Filter(f) => {
                 describe_arguments(name, &f.rules_naming(call.abi, call.nr, model), &call.args)

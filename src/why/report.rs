@@ -352,7 +352,7 @@ pub(crate) fn explain_all(
         elapsed_us,
     } = answers;
     let mut order: Vec<&Failure> = trace.failures.iter().collect();
-    order.sort_by_key(|f| f.seq);
+    crate::sort::sort_by_key(&mut order, |f| f.seq);
     let mut out: Vec<FailureReport> = Vec::new();
     let mut merged: HashMap<(String, String), usize> = HashMap::new();
     for f in order {
