@@ -46,7 +46,7 @@ fn run(opts: &report::Options) -> std::io::Result<u8> {
     let color = render::color::enabled(opts.color, render::color::Stream::Stdout);
     let width = render::width::width(render::color::Stream::Stdout);
     if opts.json {
-        render::json::write(&mut out, &report)?;
+        render::json::write_report(&mut out, &report)?;
     } else if let Some(c) = &report.check {
         render::check::write(&mut out, &report, c, color, width)?;
     } else {
