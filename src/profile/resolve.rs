@@ -141,7 +141,8 @@ pub struct NameInfo {
 pub fn name_info(name: &str) -> Option<NameInfo> {
     let mut nrs = [u32::MAX; 3];
     let mut any = false;
-    for (slot, table) in nrs.iter_mut().zip(by_name()) {
+    for (index, slot) in nrs.iter_mut().enumerate().take(abi::COUNT) {
+        let table = abi::by_name(index);
         if let Ok(i) = table.binary_search_by(|(n, _)| (*n).cmp(name)) {
             *slot = table[i].1;
             any = true;
@@ -150,27 +151,6 @@ pub fn name_info(name: &str) -> Option<NameInfo> {
     any.then(|| NameInfo {
         nrs,
         old: old_in_2_5_4(name, nrs),
-    })
-}
-
-/// Per entry point of [`abi::abis`], its (name, number) pairs sorted by name.
-/// Sorting some 1600 pairs once is cheaper than a hash map of them, and much
-/// cheaper than matching names against the syscall tables one by one.
-fn by_name() -> &'static [Vec<(&'static str, u32)>] {
-    static TABLES: std::sync::OnceLock<Vec<Vec<(&'static str, u32)>>> = std::sync::OnceLock::new();
-    TABLES.get_or_init(|| {
-        abi::abis()
-            .into_iter()
-            .map(|a| {
-                // x32 shares the 64-bit numbers below 512 (a.name() knows
-                // which of them x32 has) and has its own from 512.
-                let mut v: Vec<(&'static str, u32)> = (0..=abi::max_nr(a))
-                    .filter_map(|nr| a.name(nr).map(|n| (n, nr)))
-                    .collect();
-                crate::sort::sort(&mut v);
-                v
-            })
-            .collect()
     })
 }
 
