@@ -1,7 +1,13 @@
 //! Color: the one decision whether a stream gets it, and the painter that
 //! applies the styles when it does.
+//!
+//! The six styles are written as their SGR sequences here rather than with
+//! a color crate: owo-colors' `Style` can hold any color (256 xterm ones,
+//! the CSS names, RGB), so formatting one links all their tables and code,
+//! 20,480 bytes of the static x86_64 binary for the six sequences used
+//! (1,851,768 to 1,831,288 bytes). The sequences are the ones it wrote:
+//! ESC [ color ; 1 (bold) m, the text, ESC [ 0 m.
 
-use owo_colors::{OwoColorize, Style};
 use std::io::IsTerminal;
 
 /// When to color, as the user said (`--color`).
@@ -57,9 +63,16 @@ impl Paint {
         Paint { on }
     }
 
-    fn style(&self, s: &str, style: Style) -> String {
+    /// `s` between the SGR sequence `sgr` and a reset, when color is on.
+    fn style(&self, s: &str, sgr: &str) -> String {
         if self.on {
-            s.style(style).to_string()
+            let mut out = String::with_capacity(s.len() + sgr.len() + 7);
+            out.push_str("\x1b[");
+            out.push_str(sgr);
+            out.push('m');
+            out.push_str(s);
+            out.push_str("\x1b[0m");
+            out
         } else {
             s.to_string()
         }
@@ -67,27 +80,27 @@ impl Paint {
 
     /// Section titles.
     pub fn heading(&self, s: &str) -> String {
-        self.style(s, Style::new().bold())
+        self.style(s, "1")
     }
     /// Field labels.
     pub fn label(&self, s: &str) -> String {
-        self.style(s, Style::new().cyan())
+        self.style(s, "36")
     }
     /// A fact that means more isolation (private namespace, blocked call).
     pub fn good(&self, s: &str) -> String {
-        self.style(s, Style::new().green())
+        self.style(s, "32")
     }
     /// A fact that means less isolation (host namespace, dangerous capability).
     pub fn bad(&self, s: &str) -> String {
-        self.style(s, Style::new().red().bold())
+        self.style(s, "31;1")
     }
     /// Worth a look, not necessarily wrong.
     pub fn warn(&self, s: &str) -> String {
-        self.style(s, Style::new().yellow())
+        self.style(s, "33")
     }
     /// Secondary detail (evidence, raw values).
     pub fn dim(&self, s: &str) -> String {
-        self.style(s, Style::new().dimmed())
+        self.style(s, "2")
     }
 }
 
@@ -113,6 +126,18 @@ mod tests {
     fn paint_off_is_plain_text() {
         let p = Paint::new(false);
         assert_eq!(p.bad("x"), "x");
-        assert!(Paint::new(true).bad("x").contains("\x1b["));
+        assert_eq!(p.dim("x"), "x");
+    }
+
+    #[test]
+    fn paint_on_writes_each_styles_sequence_and_a_reset() {
+        let p = Paint::new(true);
+        assert_eq!(p.heading("x"), "\x1b[1mx\x1b[0m");
+        assert_eq!(p.label("x"), "\x1b[36mx\x1b[0m");
+        assert_eq!(p.good("x"), "\x1b[32mx\x1b[0m");
+        assert_eq!(p.bad("x"), "\x1b[31;1mx\x1b[0m");
+        assert_eq!(p.warn("x"), "\x1b[33mx\x1b[0m");
+        assert_eq!(p.dim("x"), "\x1b[2mx\x1b[0m");
+        assert_eq!(p.label(""), "\x1b[36m\x1b[0m");
     }
 }
