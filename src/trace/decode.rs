@@ -12,6 +12,8 @@
 
 use super::arch::Layout;
 use super::memory::{PATH_MAX, Reader};
+use super::structs;
+pub use super::structs::{CapSets, PerfAttr};
 use std::fmt::Write as _;
 
 /// Data strings are cut to this many bytes, as strace's default `-s 32`.
@@ -72,6 +74,14 @@ pub struct Decoded {
     pub xattr: Option<String>,
     /// clone3: the flags read from its clone_args.
     pub clone3_flags: Option<u64>,
+    /// bpf: the map type (BPF_MAP_CREATE) or program type (BPF_PROG_LOAD).
+    pub bpf_type: Option<u32>,
+    /// perf_event_open: what its perf_event_attr asks for.
+    pub perf: Option<PerfAttr>,
+    /// setrlimit, prlimit64: the new soft and hard limits.
+    pub rlimit: Option<(u64, u64)>,
+    /// capset: the sets asked for.
+    pub capset: Option<CapSets>,
 }
 
 /// How each argument is shown.
@@ -127,6 +137,16 @@ enum K {
     Personality,
     IoctlReq,
     RebootCmd,
+    BpfCmd,
+    /// bpf's attributes, for the command in argument 0.
+    BpfAttr,
+    PerfEventAttr,
+    /// A struct rlimit (of longs) or, with `true`, a struct rlimit64.
+    Rlimit(bool),
+    CapHeader,
+    /// capset's data, with its header in argument 0.
+    CapData,
+    SyslogAction,
 }
 
 use K::*;
@@ -210,18 +230,18 @@ fn spec(name: &str) -> Option<&'static [K]> {
         "kexec_file_load" => &[Fd, Fd, UInt, Str, Hex],
         "iopl" => &[Int],
         "ioperm" => &[Hex, UInt, Int],
-        "syslog" => &[Int, Ptr, Int],
-        "setrlimit" => &[Resource, Ptr],
-        "prlimit64" => &[Int, Resource, Ptr, Ptr],
+        "syslog" => &[SyslogAction, Ptr, Int],
+        "setrlimit" => &[Resource, Rlimit(false)],
+        "prlimit64" => &[Int, Resource, Rlimit(true), Ptr],
         "setpriority" => &[Int, Int, Int],
         "sched_setscheduler" => &[Int, Int, Ptr],
         "personality" => &[Personality],
         "ioctl" => &[Fd, IoctlReq, Ptr],
         "prctl" => &[PrctlOpt, Hex, Hex, Hex, Hex],
         "seccomp" => &[Int, Hex, Ptr],
-        "capset" => &[Ptr, Ptr],
-        "bpf" => &[Int, Ptr, UInt],
-        "perf_event_open" => &[Ptr, Int, Int, Int, Hex],
+        "capset" => &[CapHeader, CapData],
+        "bpf" => &[BpfCmd, BpfAttr, UInt],
+        "perf_event_open" => &[PerfEventAttr, Int, Int, Int, Hex],
         "io_uring_setup" => &[UInt, Ptr],
         "userfaultfd" => &[Hex],
         "quotactl" => &[Hex, Str, Int, Ptr],
@@ -392,6 +412,31 @@ pub fn decode(name: &str, args: &[u64; 6], layout: Layout, mem: &mut Reader) -> 
             Personality => personality(a),
             IoctlReq => named(a, IOCTLS).unwrap_or_else(|| format!("{a:#x}")),
             RebootCmd => named(a, REBOOT).unwrap_or_else(|| format!("{a:#x}")),
+            BpfCmd => structs::bpf_cmd(a),
+            BpfAttr => {
+                let (text, ty) = structs::bpf_attr(mem, args[0], a);
+                d.bpf_type = ty;
+                text
+            }
+            PerfEventAttr => {
+                let (text, attr) = structs::perf_attr(mem, a);
+                d.perf = attr;
+                text
+            }
+            Rlimit(wide) => {
+                let (text, l) = structs::rlimit(mem, a, if wide { 8 } else { layout.ptr });
+                d.rlimit = l;
+                text
+            }
+            CapHeader => {
+                let (head, data, sets) = structs::capset(mem, a, args[1]);
+                d.capset = sets;
+                parts.push(head);
+                parts.push(data);
+                break;
+            }
+            CapData => ptr(a),
+            SyslogAction => named(a, SYSLOG).unwrap_or_else(|| a.to_string()),
         };
         parts.push(s);
     }
@@ -1048,6 +1093,66 @@ const IOCTLS: &[(u64, &str)] = &[
     (0x5414, "TIOCSWINSZ"),
     (0x541b, "FIONREAD"),
     (0x5421, "FIONBIO"),
+    (0x890b, "SIOCADDRT"),
+    (0x890c, "SIOCDELRT"),
+    (0x8914, "SIOCSIFFLAGS"),
+    (0x8916, "SIOCSIFADDR"),
+    (0x8918, "SIOCSIFDSTADDR"),
+    (0x891a, "SIOCSIFBRDADDR"),
+    (0x891c, "SIOCSIFNETMASK"),
+    (0x891e, "SIOCSIFMETRIC"),
+    (0x8922, "SIOCSIFMTU"),
+    (0x8923, "SIOCSIFNAME"),
+    (0x8924, "SIOCSIFHWADDR"),
+    (0x8943, "SIOCSIFTXQLEN"),
+    (0x8953, "SIOCDARP"),
+    (0x8955, "SIOCSARP"),
+    (0x89a0, "SIOCBRADDBR"),
+    (0x89a1, "SIOCBRDELBR"),
+    (0x4004_54ca, "TUNSETIFF"),
+    (0x4004_54cb, "TUNSETPERSIST"),
+    (0x4004_54cc, "TUNSETOWNER"),
+    (0x4008_6602, "FS_IOC_SETFLAGS"),
+    (0x4004_6602, "FS_IOC32_SETFLAGS"),
+];
+
+/// The ioctl requests that change a network interface, a route or the ARP
+/// table: the kernel checks CAP_NET_ADMIN in the network namespace's user
+/// namespace for each (dev_ioctl, ip_rt_ioctl, arp_ioctl, the bridge's).
+pub fn is_net_admin_ioctl(req: u64) -> bool {
+    matches!(
+        req & 0xffff_ffff,
+        0x890b
+            | 0x890c
+            | 0x8914
+            | 0x8916
+            | 0x8918
+            | 0x891a
+            | 0x891c
+            | 0x891e
+            | 0x8922
+            | 0x8923
+            | 0x8924
+            | 0x8943
+            | 0x8953
+            | 0x8955
+            | 0x89a0
+            | 0x89a1
+    )
+}
+
+const SYSLOG: &[(u64, &str)] = &[
+    (0, "SYSLOG_ACTION_CLOSE"),
+    (1, "SYSLOG_ACTION_OPEN"),
+    (2, "SYSLOG_ACTION_READ"),
+    (3, "SYSLOG_ACTION_READ_ALL"),
+    (4, "SYSLOG_ACTION_READ_CLEAR"),
+    (5, "SYSLOG_ACTION_CLEAR"),
+    (6, "SYSLOG_ACTION_CONSOLE_OFF"),
+    (7, "SYSLOG_ACTION_CONSOLE_ON"),
+    (8, "SYSLOG_ACTION_CONSOLE_LEVEL"),
+    (9, "SYSLOG_ACTION_SIZE_UNREAD"),
+    (10, "SYSLOG_ACTION_SIZE_BUFFER"),
 ];
 
 const REBOOT: &[(u64, &str)] = &[
@@ -1122,6 +1227,11 @@ pub fn scalar(
             named(value, REBOOT).unwrap_or_else(|| format!("{value:#x}")),
         ),
         MknodMode => ("mode", mknod_mode(value)),
+        BpfCmd => ("command", structs::bpf_cmd(value)),
+        SyslogAction => (
+            "action",
+            named(value, SYSLOG).unwrap_or_else(|| value.to_string()),
+        ),
         _ => return None,
     })
 }

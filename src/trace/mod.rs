@@ -4,7 +4,7 @@
 //! - rehearse.rs: whether tracing works here, tried in a disposable child
 //! - launch.rs: find the program, fork, seize, let it execute
 //! - tracer.rs (+ ptrace.rs, arch.rs): the syscall-stop loop and what it records
-//! - memory.rs, decode.rs: the failing call as strace shows it
+//! - memory.rs, decode.rs, structs.rs: the failing call as strace shows it
 //! - evidence.rs: what is true when the call fails
 //! - session.rs: a session from the rehearsal to the command's end
 //! - summary.rs: the strace -c summary
@@ -17,5 +17,6 @@ pub mod memory;
 pub mod ptrace;
 pub mod rehearse;
 pub mod session;
+pub mod structs;
 pub mod summary;
 pub mod tracer;
