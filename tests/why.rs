@@ -506,6 +506,40 @@ fn a_failure_in_a_thread_is_followed() {
     assert!(f["call"].as_str().unwrap().contains("from-a-thread"), "{f}");
 }
 
+/// glibc's pthread_create tries clone3 first and falls back to clone on
+/// ENOSYS, as Docker's profile answers it: the failure is listed after the
+/// real one, marked harmless, without a fix.
+#[test]
+fn a_fallback_the_program_recovers_from_is_harmless_and_comes_last() {
+    const CLONE3: u32 = 435;
+    need(which("python3").is_some(), "python3");
+    let mut rules = errno_rules(&[CLONE3], 38);
+    rules
+        .native
+        .rules
+        .extend(errno_rules(&[MKDIR, MKDIRAT], EPERM).native.rules);
+    let setup = Setup {
+        filters: vec![rules],
+        ..Setup::default()
+    };
+    let script = "import os, threading\n\
+        t = threading.Thread(target=lambda: None); t.start(); t.join()\n\
+        try: os.mkdir('refused')\n\
+        except OSError: pass";
+    let (v, out) = why("fallback", setup, &["python3", "-c", script]);
+    assert_eq!(out.status.code(), Some(0));
+    let fs = v["failures"].as_array().unwrap();
+    let clone3 = failure(&v, "clone3");
+    assert_eq!(clone3["harmless"], true, "{clone3}");
+    assert_eq!(clone3["fallback"], "clone", "{clone3}");
+    assert!(clone3["fix"].is_null(), "{clone3}");
+    assert_eq!(first_cause(clone3), ("seccomp", "exact"));
+    let mkdir = failure(&v, "mkdir");
+    assert!(mkdir.get("harmless").is_none(), "{mkdir}");
+    assert!(mkdir["fix"].is_string());
+    assert_eq!(fs.last().unwrap()["syscall"], "clone3", "{v:#}");
+}
+
 #[test]
 fn an_unusual_errno_counts_when_the_policy_produced_it() {
     // EXDEV is no errno mkdir gives by itself: shown because the policy

@@ -107,6 +107,40 @@ pub struct Failure {
     /// ptrace only: the target (for PTRACE_TRACEME, the caller) is one of
     /// whatami's own tracees.
     pub target_traced: bool,
+    /// How many of its occurrences the program recovered from by itself:
+    /// the same thread's next call was the older call it falls back to
+    /// ([`fallbacks`]), and it succeeded.
+    pub recovered: u64,
+    /// That older call.
+    pub fallback: Option<&'static str>,
+}
+
+/// The older calls a program falls back to when `name` answers ENOSYS, as
+/// glibc and musl do (clone3 to clone, faccessat2 to faccessat, statx to
+/// the stat family, openat2 to openat...).
+pub fn fallbacks(name: &str) -> &'static [&'static str] {
+    match name {
+        "clone3" => &["clone"],
+        "faccessat2" => &["faccessat", "access", "newfstatat", "fstatat64"],
+        "statx" => &[
+            "newfstatat",
+            "fstatat64",
+            "fstat",
+            "fstat64",
+            "stat",
+            "stat64",
+            "lstat",
+            "lstat64",
+        ],
+        "openat2" => &["openat", "open"],
+        "fchmodat2" => &["fchmodat", "chmod"],
+        "close_range" => &["close"],
+        "epoll_pwait2" => &["epoll_pwait", "epoll_wait"],
+        "pidfd_open" => &["kill"],
+        "clock_gettime64" => &["clock_gettime"],
+        "clock_nanosleep_time64" => &["clock_nanosleep"],
+        _ => &[],
+    }
 }
 
 /// Calls, errors and time of one syscall.
@@ -190,6 +224,9 @@ struct Tracee {
     /// Index into `procs`: what the process executed.
     proc: usize,
     own_filter: bool,
+    /// The failure (its index) of the last call, when it answered ENOSYS
+    /// and has a fallback: the next call says whether the program recovered.
+    fallback: Option<usize>,
 }
 
 struct Tracer {
@@ -310,6 +347,7 @@ pub fn run(main: libc::pid_t, cfg: Config, on_resumed: impl FnOnce()) -> Trace {
             last: None,
             proc: 0,
             own_filter: false,
+            fallback: None,
         },
     );
     MAIN.store(main, SeqCst);
@@ -393,6 +431,7 @@ impl Tracer {
                     last: None,
                     proc,
                     own_filter: false,
+                    fallback: None,
                 },
             );
         }
@@ -460,6 +499,7 @@ impl Tracer {
             last: None,
             proc,
             own_filter: own,
+            fallback: None,
         });
         t.proc = proc;
         t.own_filter |= own;
@@ -594,10 +634,22 @@ impl Tracer {
             return;
         };
         let (own, proc) = (t.own_filter, t.proc);
+        let pending = t.fallback.take();
         if !self.started {
             return;
         }
         let name = call.name().unwrap_or("");
+        if let Some(at) = pending
+            && !is_error
+            && let Some(f) = self.trace.failures.get_mut(at)
+            && let Some(&by) = f
+                .call
+                .name()
+                .and_then(|n| fallbacks(n).iter().find(|&&b| b == name))
+        {
+            f.recovered += 1;
+            f.fallback = Some(by);
+        }
         let st = self.stat(call);
         st.nanos += now.duration_since(at).as_nanos() as u64;
         // sigreturn "returns" the interrupted call's register, not an error of its own.
@@ -614,6 +666,18 @@ impl Tracer {
             return;
         }
         self.record_errno(pid, call, errno as u32, own, proc);
+        if errno as u32 == ENOSYS && !fallbacks(name).is_empty() {
+            let key = (
+                abi::index_of(call.abi),
+                call.nr,
+                call.args,
+                How::Errno(ENOSYS),
+            );
+            let at = self.index.get(&key).copied();
+            if let Some(t) = self.tracees.get_mut(&pid) {
+                t.fallback = at;
+            }
+        }
     }
 
     /// A seccomp filter the command installs itself is not the one whatami
@@ -724,6 +788,8 @@ impl Tracer {
             own_filter: own,
             listed,
             target_traced,
+            recovered: 0,
+            fallback: None,
         });
     }
 

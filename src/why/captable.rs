@@ -9,6 +9,7 @@
 
 use crate::linux::caps::cap;
 use crate::trace::decode::{self, Decoded};
+use crate::trace::structs;
 
 /// Where the capability must be held.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,6 +32,10 @@ pub struct Need {
     /// Whether the check is conditional on something whatami cannot see
     /// (e.g. "when the file belongs to someone else").
     pub when: Option<&'static str>,
+    /// Another capability the kernel accepts instead: CAP_SYS_ADMIN, for
+    /// the capabilities split from it (bpf_capable(), perfmon_capable(),
+    /// checkpoint_restore_ns_capable()).
+    pub or: Option<u8>,
 }
 
 fn need(cap: u8, scope: Scope, what: &'static str) -> Option<Need> {
@@ -39,6 +44,7 @@ fn need(cap: u8, scope: Scope, what: &'static str) -> Option<Need> {
         scope,
         what,
         when: None,
+        or: None,
     })
 }
 
@@ -48,7 +54,26 @@ fn need_when(cap: u8, scope: Scope, what: &'static str, when: &'static str) -> O
         scope,
         what,
         when: Some(when),
+        or: None,
     })
+}
+
+/// A capability split from CAP_SYS_ADMIN, which the kernel still takes instead.
+fn need_split(cap: u8, what: &'static str) -> Option<Need> {
+    Some(Need {
+        cap,
+        scope: Scope::Initial,
+        what,
+        when: None,
+        or: Some(cap::SYS_ADMIN),
+    })
+}
+
+/// The capability that grants `cap` too: CAP_SYS_ADMIN for CAP_BPF,
+/// CAP_PERFMON and CAP_CHECKPOINT_RESTORE (by name, as profiles and
+/// runtimes spell them).
+pub fn also_granted_by(cap: &str) -> Option<&'static str> {
+    matches!(cap, "CAP_BPF" | "CAP_PERFMON" | "CAP_CHECKPOINT_RESTORE").then_some("CAP_SYS_ADMIN")
 }
 
 /// The namespace flags that need CAP_SYS_ADMIN unless CLONE_NEWUSER comes along.
@@ -165,12 +190,11 @@ pub fn needed(name: &str, args: &[u64; 6], d: &Decoded, errno: u32) -> Option<Ne
         "chroot" => need(SYS_CHROOT, Namespace, "change its root directory"),
         "iopl" | "ioperm" => need(SYS_RAWIO, Initial, "access I/O ports"),
         "syslog" => need(SYSLOG, Initial, "read or control the kernel log"),
-        "setrlimit" | "prlimit64" => need_when(
-            SYS_RESOURCE,
-            Namespace,
-            "raise resource limits",
-            "when it raises a hard limit",
-        ),
+        // setrlimit answers EPERM only to a hard limit raised (or one past
+        // fs.nr_open); a NULL new limit only reads.
+        "setrlimit" | "prlimit64" if d.rlimit.is_some() || errno == 1 => {
+            need(SYS_RESOURCE, Namespace, "raise a hard resource limit")
+        }
         "setpriority" | "nice" | "sched_setscheduler" | "sched_setattr" | "sched_setparam" => {
             need_when(
                 SYS_NICE,
@@ -194,8 +218,22 @@ pub fn needed(name: &str, args: &[u64; 6], d: &Decoded, errno: u32) -> Option<Ne
             need(SYS_ADMIN, Namespace, "set trusted and security attributes")
         }
         "open_by_handle_at" => need(DAC_READ_SEARCH, Initial, "open files by handle"),
-        "bpf" => need(BPF, Initial, "load BPF programs"),
-        "perf_event_open" => need(PERFMON, Initial, "monitor performance events"),
+        "bpf" => need_split(
+            BPF,
+            match args[0] as u32 {
+                structs::BPF_MAP_CREATE => "create BPF maps",
+                structs::BPF_PROG_LOAD => "load BPF programs",
+                _ => "use bpf",
+            },
+        ),
+        // Whether the kernel checks it for these arguments depends on
+        // kernel.perf_event_paranoid (causes.rs weighs it).
+        "perf_event_open" => need_split(PERFMON, "monitor performance events"),
+        "ioctl" if decode::is_net_admin_ioctl(args[1]) => need(
+            NET_ADMIN,
+            Namespace,
+            "configure network interfaces and routes",
+        ),
         "vhangup" => need(SYS_TTY_CONFIG, Namespace, "hang up the terminal"),
         "ioctl" if args[1] == 0x5412 => need(SYS_ADMIN, Namespace, "push input into a terminal"),
         "seccomp" if args[0] == 1 && errno == 13 => need(

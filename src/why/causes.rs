@@ -19,6 +19,7 @@ use crate::linux::stat::FileStat;
 use crate::model::{Outcome, Verdict};
 use crate::trace::decode::{self, Decoded, Role};
 use crate::trace::evidence::{Creds, PathEvidence, PrivilegedExec, Snapshot};
+use crate::trace::structs;
 use crate::trace::tracer::{Call, How};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -158,6 +159,9 @@ pub struct Context {
     /// The runtime the report names ("lxc", "systemd-nspawn"...), for the
     /// way a fix is written.
     pub runtime: Option<String>,
+    /// The command whatami runs, as given: the value a sysctl command
+    /// meant to write (`net.ipv4.ip_forward=1`) is in its arguments.
+    pub command: Vec<String>,
 }
 
 impl Context {
@@ -170,8 +174,74 @@ impl Context {
     }
 }
 
+/// Whether perf_event_open and bpf, with these arguments and the sysctls in
+/// force, reach the kernel's privileged check (true when unknown): a
+/// process may count its own user-space events, and create the common maps
+/// and socket filters when unprivileged BPF is allowed.
+fn privileged_use(name: &str, i: &Input, ctx: &Context) -> bool {
+    match name {
+        "perf_event_open" => {
+            let Some(p) = ctx.sysctl_int("kernel.perf_event_paranoid") else {
+                return true;
+            };
+            let cpu_wide = i.call.args[1] as u32 as i32 == -1;
+            let kernel = i.decoded.perf.is_none_or(|a| !a.exclude_kernel);
+            // 3 and above: Debian's and Android's "no unprivileged use".
+            p >= 3 || (kernel && p >= 2) || (cpu_wide && p >= 1)
+        }
+        "bpf" => {
+            if ctx.sysctl_int("kernel.unprivileged_bpf_disabled") != Some(0) {
+                return true;
+            }
+            let ty = i.decoded.bpf_type;
+            match i.call.args[0] as u32 {
+                // map_create's types open to everyone.
+                structs::BPF_MAP_CREATE => {
+                    !ty.is_some_and(|t| matches!(t, 1..=6 | 8 | 12 | 13 | 19 | 21 | 27))
+                }
+                structs::BPF_PROG_LOAD => !ty.is_some_and(|t| {
+                    t == structs::BPF_PROG_TYPE_SOCKET_FILTER
+                        || t == structs::BPF_PROG_TYPE_CGROUP_SKB
+                }),
+                _ => true,
+            }
+        }
+        _ => true,
+    }
+}
+
+/// capset asks for capabilities beyond the permitted set: the first of
+/// them is the one the process lacks (CAP_SETPCAP only widens the
+/// inheritable set, within the bounding set).
+fn capset_need(name: &str, d: &Decoded, creds: Option<&Creds>) -> Option<Need> {
+    if name != "capset" {
+        return None;
+    }
+    let (asked, c) = (d.capset?, creds?);
+    let beyond = (asked.permitted | asked.effective) & !c.permitted;
+    let cap = (0..64u8).find(|b| beyond & (1u64 << b) != 0)?;
+    Some(Need {
+        cap,
+        scope: Scope::Namespace,
+        what: "raise it into its sets (capset cannot go beyond the permitted set)",
+        when: None,
+        or: None,
+    })
+}
+
+/// The capabilities a Docker engine older than 23.0 rejects ("unknown
+/// capability"), which CAP_SYS_ADMIN grants too.
+fn docker_lacks(short: &str) -> bool {
+    matches!(short, "BPF" | "PERFMON" | "CHECKPOINT_RESTORE")
+}
+
 /// How the runtime in force is told to give a container a capability.
 fn add_capability(runtime: Option<&str>, capn: &str, short: &str) -> String {
+    if docker_lacks(short) && !matches!(runtime, Some("lxc" | "lxd" | "incus" | "systemd-nspawn")) {
+        return format!(
+            "docker/podman run --cap-add {short}, or --cap-add SYS_ADMIN, which grants it too, with Docker before 23.0 (it rejects {short} as an unknown capability); Kubernetes: securityContext.capabilities.add: [\"{short}\"]"
+        );
+    }
     match runtime {
         Some("lxc" | "lxd" | "incus") => format!(
             "LXC: take {} out of lxc.cap.drop, or list it in lxc.cap.keep; LXD and Incus: the same keys in raw.lxc",
@@ -210,7 +280,13 @@ pub fn explain(i: &Input, ctx: &Context) -> Vec<Cause> {
 
     // 2. A capability the kernel checks (also when the policy refused the
     // call: the fix needs both).
-    let need = errno.and_then(|e| captable::needed(name, &i.call.args, i.decoded, e));
+    let need = capset_need(name, i.decoded, creds).or_else(|| {
+        errno
+            .and_then(|e| captable::needed(name, &i.call.args, i.decoded, e))
+            .filter(|_| privileged_use(name, i, ctx))
+            // A process traced by whatami already: the refusal is the tracer's.
+            .filter(|_| !(name == "ptrace" && i.target_traced))
+    });
     // Behind a policy refusal, a check that applies only in some cases
     // ("when the target is another user's") cannot be said to be next.
     if let (Some(need), Some(c), Some(e)) = (&need, creds, errno)
@@ -231,7 +307,10 @@ pub fn explain(i: &Input, ctx: &Context) -> Vec<Cause> {
     }
     if !by_policy {
         match errno {
-            Some(EROFS) => out.push(read_only(i)),
+            Some(EROFS) => {
+                out.push(read_only(i, ctx));
+                out.extend(sysctl_capability(i, creds, ctx));
+            }
             Some(EPERM | EACCES) if matches!(name, "execve" | "execveat") => {
                 out.extend(exec_causes(i, creds));
             }
@@ -483,8 +562,13 @@ fn seccomp_fix(
     match cap.and_then(|c| c.capability.clone()) {
         Some(capname) => {
             let short = capname.trim_start_matches("CAP_");
+            let old = if docker_lacks(short) {
+                " (Docker before 23.0 rejects it as an unknown capability: --cap-add SYS_ADMIN, which grants it too)"
+            } else {
+                ""
+            };
             format!(
-                "blocked by the seccomp profile; {name} also needs {capname}. Profiles that allow {name} only to containers with {capname} (runtimes' default profiles are built that way) let it through once the container has it: run with --cap-add {short}. Otherwise also allow {name} in a custom profile (--security-opt seccomp=PROFILE.json)"
+                "blocked by the seccomp profile; {name} also needs {capname}. Profiles that allow {name} only to containers with {capname} (runtimes' default profiles are built that way) let it through once the container has it: run with --cap-add {short}{old}. Otherwise also allow {name} in a custom profile (--security-opt seccomp=PROFILE.json)"
             )
         }
         None => format!(
@@ -603,7 +687,11 @@ fn downgrade(exec: &PrivilegedExec, cap: u8, c: &Creds, ctx: &Context) -> Option
         )
         .ev(what)
         .ev("whatami lacks CAP_SYS_PTRACE")
-        .fix(format!("untraced, the program would have {capn}; to trace it as it really runs, give whatami CAP_SYS_PTRACE (as root on the host, or --cap-add SYS_PTRACE)")),
+        .fix(if c.uid.real == 0 {
+            format!("untraced, the program would have {capn}; to trace it as it really runs, give whatami CAP_SYS_PTRACE (as root on the host, or --cap-add SYS_PTRACE)")
+        } else {
+            format!("untraced, the program would have {capn}; to trace it as it really runs, whatami needs CAP_SYS_PTRACE, which a process of uid {} does not get from the runtime's capability options: run whatami as root in a container given SYS_PTRACE", c.uid.real)
+        }),
     };
     Some(cause)
 }
@@ -663,7 +751,7 @@ fn capability_causes(
     let short = captable::short(need.cap);
     let private_userns = i.snapshot.and_then(|s| s.initial_userns) == Some(false);
     let mut out = Vec::new();
-    if c.has(need.cap) {
+    if c.has(need.cap) || need.or.is_some_and(|o| c.has(o)) {
         if need.scope == Scope::Initial && private_userns && !by_policy {
             let mut k = Cause::new(
                 Kind::UserNamespace,
@@ -683,11 +771,15 @@ fn capability_causes(
     }
     let in_bnd = c.in_bounding(need.cap);
     let cond = need.when.map(|w| format!(" ({w})")).unwrap_or_default();
+    let or = need
+        .or
+        .map(|o| format!(" (or {})", cap_name(o)))
+        .unwrap_or_default();
     let mut k = Cause::new(
         Kind::Capability,
         Certainty::Likely,
         format!(
-            "{name} needs {capn} to {}{cond}; the process lacks it",
+            "{name} needs {capn}{or} to {}{cond}; the process lacks it",
             need.what
         ),
     )
@@ -724,9 +816,6 @@ fn capability_causes(
         if c.uid.effective != 0 {
             f.push_str(&format!(", and run the command as root or give the program the capability (setcap, or an ambient capability): uid {} does not get it by itself", c.uid.effective));
         }
-        if name == "bind" {
-            f.push_str("; or lower net.ipv4.ip_unprivileged_port_start (--sysctl net.ipv4.ip_unprivileged_port_start=0)");
-        }
         f
     } else if c.uid.effective != 0 {
         let nnp = if c.no_new_privs {
@@ -744,6 +833,27 @@ fn capability_causes(
             "the process runs as root but dropped {capn} from its effective set: whatever started it (setpriv, capsh, the program itself) took it away"
         )
     };
+    // The port's floor is a sysctl of the container's network namespace,
+    // which the runtime sets: no capability, no other user.
+    let port = i.decoded.sockaddr.and_then(|s| s.1).unwrap_or(0);
+    let tracing = matches!(
+        name,
+        "ptrace" | "process_vm_readv" | "process_vm_writev" | "kcmp" | "pidfd_getfd"
+    );
+    let fix = if let Some(u) = ulimit_fix(name, i) {
+        u
+    } else if tracing && c.uid.effective != 0 && !host_only {
+        format!(
+            "without CAP_SYS_PTRACE a process may trace only the processes of its own user: run the tracer as the target's user. uid {} gets no capability from Docker's capability options (podman hands it those added, as ambient ones): only root with CAP_SYS_PTRACE traces another user's processes",
+            c.uid.effective
+        )
+    } else if name == "bind" && port != 0 && !host_only {
+        format!(
+            "let unprivileged processes bind from port {port} on: docker/podman run --sysctl net.ipv4.ip_unprivileged_port_start={port} (Kubernetes: securityContext.sysctls, a safe sysctl); or: {fix}"
+        )
+    } else {
+        fix
+    };
     if need.cap == cap::SYS_TIME {
         k = k.ev("the system clock is not namespaced: setting it sets the host's time");
     }
@@ -754,7 +864,113 @@ fn capability_causes(
     out
 }
 
-fn read_only(i: &Input) -> Cause {
+/// The sysctl a path under /proc/sys is (`net.ipv4.ip_forward`).
+fn sysctl_key(path: &str) -> Option<String> {
+    let k = path.strip_prefix("/proc/sys/")?;
+    (!k.is_empty()).then(|| k.trim_end_matches('/').replace('/', "."))
+}
+
+/// Whether a runtime can set `key` for one container (docker/podman
+/// --sysctl, Kubernetes securityContext.sysctls): the sysctls of the
+/// container's own IPC and network namespaces.
+fn namespaced_sysctl(key: &str) -> bool {
+    key.starts_with("net.")
+        || key.starts_with("fs.mqueue.")
+        || matches!(
+            key,
+            "kernel.msgmax"
+                | "kernel.msgmnb"
+                | "kernel.msgmni"
+                | "kernel.sem"
+                | "kernel.shmall"
+                | "kernel.shmmax"
+                | "kernel.shmmni"
+                | "kernel.shm_rmid_forced"
+        )
+}
+
+/// A write to a sysctl whose handler checks CAP_NET_ADMIN in the network
+/// namespace's user namespace besides the file's mode (devinet_sysctl_forward:
+/// IPv4 forwarding), when the process lacks it: what would refuse the write
+/// once /proc/sys is writable.
+fn sysctl_capability(i: &Input, creds: Option<&Creds>, ctx: &Context) -> Option<Cause> {
+    let p = i.snapshot?.paths.first()?;
+    let key = sysctl_key(p.absolute.as_deref()?)?;
+    let forwarding = key == "net.ipv4.ip_forward"
+        || (key.starts_with("net.ipv4.conf.") && key.ends_with(".forwarding"));
+    let c = creds?;
+    if !forwarding || c.has(cap::NET_ADMIN) {
+        return None;
+    }
+    let in_bnd = c.in_bounding(cap::NET_ADMIN);
+    let mut k = Cause::new(
+        Kind::Capability,
+        Certainty::Likely,
+        format!("writing {key} also needs CAP_NET_ADMIN (its handler checks it), which the process lacks: a writable /proc/sys alone would not do"),
+    )
+    .ev("effective capabilities lack CAP_NET_ADMIN")
+    .fix(format!(
+        "setting it when the container starts (--sysctl) needs neither; to write it from inside, /proc/sys must be writable and the process needs CAP_NET_ADMIN ({})",
+        add_capability(ctx.runtime.as_deref(), "CAP_NET_ADMIN", "NET_ADMIN")
+    ));
+    k.capability = Some("CAP_NET_ADMIN".into());
+    k.in_bounding_set = Some(in_bnd);
+    Some(k)
+}
+
+/// The fix for a sysctl under a read-only /proc/sys: set by the runtime
+/// when the container starts, if it is the container's own.
+fn sysctl_fix(key: &str, ctx: &Context) -> String {
+    if !namespaced_sysctl(key) {
+        return format!(
+            "{key} is not namespaced: it is the host's, set on the host (sysctl -w {key}=VALUE on the node), not from a container"
+        );
+    }
+    let want = format!("{key}=");
+    let value = ctx
+        .command
+        .iter()
+        .find_map(|a| a.strip_prefix(&want))
+        .filter(|v| !v.is_empty())
+        .unwrap_or("VALUE");
+    format!(
+        "/proc/sys is read-only in containers by the runtime's default; {key} is the container's own, so let the runtime set it when the container starts: docker/podman run --sysctl {key}={value} (Kubernetes: the pod's securityContext.sysctls; sysctls outside the safe set must be allowed on the kubelet with --allowed-unsafe-sysctls)"
+    )
+}
+
+/// setrlimit/prlimit64 raising a hard limit: the runtime sets the
+/// container's limits when it starts (`--ulimit nofile=SOFT:HARD`), which
+/// no capability inside is needed for.
+fn ulimit_fix(name: &str, i: &Input) -> Option<String> {
+    let res = match name {
+        "setrlimit" => i.call.args[0],
+        "prlimit64" => i.call.args[1],
+        _ => return None,
+    };
+    let (cur, max) = i.decoded.rlimit?;
+    let what = decode::scalar(
+        name,
+        if name == "setrlimit" { 0 } else { 1 },
+        res,
+        &i.call.args,
+    )?
+    .1;
+    let key = what.strip_prefix("RLIMIT_")?.to_lowercase();
+    let v = |x: u64| {
+        if x == u64::MAX {
+            "-1".to_string()
+        } else {
+            x.to_string()
+        }
+    };
+    Some(format!(
+        "a process may lower its hard limit but raise it only with CAP_SYS_RESOURCE: let the runtime set the limit when the container starts, docker/podman run --ulimit {key}={}:{} (Kubernetes: the container runtime's default limits)",
+        v(cur),
+        v(max)
+    ))
+}
+
+fn read_only(i: &Input, ctx: &Context) -> Cause {
     let p = i
         .snapshot
         .and_then(|s| s.paths.iter().find(|p| p.mount.is_some()));
@@ -793,7 +1009,9 @@ fn read_only(i: &Input) -> Cause {
     let mut c = Cause::new(Kind::ReadOnlyMount, Certainty::Exact, how)
         .ev(format!("{path} is on {} ({} from {})", m.mount_point, m.fs_type, m.source))
         .ev(ev)
-        .fix(if m.mount_point == "/" {
+        .fix(if let Some(key) = sysctl_key(&path).filter(|_| m.mount_point.starts_with("/proc")) {
+            sysctl_fix(&key, ctx)
+        } else if m.mount_point == "/" {
             "the root file system is read-only (docker run --read-only, Kubernetes readOnlyRootFilesystem): write to a volume or a tmpfs (--tmpfs /path), or drop the option".to_string()
         } else {
             format!("{} is mounted read-only (a :ro volume, or readOnly: true): write elsewhere, or mount it read-write", m.mount_point)
@@ -970,10 +1188,18 @@ fn exec_causes(i: &Input, creds: Option<&Creds>) -> Vec<Cause> {
                 ),
             )
             .ev(format!("{path} is on {} ({})", m.mount_point, m.options))
-            .fix(format!(
-                "run the program from another mount, or mount {} without noexec",
-                m.mount_point
-            ));
+            .fix(if m.fs_type == "tmpfs" {
+                // Runtimes mount a --tmpfs noexec unless told otherwise.
+                format!(
+                    "mount the tmpfs with exec: docker/podman run --tmpfs {0}:exec (Kubernetes: an emptyDir is not noexec); or run the program from another mount",
+                    m.mount_point
+                )
+            } else {
+                format!(
+                    "run the program from another mount, or mount {} without noexec",
+                    m.mount_point
+                )
+            });
             k.mount_point = Some(m.mount_point.clone());
             k.path = Some(path.clone());
             out.push(k);
@@ -1065,7 +1291,11 @@ fn permission_causes(i: &Input, creds: Option<&Creds>, ctx: &Context, name: &str
                 format!("{dir} is sticky: only the owner of {path} (uid {}) or of the directory may remove or rename it", t.uid),
             )
             .ev(format!("{dir}: mode {} (sticky), owner uid {}", oct(dst.mode), dst.uid))
-            .ev(who(c));
+            .ev(who(c))
+            .fix(format!(
+                "remove it as its owner, uid {0} (docker/podman run --user {0}, or su to that user), or as the directory's owner; CAP_FOWNER overrides the rule",
+                t.uid
+            ));
             k.path = Some(path.clone());
             out.push(k);
             continue;
@@ -1405,8 +1635,20 @@ fn limit_causes(
             "nothing: modules_disabled cannot be turned off until reboot",
         ),
     ];
+    // The capability that lifts each sysctl's restriction.
+    let lifted = |call: &str| match call {
+        "perf_event_open" => Some([cap::PERFMON, cap::SYS_ADMIN]),
+        "bpf" => Some([cap::BPF, cap::SYS_ADMIN]),
+        "syslog" => Some([cap::SYSLOG, cap::SYS_ADMIN]),
+        "userfaultfd" => Some([cap::SYS_PTRACE, cap::SYS_PTRACE]),
+        _ => None,
+    };
     for (call, key, bad, summary, fix) in simple {
-        if name == *call && matches!(errno, EPERM | EACCES) {
+        if name == *call
+            && matches!(errno, EPERM | EACCES)
+            && privileged_use(name, i, ctx)
+            && !lifted(call).is_some_and(|cs| creds.is_some_and(|c| cs.iter().any(|&k| c.has(k))))
+        {
             let v = ctx.sysctl_int(key);
             let hit = match *key {
                 "vm.unprivileged_userfaultfd" => v == Some(0),
@@ -1459,6 +1701,7 @@ mod tests {
     use crate::linux::mountinfo::Mount;
     use crate::model::Ids;
     use crate::trace::decode::PathArg;
+    use crate::trace::decode::{CapSets, PerfAttr};
     use crate::trace::evidence::{FileCaps, LsmLabel, Node};
 
     fn abi() -> &'static crate::linux::abi::Abi {
@@ -1833,6 +2076,231 @@ mod tests {
         );
         assert_eq!(causes[0].kind, Kind::ReadOnlyMount);
         assert_eq!(causes[0].mount_point.as_deref(), Some("/ro"));
+    }
+
+    #[test]
+    fn a_read_only_proc_sys_is_set_with_the_runtime_and_forwarding_wants_net_admin() {
+        let c = call("openat", [0; 6]);
+        let m =
+            crate::linux::mountinfo::parse("40 30 0:5 /sys /proc/sys ro,nosuid - proc proc rw\n");
+        let mut s = snap(creds(0, DOCKER, DOCKER));
+        let sysctl = |key: &str| {
+            path_ev(
+                &format!("/proc/sys/{}", key.replace('.', "/")),
+                Role::Write,
+                vec![],
+                true,
+                m.first().cloned(),
+            )
+        };
+        s.paths = vec![sysctl("net.ipv4.ip_forward")];
+        let ctx = Context {
+            command: vec!["sysctl".into(), "-w".into(), "net.ipv4.ip_forward=1".into()],
+            ..Context::default()
+        };
+        let causes = run(
+            &c,
+            How::Errno(EROFS),
+            Some(&s),
+            &Decoded::default(),
+            allowed(),
+            &ctx,
+        );
+        assert_eq!(causes[0].kind, Kind::ReadOnlyMount);
+        let f = causes[0].fix.as_deref().unwrap();
+        assert!(f.contains("--sysctl net.ipv4.ip_forward=1"), "{f}");
+        assert!(!f.contains(":ro volume"), "{f}");
+        assert_eq!(causes[1].capability.as_deref(), Some("CAP_NET_ADMIN"));
+        // Another net sysctl: no second cause; a host-wide one: not --sysctl.
+        s.paths = vec![sysctl("net.ipv4.ip_local_port_range")];
+        let causes = run(
+            &c,
+            How::Errno(EROFS),
+            Some(&s),
+            &Decoded::default(),
+            allowed(),
+            &ctx,
+        );
+        assert_eq!(causes.len(), 1, "{causes:?}");
+        assert!(
+            causes[0]
+                .fix
+                .as_deref()
+                .unwrap()
+                .contains("--sysctl net.ipv4.ip_local_port_range=VALUE")
+        );
+        s.paths = vec![sysctl("vm.swappiness")];
+        let causes = run(
+            &c,
+            How::Errno(EROFS),
+            Some(&s),
+            &Decoded::default(),
+            allowed(),
+            &ctx,
+        );
+        let f = causes[0].fix.as_deref().unwrap();
+        assert!(
+            f.contains("not namespaced") && !f.contains("--sysctl"),
+            "{f}"
+        );
+    }
+
+    #[test]
+    fn perf_and_bpf_name_a_capability_only_where_the_kernel_checks_one() {
+        let caps = crate::linux::caps::names(DOCKER);
+        let mut ctx = Context {
+            profile: ProfileKnowledge::known("docker-20.10", &caps, Some((6, 1))),
+            ..Context::default()
+        };
+        ctx.sysctls
+            .insert("kernel.perf_event_paranoid".into(), "2".into());
+        ctx.sysctls
+            .insert("kernel.unprivileged_bpf_disabled".into(), "2".into());
+        let s = snap(creds(0, DOCKER, DOCKER));
+        let perf = |exclude_kernel: bool| Decoded {
+            perf: Some(PerfAttr {
+                kind: 1,
+                exclude_kernel,
+                exclude_hv: true,
+            }),
+            ..Decoded::default()
+        };
+        let c = call("perf_event_open", [0x1000, 0, u64::MAX, u64::MAX, 0, 0]);
+        let sec = errno_verdict(EPERM);
+        let SeccompAnswer::Verdict(o) = &sec else {
+            unreachable!()
+        };
+        let rule = ctx.profile.rule_for(&c, o);
+        // Its own user-space events: the profile alone refuses it.
+        let causes = run(
+            &c,
+            How::Errno(EPERM),
+            Some(&s),
+            &perf(true),
+            sec.clone(),
+            &ctx,
+        );
+        assert_eq!(causes.len(), 1, "{causes:?}");
+        let f = fix(&c, Some(EPERM), &causes, rule.as_ref()).unwrap();
+        assert!(
+            f.contains("--cap-add SYS_ADMIN") && !f.contains("PERFMON"),
+            "{f}"
+        );
+        // Counting the kernel: CAP_PERFMON (or CAP_SYS_ADMIN) and the sysctl,
+        // and SYS_ADMIN, the profile's condition, grants both.
+        let causes = run(
+            &c,
+            How::Errno(EPERM),
+            Some(&s),
+            &perf(false),
+            sec.clone(),
+            &ctx,
+        );
+        assert_eq!(causes[1].capability.as_deref(), Some("CAP_PERFMON"));
+        assert!(causes[1].summary.contains("(or CAP_SYS_ADMIN)"));
+        assert_eq!(
+            causes[2].sysctl.as_deref(),
+            Some("kernel.perf_event_paranoid")
+        );
+        let f = fix(&c, Some(EPERM), &causes, rule.as_ref()).unwrap();
+        assert!(
+            f.contains("--cap-add SYS_ADMIN") && !f.contains("--cap-add PERFMON"),
+            "{f}"
+        );
+        // With CAP_SYS_ADMIN held, neither is a cause.
+        let admin = snap(creds(
+            0,
+            DOCKER | 1 << cap::SYS_ADMIN,
+            DOCKER | 1 << cap::SYS_ADMIN,
+        ));
+        let causes = run(
+            &c,
+            How::Errno(EACCES),
+            Some(&admin),
+            &perf(false),
+            allowed(),
+            &ctx,
+        );
+        assert!(causes.iter().all(|k| k.kind == Kind::Unknown), "{causes:?}");
+        // bpf: map creation, not program loading, and no --cap-add BPF for Docker 20.10.
+        let c = call("bpf", [0, 0x1000, 144, 0, 0, 0]);
+        let d = Decoded {
+            bpf_type: Some(2),
+            ..Decoded::default()
+        };
+        let rule = ctx.profile.rule_for(&c, o);
+        let causes = run(&c, How::Errno(EPERM), Some(&s), &d, sec.clone(), &ctx);
+        assert!(causes[1].summary.contains("create BPF maps"), "{causes:?}");
+        let f = fix(&c, Some(EPERM), &causes, rule.as_ref()).unwrap();
+        assert!(
+            f.contains("--cap-add SYS_ADMIN") && !f.contains("--cap-add BPF"),
+            "{f}"
+        );
+        // Unprivileged BPF allowed: an array map needs nothing.
+        ctx.sysctls
+            .insert("kernel.unprivileged_bpf_disabled".into(), "0".into());
+        let causes = run(&c, How::Errno(EPERM), Some(&s), &d, sec, &ctx);
+        assert_eq!(causes.len(), 1, "{causes:?}");
+    }
+
+    #[test]
+    fn limits_capset_and_ports_get_the_fix_that_works() {
+        let s = snap(creds(0, DOCKER, DOCKER));
+        let c = call("prlimit64", [0, 7, 0x1000, 0, 0, 0]);
+        let d = Decoded {
+            rlimit: Some((1024, 4096)),
+            ..Decoded::default()
+        };
+        let causes = run(
+            &c,
+            How::Errno(EPERM),
+            Some(&s),
+            &d,
+            allowed(),
+            &Context::default(),
+        );
+        assert_eq!(causes[0].capability.as_deref(), Some("CAP_SYS_RESOURCE"));
+        let f = causes[0].fix.as_deref().unwrap();
+        assert!(
+            f.contains("--ulimit nofile=1024:4096") && !f.contains("--cap-add"),
+            "{f}"
+        );
+        // capset asking for a capability beyond the permitted set.
+        let c = call("capset", [0x1000, 0x2000, 0, 0, 0, 0]);
+        let d = Decoded {
+            capset: Some(CapSets {
+                effective: DOCKER | 1 << cap::SYS_TIME,
+                permitted: DOCKER,
+                inheritable: 0,
+            }),
+            ..Decoded::default()
+        };
+        let causes = run(
+            &c,
+            How::Errno(EPERM),
+            Some(&s),
+            &d,
+            allowed(),
+            &Context::default(),
+        );
+        assert_eq!(causes[0].capability.as_deref(), Some("CAP_SYS_TIME"));
+        // A user binding port 80: the runtime's sysctl comes first.
+        let c = call("bind", [3, 0x1000, 16, 0, 0, 0]);
+        let d = Decoded {
+            sockaddr: Some((2, Some(80))),
+            ..Decoded::default()
+        };
+        let u = snap(creds(1000, 0, DOCKER));
+        let causes = run(
+            &c,
+            How::Errno(EACCES),
+            Some(&u),
+            &d,
+            allowed(),
+            &Context::default(),
+        );
+        let f = causes[0].fix.as_deref().unwrap();
+        assert!(f.starts_with("let unprivileged processes bind from port 80 on: docker/podman run --sysctl net.ipv4.ip_unprivileged_port_start=80"), "{f}");
     }
 
     #[test]

@@ -74,7 +74,8 @@ pub fn main(args: &Options) -> ExitCode {
         eprintln!("whatami why: {}: command not found", command[0]);
         return ExitCode::from(exit::NOT_FOUND);
     };
-    let before = Before::read();
+    let mut before = Before::read();
+    before.ctx.command = command.clone();
     let mut report = WhyReport::begin(command, &program, before.filter);
     let status = match session::trace_command(&program, &args.command, before.filter, None) {
         Ok(traced) => explain(&mut report, traced, &before),
@@ -120,6 +121,7 @@ impl Before {
                 .is_some_and(|c| c.has(crate::linux::caps::cap::SYS_PTRACE)),
             profile: profile::ProfileKnowledge::unknown(),
             runtime: live::runtime(),
+            command: Vec::new(),
         };
         Before {
             own,
@@ -242,6 +244,8 @@ fn untraceable(
                 &mut evidence::MountCache::default(),
                 false,
             )),
+            recovered: 0,
+            fallback: None,
             exec: None,
             own_filter: false,
             listed: true,

@@ -23,6 +23,7 @@ use crate::profile::resolve::{Model, Process};
 use crate::profile::{Action, ArgCmp, Op};
 use crate::trace::decode;
 use crate::trace::tracer::Call;
+use crate::why::captable;
 use serde::{Deserialize, Serialize};
 
 /// Under which condition a named profile would allow a call it refuses.
@@ -337,8 +338,24 @@ impl ProfileRule {
         Known::by_id(&self.id).map_or(Engine::Docker, Known::engine)
     }
 
+    /// Whether the engine that gives this profile takes `cap` by name:
+    /// Docker 20.10 rejects the capabilities newer than its list
+    /// ("unknown capability": CAP_BPF, CAP_PERFMON, CAP_CHECKPOINT_RESTORE).
+    fn takes(&self, cap: &str) -> bool {
+        !(self.id == "docker-20.10" && captable::also_granted_by(cap).is_some())
+    }
+
     /// How to give the container `cap`, for this profile's engine.
     fn add(&self, cap: &str) -> String {
+        if !self.takes(cap)
+            && let Some(admin) = captable::also_granted_by(cap)
+        {
+            return format!(
+                "run with --cap-add {} (Docker 20.10 rejects {} as an unknown capability; {admin} grants it too)",
+                admin.trim_start_matches("CAP_"),
+                cap.trim_start_matches("CAP_")
+            );
+        }
         let short = cap.trim_start_matches("CAP_");
         match self.engine() {
             Engine::Docker | Engine::Podman => format!("run with --cap-add {short}"),
@@ -369,27 +386,31 @@ impl ProfileRule {
         // When the capability the fix adds for the profile is the kernel's
         // too, one flag does both.
         let added = match self.condition {
-            Condition::Capability | Condition::CapabilityOrArguments => {
-                self.capabilities.first().map(String::as_str)
-            }
+            Condition::Capability | Condition::CapabilityOrArguments => self.first_taken(),
             Condition::Arguments | Condition::Never => None,
         };
         if let Some(k) = kernel
             && added != Some(k)
+            && added.is_none_or(|a| captable::also_granted_by(k) != Some(a))
         {
             s.push_str(&format!("; {name} also needs {k}: {}", self.add(k)));
         }
         s
     }
 
+    /// The capability a fix adds: the first the engine takes by name.
+    fn first_taken(&self) -> Option<&str> {
+        self.capabilities
+            .iter()
+            .find(|c| self.takes(c))
+            .or(self.capabilities.first())
+            .map(String::as_str)
+    }
+
     fn profile_sentence(&self, name: &str, errno: Option<u32>) -> String {
         let p = self.noun();
         let caps = self.capabilities.join(" or ");
-        let add = self
-            .capabilities
-            .first()
-            .map(|c| self.add(c))
-            .unwrap_or_default();
+        let add = self.first_taken().map(|c| self.add(c)).unwrap_or_default();
         let args = self.arguments.as_deref().unwrap_or_default();
         let enosys = errno == Some(38);
         match self.condition {

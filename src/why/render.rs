@@ -54,13 +54,22 @@ pub fn human(out: &mut impl Write, r: &WhyReport, color: bool, width: usize) -> 
         },
         None => "did not end normally".into(),
     };
-    let n = r.failures.len();
+    let harmless = r.failures.iter().filter(|f| f.harmless).count();
+    let n = r.failures.len() - harmless;
     let head = format!(
-        "whatami why: `{cmd}` {ended}; {}",
-        match n {
-            0 => "no call failed for a reason whatami explains".to_string(),
-            1 => "1 failing call explained".to_string(),
-            n => format!("{n} failing calls explained"),
+        "whatami why: `{cmd}` {ended}; {}{}",
+        match (n, harmless) {
+            (0, 0) => "no call failed for a reason whatami explains".to_string(),
+            (0, 1) => "1 failing call, which the program recovered from by itself".to_string(),
+            (0, h) => format!("{h} failing calls, which the program recovered from by itself"),
+            (1, _) => "1 failing call explained".to_string(),
+            (n, _) => format!("{n} failing calls explained"),
+        },
+        match harmless {
+            _ if n == 0 => String::new(),
+            0 => String::new(),
+            1 => ", and 1 the program recovered from by itself".to_string(),
+            h => format!(", and {h} the program recovered from by itself"),
         }
     );
     w.line(&w.p.heading(&head))?;
@@ -126,6 +135,11 @@ fn failure<O: Write>(w: &mut Writer<O>, f: &FailureReport) -> io::Result<()> {
                 w.paragraph("", &format!("{bullet}{l}"), dim)?;
             }
         }
+    }
+    if f.harmless {
+        let by = f.fallback.as_deref().unwrap_or("an older call");
+        let text = format!("the program fell back to {by}, which succeeded: nothing to fix");
+        w.paragraph("harmless", &text, dim)?;
     }
     if let Some(fix) = &f.fix {
         w.paragraph("fix", fix, |p, s| p.good(s))?;

@@ -162,6 +162,14 @@ pub struct FailureReport {
     /// that profile and under which condition it would allow the call.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profile: Option<ProfileRule>,
+    /// The program recovered from every occurrence by itself: the same
+    /// thread's next call was the older call it falls back to (`fallback`),
+    /// and it succeeded. Listed after the real failures, with no fix.
+    /// Written only when true.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub harmless: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -256,7 +264,8 @@ pub(crate) fn explain_one(f: &Failure, answer: &SeccompAnswer, ctx: &Context) ->
         How::Errno(e) => Some(e),
         _ => None,
     };
-    let fix = causes::fix(&f.call, errno, &causes, rule.as_ref());
+    let harmless = f.recovered > 0 && f.recovered == f.count;
+    let fix = causes::fix(&f.call, errno, &causes, rule.as_ref()).filter(|_| !harmless);
     let (result, how) = match f.how {
         How::Errno(e) => (crate::linux::errno::strace_result(e), "errno"),
         How::Trap(d) => (format!("SIGSYS (seccomp trap, data {d})"), "trap"),
@@ -309,6 +318,8 @@ pub(crate) fn explain_one(f: &Failure, answer: &SeccompAnswer, ctx: &Context) ->
         causes,
         fix,
         profile: rule,
+        harmless,
+        fallback: f.fallback.map(str::to_string),
     }
 }
 
@@ -384,6 +395,10 @@ pub(crate) fn explain_all(
         if let Some(&i) = merged.get(&key) {
             let m: &mut FailureReport = &mut out[i];
             m.count += r.count;
+            if m.harmless && !r.harmless {
+                m.harmless = false;
+                m.fix = r.fix;
+            }
             for p in r.pids {
                 if m.pids.len() < 8 && !m.pids.contains(&p) {
                     m.pids.push(p);
@@ -394,6 +409,10 @@ pub(crate) fn explain_all(
         merged.insert(key, out.len());
         out.push(r);
     }
+    // The failures the program recovered from come after the real ones (a
+    // partition: a stable sort of FailureReport would cost the binary 4 KB).
+    let (mut out, harmless): (Vec<_>, Vec<_>) = out.into_iter().partition(|r| !r.harmless);
+    out.extend(harmless);
     (
         out,
         SeccompAsked {
