@@ -409,10 +409,8 @@ pub(crate) fn explain_all(
         merged.insert(key, out.len());
         out.push(r);
     }
-    // The failures the program recovered from come after the real ones (a
-    // partition: a stable sort of FailureReport would cost the binary 4 KB).
-    let (mut out, harmless): (Vec<_>, Vec<_>) = out.into_iter().partition(|r| !r.harmless);
-    out.extend(harmless);
+    // The failures the program recovered from come after the real ones.
+    crate::sort::sort_by_key(&mut out, |r| r.harmless);
     (
         out,
         SeccompAsked {
