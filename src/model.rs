@@ -69,6 +69,9 @@ impl<T, E: std::fmt::Display> From<Result<T, E>> for Section<T> {
 pub struct Report {
     pub schema_version: u32,
     pub whatami_version: String,
+    /// What the report is about (added in 0.1: absent from older reports).
+    #[serde(default)]
+    pub subject: Subject,
     pub system: Section<System>,
     pub runtime: Section<Runtime>,
     pub seccomp: Seccomp,
@@ -114,6 +117,21 @@ impl Report {
         check("assessment", self.assessment.is_ok());
         out
     }
+}
+
+/// What the report is about, as a fleet of reports tells them apart.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Subject {
+    /// `identity.hostname`.
+    pub hostname: Option<String>,
+    /// The Kubernetes namespace and pod (`kubernetes.namespace`, `pod_name`).
+    pub namespace: Option<String>,
+    pub pod: Option<String>,
+    /// The container's 64-hex id, when the runtime's evidence shows it.
+    pub container_id: Option<String>,
+    /// When the report was made, RFC 3339 in UTC (`SOURCE_DATE_EPOCH` when set).
+    pub time: Option<String>,
+    pub whatami_version: String,
 }
 
 /// Kernel and machine facts that the other sections are read against.

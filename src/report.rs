@@ -111,6 +111,12 @@ fn assessed(g: Gathered) -> Report {
     Report {
         schema_version: SCHEMA_VERSION,
         whatami_version: env!("CARGO_PKG_VERSION").to_string(),
+        subject: inspect::subject::of(
+            &g.identity,
+            &g.kubernetes,
+            &g.runtime,
+            inspect::subject::now(),
+        ),
         system: g.system,
         runtime: g.runtime,
         seccomp: g.seccomp,

@@ -390,7 +390,11 @@ fn json_output_matches_the_snapshots() {
     let mut failures = Vec::new();
     for (config, _) in fixtures() {
         let root = format!("tests/fixtures/{config}");
-        let o = whatami(&["--json", "--root", &root]);
+        // The report's time (subject.time) is the one SOURCE_DATE_EPOCH gives.
+        let o = whatami_env(
+            &["--json", "--root", &root],
+            &[("SOURCE_DATE_EPOCH", "1796697398")],
+        );
         assert_eq!(o.status.code(), Some(0), "{config}: {}", stderr(&o));
         snapshot(&format!("json/{config}.json"), &stdout(&o), &mut failures);
     }

@@ -28,6 +28,8 @@ pub mod kube;
 pub mod limits;
 pub mod mounts;
 pub mod sockets;
+// What the report is about, from the sections above.
+pub mod subject;
 
 use crate::fsroot::Root;
 use crate::model::*;
