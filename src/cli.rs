@@ -187,6 +187,95 @@ pub enum Command {
     /// (and a strace -c table) goes to stderr once CMD has ended.
     #[command(after_help = exit::RECORD.help())]
     Record(RecordArgs),
+
+    /// Compare two reports of `whatami --json`, or one with the environment whatami runs in.
+    ///
+    /// Lists what differs, most consequential first: the seccomp verdicts per entry point
+    /// (calls blocked in one and allowed in the other, blocked otherwise, argument rules)
+    /// and the profile named, capabilities per set, identity, namespaces turned host or
+    /// private, user-namespace maps, no_new_privs, mounts (read-only root, masked paths,
+    /// sockets, host paths, devices), LSMs, cgroup limits, kernel limits, the runtime,
+    /// Kubernetes, the verdict, its risks and the Pod Security levels. Reports of two
+    /// architectures compare their native calls by name.
+    #[command(after_help = exit::DIFF.help())]
+    Diff(DiffArgs),
+
+    /// One row per report (files, or directories of *.json), and the seccomp policies grouped.
+    ///
+    /// Each report's environment (hostname, Kubernetes pod, container id, time), runtime,
+    /// profile named, capabilities beyond the runtime's default, no_new_privs, read-only
+    /// root, worst risk and Pod Security levels; then the distinct seccomp policies (a
+    /// fingerprint of every verdict) and the reports that share each.
+    #[command(after_help = exit::DIFF.help())]
+    Fleet(FleetArgs),
+}
+
+#[derive(Debug, clap::Args)]
+#[command(
+    mut_arg("json", |a| a.help("Print the differences as one JSON object (schema: docs/json.md)")),
+    mut_arg("color", |a| a.help(
+        "When to color the output. NO_COLOR in the environment means never, unless \
+         --color=always is given"
+    )),
+)]
+pub struct DiffArgs {
+    #[command(flatten)]
+    pub output_format: OutputArgs,
+
+    /// A report of `whatami --json`.
+    #[arg(value_name = "A.json")]
+    pub a: PathBuf,
+
+    /// Another; without it, A is compared with the environment whatami runs in.
+    #[arg(value_name = "B.json")]
+    pub b: Option<PathBuf>,
+}
+
+impl DiffArgs {
+    /// `whatami diff`'s options.
+    pub fn options(&self) -> whatami::diff::Options {
+        whatami::diff::Options {
+            json: self.output_format.json,
+            color: self.output_format.color,
+            a: self.a.clone(),
+            b: self.b.clone(),
+        }
+    }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct FleetArgs {
+    /// Print the rows and the policies as one JSON object (schema: docs/json.md).
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
+
+    /// How to print the rows.
+    #[arg(long, value_parser = one_of(FLEET_FORMATS), default_value = "table", value_name = "FORMAT")]
+    pub format: FleetFormat,
+
+    /// Reports of `whatami --json`, or directories of them.
+    #[arg(required = true, value_name = "REPORT")]
+    pub reports: Vec<PathBuf>,
+}
+
+type FleetFormat = whatami::diff::fleet::Format;
+
+const FLEET_FORMATS: &[Spelling<FleetFormat>] = &[
+    ("table", None, FleetFormat::Table),
+    ("json", None, FleetFormat::Json),
+    ("csv", None, FleetFormat::Csv),
+    ("markdown", None, FleetFormat::Markdown),
+];
+
+impl FleetArgs {
+    /// The format asked for (`--json` is `--format json`).
+    pub fn format(&self) -> FleetFormat {
+        if self.json {
+            FleetFormat::Json
+        } else {
+            self.format
+        }
+    }
 }
 
 #[derive(Debug, clap::Args)]

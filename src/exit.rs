@@ -21,6 +21,8 @@ pub const INCOMPLETE: u8 = 3;
 pub const PROFILE_DIFFERS: u8 = 4;
 /// `record --against`: a named profile would block a call the command made.
 pub const BLOCKED: u8 = 4;
+/// `diff`: the two reports differ.
+pub const DIFFERS: u8 = 4;
 /// `--check`: a control of the policy failed.
 pub const CHECK_FAILED: u8 = 5;
 /// The command could not be traced; it did not run.
@@ -135,6 +137,30 @@ pub const RECORD: Table = Table {
     ],
 };
 
+/// `whatami diff` and `whatami fleet`.
+pub const DIFF: Table = Table {
+    heading: "Exit codes:",
+    rows: &[
+        Meaning {
+            code: OK,
+            text: "diff: the reports are the same (in what it compares); fleet: the table was printed",
+        },
+        Meaning {
+            code: FAILED,
+            text: "the output could not be written",
+        },
+        Meaning {
+            code: USAGE,
+            text: "bad command-line usage, or a file that is no whatami report of this schema\n\
+                   (the message names the file and the line or field)",
+        },
+        Meaning {
+            code: DIFFERS,
+            text: "diff: the reports differ",
+        },
+    ],
+};
+
 impl Table {
     /// The table as `--help` ends: the heading, then each status right-aligned
     /// in a column as wide as the widest, its text after two spaces, and the
@@ -185,7 +211,7 @@ mod tests {
 
     #[test]
     fn each_status_means_one_thing_per_command() {
-        for t in [&REPORT, &WHY, &RECORD] {
+        for t in [&REPORT, &WHY, &RECORD, &DIFF] {
             let mut codes: Vec<u8> = t.rows.iter().map(|m| m.code).collect();
             codes.sort();
             codes.dedup();

@@ -17,6 +17,10 @@ fn main() -> ExitCode {
     match &cli.command {
         Some(cli::Command::Why(args)) => return whatami::why::main(&args.options()),
         Some(cli::Command::Record(args)) => return whatami::record::main(&args.options()),
+        Some(cli::Command::Diff(args)) => return whatami::diff::main(&args.options()),
+        Some(cli::Command::Fleet(args)) => {
+            return whatami::diff::fleet::main(&args.reports, args.format());
+        }
         None => {}
     }
     match run(&cli.report_options()) {

@@ -433,6 +433,8 @@ fn help_matches_the_snapshots() {
         ("whatami", &["--help"][..]),
         ("why", &["why", "--help"][..]),
         ("record", &["record", "--help"][..]),
+        ("diff", &["diff", "--help"][..]),
+        ("fleet", &["fleet", "--help"][..]),
     ] {
         let o = whatami(args);
         assert_eq!(o.status.code(), Some(0), "{name}: {}", stderr(&o));

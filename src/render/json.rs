@@ -1,6 +1,6 @@
-//! The JSON printers: the report's own writer ([`write_report`]), and one
-//! pretty-printed object for `why`'s explanation and what `record` saw
-//! ([`write()`]).
+//! The JSON printers: the report's own writer ([`write_report`], which
+//! `diff` and `fleet` print with too), and one pretty-printed object for
+//! `why`'s explanation and what `record` saw ([`write()`]).
 //!
 //! The report is written by a serializer of its own, into one buffer, laid
 //! out as objects on lines of their own down to the first array, and every
