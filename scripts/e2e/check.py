@@ -33,6 +33,7 @@ sys.dont_write_bytecode = True
 import seccomp_truth  # noqa: E402
 import why_check  # noqa: E402
 import record_check  # noqa: E402
+import diff_check  # noqa: E402
 import profile_checks  # noqa: E402
 import environment  # noqa: E402
 from capsets import ALL_CAPS, DOCKER_CAPS, PODMAN_CAPS  # noqa: E402
@@ -641,11 +642,13 @@ def main(argv):
             for status, name, detail in res.rows:
                 if status != "PASS" or os.environ.get("WHATAMI_E2E_VERBOSE") == "1":
                     print("  %s %s%s" % (status, name, (": " + detail) if detail else ""))
-        # The `whatami why` and `whatami record` cases (scripts/e2e/why.sh, why_check.py,
-        # record.sh, record_check.py) count like a configuration.
+        # The `whatami why`, `whatami record` and `whatami diff` cases (scripts/e2e/why.sh,
+        # why_check.py, record.sh, record_check.py, diff.sh, diff_check.py) count like a
+        # configuration.
         for label, short, cross in (("across configurations", "(across configs)", check_cross(outdir, configs)),
                                     ("whatami why", "(whatami why)", why_check.check(outdir, configs)),
-                                    ("whatami record", "(whatami record)", record_check.check(outdir, configs))):
+                                    ("whatami record", "(whatami record)", record_check.check(outdir, configs)),
+                                    ("whatami diff", "(whatami diff)", diff_check.check(outdir, configs))):
             if cross is None or not cross.rows:
                 continue
             counts = {k: sum(1 for r in cross.rows if r[0] == k) for k in totals}
