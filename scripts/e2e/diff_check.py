@@ -176,6 +176,11 @@ def check(outdir, configs):
             if a in policy and b in policy:
                 res.check("fleet tells %s and %s apart" % (a, b), policy[a] != policy[b] and None not in (policy[a], policy[b]),
                           "policies %s %s" % (policy[a], policy[b]))
+        risk = {os.path.basename(r["file"])[:-5]: r.get("worst_risk") for r in f["reports"]}
+        for c, want in (("podman-socket", "critical runtime_socket"), ("podman-privileged", "critical ")):
+            if c in risk:
+                res.check("fleet: the worst risk of %s is %r" % (c, want), (risk[c] or "").startswith(want),
+                          "worst risk %r" % risk[c])
         n = len(f.get("policies", []))
         res.check("fleet: %d distinct policies across %d reports, each report in its policy" % (n, len(have)),
                   sum(len(p["reports"]) for p in f["policies"]) == sum(1 for p in policy.values() if p),

@@ -418,6 +418,7 @@ mod tests {
             {"abi": "x86_64", "nr": 83, "name": "mkdir", "verdict": mkdir, "errno": 1,
              "trap_data": null, "method": method, "confidence": "exact"}], "arg_probes": []}},
             "runtime": {"name": "podman"},
+            "assessment": {"risks": [{"severity": "high", "id": "runtime_socket"}]},
             "capabilities": {"effective": ["CAP_CHOWN", "CAP_SYS_ADMIN"]},
             "subject": {"hostname": "=cmd|x", "container_id": "ab".repeat(32)}})
     }
@@ -436,6 +437,7 @@ mod tests {
         let r = row("a.json", &report("errno", "notify"));
         assert_eq!(r.extra_capabilities, ["CAP_SYS_ADMIN"]);
         assert_eq!(r.profile, "not probed");
+        assert_eq!(r.worst_risk.as_deref(), Some("high runtime_socket"));
         let f = Fleet {
             schema_version: 1,
             reports: vec![r],

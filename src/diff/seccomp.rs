@@ -294,15 +294,14 @@ pub fn compare(a: &Value, b: &Value, changes: &mut Vec<Change>, notes: &mut Vec<
 }
 
 /// The argument probes (`unshare(CLONE_NEWUSER)` ...), by label.
-fn arg_probes(pa: &Value, pb: &Value, changes: &mut Vec<Change>) {
-    let list = |p: &Value| {
+fn arg_probes<'a>(pa: &'a Value, pb: &'a Value, changes: &mut Vec<Change>) {
+    let list = |p: &'a Value| -> &'a [Value] {
         p.get("arg_probes")
             .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default()
+            .map_or(&[], Vec::as_slice)
     };
     let (xa, xb) = (list(pa), list(pb));
-    for x in &xa {
+    for x in xa {
         let label = x.get("label").and_then(Value::as_str);
         let Some(y) = xb
             .iter()

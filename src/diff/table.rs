@@ -364,9 +364,14 @@ pub const ROWS: &[Row] = &[
     ),
 ];
 
-/// The value at a dotted `path`, if every step is there.
+/// The value at a dotted `path`, if every step is there; a number steps
+/// into an array.
 pub fn at<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
-    path.split('.').try_fold(v, |v, key| v.get(key))
+    path.split('.')
+        .try_fold(v, |v, key| match (v, key.parse::<usize>()) {
+            (Value::Array(a), Ok(i)) => a.get(i),
+            _ => v.get(key),
+        })
 }
 
 /// The error of the section `path` lies in, when it could not be gathered.
