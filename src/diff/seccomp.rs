@@ -62,16 +62,19 @@ fn probed(r: &Value) -> Result<&Value, String> {
 /// tree's code in the binary.
 type Calls = Vec<(String, Call)>;
 
-/// The calls of `abi` in `list`.
+/// The calls of `abi` in `list` (sorted by entry point).
 fn abi_of<'a>(list: &'a [(String, Calls)], abi: &str) -> Option<&'a Calls> {
-    list.iter().find(|(a, _)| a == abi).map(|(_, c)| c)
+    let i = list.binary_search_by(|(a, _)| a.as_str().cmp(abi)).ok()?;
+    Some(&list[i].1)
 }
 
 /// The entry points probed, and each one's calls. `native` (the report's
 /// architecture) is filed as "native" when the two reports' architectures
 /// differ.
 fn calls(probe: &Value, native: Option<&str>) -> Vec<(String, Calls)> {
-    let mut out: Vec<(String, Calls)> = Vec::new();
+    // The entry points first, sorted and each once, then their calls:
+    // every lookup a binary search, whatever a hostile report lists.
+    let mut keys: Vec<String> = Vec::new();
     let abi_key = |abi: &str| match native {
         Some(n) if n == abi => "native".to_string(),
         _ => abi.to_string(),
@@ -83,12 +86,12 @@ fn calls(probe: &Value, native: Option<&str>) -> Vec<(String, Calls)> {
         .flatten()
     {
         if abi.get("probed").and_then(Value::as_bool) == Some(true) {
-            let key = abi_key(&text(abi.get("abi"), "?"));
-            if abi_of(&out, &key).is_none() {
-                out.push((key, Vec::new()));
-            }
+            keys.push(abi_key(&text(abi.get("abi"), "?")));
         }
     }
+    crate::sort::sort(&mut keys);
+    keys.dedup();
+    let mut out: Vec<(String, Calls)> = keys.into_iter().map(|k| (k, Vec::new())).collect();
     for r in probe
         .get("results")
         .and_then(Value::as_array)
@@ -96,9 +99,10 @@ fn calls(probe: &Value, native: Option<&str>) -> Vec<(String, Calls)> {
         .flatten()
     {
         let key = abi_key(&text(r.get("abi"), "?"));
-        let Some((_, abi)) = out.iter_mut().find(|(a, _)| *a == key) else {
+        let Ok(i) = out.binary_search_by(|(a, _)| a.as_str().cmp(&key)) else {
             continue;
         };
+        let abi = &mut out[i].1;
         let nr = r.get("nr").and_then(Value::as_u64).unwrap_or(0);
         let name = r.get("name").and_then(Value::as_str);
         let verdict = outcome(r);
@@ -155,7 +159,7 @@ fn listed(mut calls: Vec<(u64, bool, String, String)>) -> Vec<String> {
             continue;
         }
         match &mut run {
-            Some((_, last, rv)) if *last + 1 == nr && *rv == v => *last = nr,
+            Some((_, last, rv)) if last.checked_add(1) == Some(nr) && *rv == v => *last = nr,
             _ => {
                 flush(&mut run, &mut out);
                 run = Some((nr, nr, v));
@@ -300,15 +304,16 @@ fn arg_probes<'a>(pa: &'a Value, pb: &'a Value, changes: &mut Vec<Change>) {
             .and_then(Value::as_array)
             .map_or(&[], Vec::as_slice)
     };
+    let label = |x: &'a Value| x.get("label").and_then(Value::as_str);
     let (xa, xb) = (list(pa), list(pb));
+    let mut by_label: Vec<&Value> = xb.iter().collect();
+    crate::sort::sort_by(&mut by_label, |x, y| label(x).cmp(&label(y)));
     for x in xa {
-        let label = x.get("label").and_then(Value::as_str);
-        let Some(y) = xb
-            .iter()
-            .find(|y| y.get("label").and_then(Value::as_str) == label)
-        else {
+        let label_x = label(x);
+        let Ok(i) = by_label.binary_search_by(|y| label(y).cmp(&label_x)) else {
             continue;
         };
+        let (y, label) = (by_label[i], label_x);
         let (va, vb) = (outcome(x), outcome(y));
         if va != vb {
             changes.push(Change::value(
@@ -390,6 +395,18 @@ mod tests {
         assert!(n[0].contains("A is x86_64, B is aarch64"), "{n:?}");
         assert_eq!(c[0].what, "x86_64/aarch64 blocked");
         assert_eq!(c[0].only_b, ["mkdir (EPERM)"]);
+    }
+
+    #[test]
+    fn numbers_at_the_end_of_the_range_join_without_overflow() {
+        let items = vec![
+            (u64::MAX - 1, false, "#a".to_string(), "EPERM".to_string()),
+            (u64::MAX, false, "#b".to_string(), "EPERM".to_string()),
+        ];
+        assert_eq!(
+            listed(items),
+            [format!("#{}-{} (EPERM)", u64::MAX - 1, u64::MAX)]
+        );
     }
 
     #[test]
