@@ -147,6 +147,9 @@ enum K {
     /// capset's data, with its header in argument 0.
     CapData,
     SyslogAction,
+    SockLevel,
+    /// An option of the level in argument 1.
+    SockOpt,
 }
 
 use K::*;
@@ -209,6 +212,7 @@ fn spec(name: &str) -> Option<&'static [K]> {
         "bind" | "connect" => &[Fd, Sockaddr(2), UInt],
         "sendto" => &[Fd, Ptr, UInt, Hex, Sockaddr(5), UInt],
         "listen" => &[Fd, Int],
+        "setsockopt" | "getsockopt" => &[Fd, SockLevel, SockOpt, Ptr, UInt],
         "setuid" | "setuid32" | "setgid" | "setgid32" | "setfsuid" | "setfsuid32" | "setfsgid"
         | "setfsgid32" => &[Id],
         "setreuid" | "setreuid32" | "setregid" | "setregid32" => &[Id, Id],
@@ -437,6 +441,8 @@ pub fn decode(name: &str, args: &[u64; 6], layout: Layout, mem: &mut Reader) -> 
             }
             CapData => ptr(a),
             SyslogAction => named(a, SYSLOG).unwrap_or_else(|| a.to_string()),
+            SockLevel => sock_level(a),
+            SockOpt => sock_opt(args[1], a),
         };
         parts.push(s);
     }
@@ -1141,6 +1147,49 @@ pub fn is_net_admin_ioctl(req: u64) -> bool {
     )
 }
 
+fn sock_level(a: u64) -> String {
+    named(
+        a & 0xffff_ffff,
+        &[
+            (0, "SOL_IP"),
+            (1, "SOL_SOCKET"),
+            (6, "SOL_TCP"),
+            (17, "SOL_UDP"),
+            (41, "SOL_IPV6"),
+            (255, "SOL_RAW"),
+            (263, "SOL_PACKET"),
+            (270, "SOL_NETLINK"),
+        ],
+    )
+    .unwrap_or_else(|| (a as u32 as i32).to_string())
+}
+
+/// The socket options whose setting the kernel may refuse for want of a
+/// capability (captable.rs), and the common ones next to them.
+const SOCK_OPTS: &[(u64, u64, &str)] = &[
+    (1, 1, "SO_DEBUG"),
+    (1, 7, "SO_SNDBUF"),
+    (1, 8, "SO_RCVBUF"),
+    (1, 12, "SO_PRIORITY"),
+    (1, 25, "SO_BINDTODEVICE"),
+    (1, 32, "SO_SNDBUFFORCE"),
+    (1, 33, "SO_RCVBUFFORCE"),
+    (1, 36, "SO_MARK"),
+    (0, 15, "IP_FREEBIND"),
+    (0, 19, "IP_TRANSPARENT"),
+    (41, 75, "IPV6_TRANSPARENT"),
+];
+
+fn sock_opt(level: u64, a: u64) -> String {
+    SOCK_OPTS
+        .iter()
+        .find(|&&(l, o, _)| l == level & 0xffff_ffff && o == a & 0xffff_ffff)
+        .map_or_else(
+            || (a as u32 as i32).to_string(),
+            |(_, _, n)| (*n).to_string(),
+        )
+}
+
 const SYSLOG: &[(u64, &str)] = &[
     (0, "SYSLOG_ACTION_CLOSE"),
     (1, "SYSLOG_ACTION_OPEN"),
@@ -1228,6 +1277,8 @@ pub fn scalar(
         ),
         MknodMode => ("mode", mknod_mode(value)),
         BpfCmd => ("command", structs::bpf_cmd(value)),
+        SockLevel => ("level", sock_level(value)),
+        SockOpt => ("option", sock_opt(other(1), value)),
         SyslogAction => (
             "action",
             named(value, SYSLOG).unwrap_or_else(|| value.to_string()),
@@ -1422,6 +1473,17 @@ mod tests {
         );
         let d = decode("unshare", &[0x1000_0000, 0, 0, 0, 0, 0], L64, &mut own());
         assert_eq!(d.text, "unshare(CLONE_NEWUSER)");
+        let d = decode("setsockopt", &[3, 1, 32, 0x1000, 4, 0], L64, &mut own());
+        assert_eq!(
+            d.text,
+            "setsockopt(3, SOL_SOCKET, SO_SNDBUFFORCE, 0x1000, 4)"
+        );
+        let d = decode("setsockopt", &[3, 270, 1, 0x1000, 4, 0], L64, &mut own());
+        assert_eq!(d.text, "setsockopt(3, SOL_NETLINK, 1, 0x1000, 4)");
+        let d = decode("ioctl", &[4, 0x8922, 0x1000, 0, 0, 0], L64, &mut own());
+        assert_eq!(d.text, "ioctl(4, SIOCSIFMTU, 0x1000)");
+        let d = decode("syslog", &[10, 0, 0, 0, 0, 0], L64, &mut own());
+        assert_eq!(d.text, "syslog(SYSLOG_ACTION_SIZE_BUFFER, NULL, 0)");
         let d = decode("clone", &[0x1000_0000 | 17, 0, 0, 0, 0, 0], L64, &mut own());
         assert_eq!(
             d.text,

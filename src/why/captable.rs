@@ -242,12 +242,30 @@ pub fn needed(name: &str, args: &[u64; 6], d: &Decoded, errno: u32) -> Option<Ne
             "install a seccomp filter without no_new_privs",
         ),
         "userfaultfd" => need(SYS_PTRACE, Initial, "handle kernel page faults"),
-        "setsockopt" => need_when(
-            NET_ADMIN,
-            Namespace,
-            "set privileged socket options",
-            "for privileged options (SO_MARK, IP_TRANSPARENT...)",
-        ),
+        // sk_setsockopt, do_ip_setsockopt, do_ipv6_setsockopt: the options
+        // that check a capability; any other is refused for another reason.
+        "setsockopt" => match (args[1] as u32, args[2] as u32) {
+            (1, 1 | 32 | 33) => need(NET_ADMIN, Namespace, "set this socket option"),
+            (1, 12) => need_when(
+                NET_ADMIN,
+                Namespace,
+                "set a socket priority",
+                "above 6; CAP_NET_RAW does too on Linux 5.17 and later",
+            ),
+            (1, 36) => need_when(
+                NET_ADMIN,
+                Namespace,
+                "mark its packets",
+                "or CAP_NET_RAW on Linux 5.17 and later",
+            ),
+            (0, 19) | (41, 75) => need_when(
+                NET_ADMIN,
+                Namespace,
+                "make a transparent proxy socket",
+                "or CAP_NET_RAW",
+            ),
+            _ => None,
+        },
         _ => None,
     }
 }
@@ -264,6 +282,36 @@ mod tests {
 
     fn n(name: &str, args: [u64; 6]) -> Option<(u8, Scope)> {
         needed(name, &args, &Decoded::default(), 1).map(|n| (n.cap, n.scope))
+    }
+
+    #[test]
+    fn socket_options_and_interface_ioctls() {
+        // SO_SNDBUFFORCE, SO_MARK, IP_TRANSPARENT; SO_SNDBUF checks nothing.
+        assert_eq!(
+            n("setsockopt", [3, 1, 32, 0, 4, 0]).map(|x| x.0),
+            Some(cap::NET_ADMIN)
+        );
+        assert!(
+            needed("setsockopt", &[3, 1, 36, 0, 4, 0], &Decoded::default(), 1)
+                .unwrap()
+                .when
+                .is_some()
+        );
+        assert!(n("setsockopt", [3, 0, 19, 0, 4, 0]).is_some());
+        assert_eq!(n("setsockopt", [3, 1, 7, 0, 4, 0]), None);
+        assert_eq!(
+            n("ioctl", [3, 0x8922, 0, 0, 0, 0]).map(|x| x.0),
+            Some(cap::NET_ADMIN)
+        );
+        assert_eq!(n("ioctl", [3, 0x5401, 0, 0, 0, 0]), None);
+        // bpf and perf_event_open: CAP_SYS_ADMIN is taken instead.
+        let b = needed("bpf", &[0; 6], &Decoded::default(), 1).unwrap();
+        assert_eq!(
+            (b.cap, b.or, b.what),
+            (cap::BPF, Some(cap::SYS_ADMIN), "create BPF maps")
+        );
+        assert_eq!(also_granted_by("CAP_PERFMON"), Some("CAP_SYS_ADMIN"));
+        assert_eq!(also_granted_by("CAP_NET_ADMIN"), None);
     }
 
     #[test]
