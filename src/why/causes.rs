@@ -239,7 +239,7 @@ fn docker_lacks(short: &str) -> bool {
 fn add_capability(runtime: Option<&str>, capn: &str, short: &str) -> String {
     if docker_lacks(short) && !matches!(runtime, Some("lxc" | "lxd" | "incus" | "systemd-nspawn")) {
         return format!(
-            "docker/podman run --cap-add {short}, or --cap-add SYS_ADMIN, which grants it too, with Docker before 23.0 (it rejects {short} as an unknown capability); Kubernetes: securityContext.capabilities.add: [\"{short}\"]"
+            "docker/podman run --cap-add {short} (Docker before 23.0 rejects it: --cap-add SYS_ADMIN grants it too); Kubernetes: securityContext.capabilities.add: [\"{short}\"]"
         );
     }
     match runtime {
@@ -563,7 +563,7 @@ fn seccomp_fix(
         Some(capname) => {
             let short = capname.trim_start_matches("CAP_");
             let old = if docker_lacks(short) {
-                " (Docker before 23.0 rejects it as an unknown capability: --cap-add SYS_ADMIN, which grants it too)"
+                " (Docker before 23.0: --cap-add SYS_ADMIN)"
             } else {
                 ""
             };
@@ -690,7 +690,7 @@ fn downgrade(exec: &PrivilegedExec, cap: u8, c: &Creds, ctx: &Context) -> Option
         .fix(if c.uid.real == 0 {
             format!("untraced, the program would have {capn}; to trace it as it really runs, give whatami CAP_SYS_PTRACE (as root on the host, or --cap-add SYS_PTRACE)")
         } else {
-            format!("untraced, the program would have {capn}; to trace it as it really runs, whatami needs CAP_SYS_PTRACE, which a process of uid {} does not get from the runtime's capability options: run whatami as root in a container given SYS_PTRACE", c.uid.real)
+            format!("untraced, the program would have {capn}; tracing it as it runs needs CAP_SYS_PTRACE, which uid {} cannot get: run whatami as root in a container given SYS_PTRACE", c.uid.real)
         }),
     };
     Some(cause)
@@ -844,12 +844,12 @@ fn capability_causes(
         u
     } else if tracing && c.uid.effective != 0 && !host_only {
         format!(
-            "without CAP_SYS_PTRACE a process may trace only the processes of its own user: run the tracer as the target's user. uid {} gets no capability from Docker's capability options (podman hands it those added, as ambient ones): only root with CAP_SYS_PTRACE traces another user's processes",
+            "without CAP_SYS_PTRACE a process traces only its own user's processes: run the tracer as the target's user; Docker gives uid {} no capability it adds (podman does, as ambient ones)",
             c.uid.effective
         )
     } else if name == "bind" && port != 0 && !host_only {
         format!(
-            "let unprivileged processes bind from port {port} on: docker/podman run --sysctl net.ipv4.ip_unprivileged_port_start={port} (Kubernetes: securityContext.sysctls, a safe sysctl); or: {fix}"
+            "let everyone bind from port {port}: docker/podman run --sysctl net.ipv4.ip_unprivileged_port_start={port} (Kubernetes: securityContext.sysctls); or: {fix}"
         )
     } else {
         fix
@@ -906,11 +906,11 @@ fn sysctl_capability(i: &Input, creds: Option<&Creds>, ctx: &Context) -> Option<
     let mut k = Cause::new(
         Kind::Capability,
         Certainty::Likely,
-        format!("writing {key} also needs CAP_NET_ADMIN (its handler checks it), which the process lacks: a writable /proc/sys alone would not do"),
+        format!("writing {key} also needs CAP_NET_ADMIN (its handler checks it), which the process lacks"),
     )
     .ev("effective capabilities lack CAP_NET_ADMIN")
     .fix(format!(
-        "setting it when the container starts (--sysctl) needs neither; to write it from inside, /proc/sys must be writable and the process needs CAP_NET_ADMIN ({})",
+        "--sysctl needs neither; writing it from inside needs a writable /proc/sys and CAP_NET_ADMIN ({})",
         add_capability(ctx.runtime.as_deref(), "CAP_NET_ADMIN", "NET_ADMIN")
     ));
     k.capability = Some("CAP_NET_ADMIN".into());
@@ -934,7 +934,7 @@ fn sysctl_fix(key: &str, ctx: &Context) -> String {
         .filter(|v| !v.is_empty())
         .unwrap_or("VALUE");
     format!(
-        "/proc/sys is read-only in containers by the runtime's default; {key} is the container's own, so let the runtime set it when the container starts: docker/podman run --sysctl {key}={value} (Kubernetes: the pod's securityContext.sysctls; sysctls outside the safe set must be allowed on the kubelet with --allowed-unsafe-sysctls)"
+        "/proc/sys is read-only in containers; {key} is the container's own: have the runtime set it, docker/podman run --sysctl {key}={value} (Kubernetes: securityContext.sysctls; unsafe ones need the kubelet's --allowed-unsafe-sysctls)"
     )
 }
 
@@ -964,7 +964,7 @@ fn ulimit_fix(name: &str, i: &Input) -> Option<String> {
         }
     };
     Some(format!(
-        "a process may lower its hard limit but raise it only with CAP_SYS_RESOURCE: let the runtime set the limit when the container starts, docker/podman run --ulimit {key}={}:{} (Kubernetes: the container runtime's default limits)",
+        "raising a hard limit needs CAP_SYS_RESOURCE; have the runtime set it: docker/podman run --ulimit {key}={}:{}",
         v(cur),
         v(max)
     ))
@@ -1191,7 +1191,7 @@ fn exec_causes(i: &Input, creds: Option<&Creds>) -> Vec<Cause> {
             .fix(if m.fs_type == "tmpfs" {
                 // Runtimes mount a --tmpfs noexec unless told otherwise.
                 format!(
-                    "mount the tmpfs with exec: docker/podman run --tmpfs {0}:exec (Kubernetes: an emptyDir is not noexec); or run the program from another mount",
+                    "mount the tmpfs with exec: docker/podman run --tmpfs {0}:exec; or run the program from another mount",
                     m.mount_point
                 )
             } else {
@@ -1293,7 +1293,7 @@ fn permission_causes(i: &Input, creds: Option<&Creds>, ctx: &Context, name: &str
             .ev(format!("{dir}: mode {} (sticky), owner uid {}", oct(dst.mode), dst.uid))
             .ev(who(c))
             .fix(format!(
-                "remove it as its owner, uid {0} (docker/podman run --user {0}, or su to that user), or as the directory's owner; CAP_FOWNER overrides the rule",
+                "remove it as its owner (docker/podman run --user {0}, or su), or the directory's; or with CAP_FOWNER",
                 t.uid
             ));
             k.path = Some(path.clone());
@@ -2300,7 +2300,10 @@ mod tests {
             &Context::default(),
         );
         let f = causes[0].fix.as_deref().unwrap();
-        assert!(f.starts_with("let unprivileged processes bind from port 80 on: docker/podman run --sysctl net.ipv4.ip_unprivileged_port_start=80"), "{f}");
+        assert!(
+            f.starts_with("let everyone bind from port 80: docker/podman run --sysctl net.ipv4.ip_unprivileged_port_start=80"),
+            "{f}"
+        );
     }
 
     #[test]

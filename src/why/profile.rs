@@ -351,7 +351,7 @@ impl ProfileRule {
             && let Some(admin) = captable::also_granted_by(cap)
         {
             return format!(
-                "run with --cap-add {} (Docker 20.10 rejects {} as an unknown capability; {admin} grants it too)",
+                "run with --cap-add {} (Docker 20.10 rejects {}; {admin} grants it too)",
                 admin.trim_start_matches("CAP_"),
                 cap.trim_start_matches("CAP_")
             );
