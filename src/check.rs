@@ -25,7 +25,7 @@ use crate::model::*;
 use serde::Deserialize;
 
 /// Largest policy file read.
-const MAX_POLICY: u64 = 1 << 20;
+const MAX_POLICY: usize = 1 << 20;
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -95,11 +95,9 @@ impl Policy {
             "restricted" => return Ok(level(Level::Restricted)),
             _ => {}
         }
-        use std::io::Read;
-        let f = std::fs::File::open(arg).map_err(|e| format!("{arg}: {e}"))?;
-        let mut text = String::new();
-        f.take(MAX_POLICY)
-            .read_to_string(&mut text)
+        // Opened without waiting on a named pipe, a regular file only, read
+        // within its bound (linux/io.rs).
+        let text = crate::linux::io::read_text(std::path::Path::new(arg), MAX_POLICY)
             .map_err(|e| format!("{arg}: {e}"))?;
         let mut p = Policy::parse(&text).map_err(|e| format!("{arg}: {e}"))?;
         p.name = arg.to_string();

@@ -16,21 +16,18 @@
 //! automount point: stat is `fstatat(..., AT_NO_AUTOMOUNT)`, so looking at a
 //! path never mounts anything.
 
+use crate::linux::io as io_bounded;
 use crate::linux::stat::{FileKind, FileStat};
-use std::ffi::CString;
 use std::fmt;
-use std::fs::{File, FileType};
+use std::fs::FileType;
 use std::io;
-use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
 
 mod stat;
 pub use stat::{MAX_ENTRIES, STAT_TABLE, StatTable};
 
-/// Files larger than this are cut: nothing whatami reads is legitimately this
-/// big, and a hostile or broken file must not make it allocate without bound.
-const MAX_READ: u64 = 4 << 20;
+use io_bounded::MAX_READ;
 
 #[derive(Debug, Clone)]
 pub struct Root {
@@ -117,9 +114,9 @@ impl Root {
                     .file_type(),
             )?;
         }
-        let f = open_for_reading(&path).map_err(|e| Self::err(p, e))?;
-        regular(f.metadata().map_err(|e| Self::err(p, e))?.file_type())?;
-        read_bounded(f).map_err(|e| Self::err(p, e))
+        // Opened non-blocking, its type checked again on the descriptor,
+        // every read bounded (linux/io.rs).
+        io_bounded::read_text(&path, MAX_READ).map_err(|e| Self::err(p, e))
     }
 
     /// Reads a file that may legitimately be absent: `Ok(None)` when it does not exist.
@@ -141,53 +138,6 @@ impl Root {
     /// Whether the path exists (without following a final symlink).
     pub fn exists(&self, p: &str) -> bool {
         std::fs::symlink_metadata(self.path(p)).is_ok()
-    }
-}
-
-/// Opens `path` read-only, non-blocking and without taking a controlling
-/// terminal. openat(2) is called directly: the C library's open() may add
-/// an fcntl() for O_CLOEXEC (musl does), a syscall per file read.
-fn open_for_reading(path: &Path) -> io::Result<File> {
-    use std::os::fd::FromRawFd;
-    use std::os::unix::ffi::OsStrExt;
-    let c = std::ffi::CString::new(path.as_os_str().as_bytes())
-        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "a NUL byte in the path"))?;
-    let flags = libc::O_RDONLY | libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_CLOEXEC;
-    // SAFETY: a valid NUL-terminated path; the result is checked before use.
-    let fd = unsafe { libc::syscall(libc::SYS_openat, libc::AT_FDCWD, c.as_ptr(), flags, 0) };
-    if fd < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: a descriptor just opened and owned by nobody else.
-    Ok(unsafe { File::from_raw_fd(fd as i32) })
-}
-
-/// Reads at most MAX_READ bytes. The first 4 KiB go to the stack, which is
-/// enough for nearly every file read here and spares the allocator a grown
-/// buffer per file; procfs may return a file in several short reads, so
-/// reading goes on until end of file.
-fn read_bounded(mut f: File) -> io::Result<String> {
-    use std::io::Read;
-    let mut first = [0u8; 4096];
-    let mut n = 0;
-    while n < first.len() {
-        match f.read(&mut first[n..]) {
-            Ok(0) => return Ok(text(first[..n].to_vec())),
-            Ok(k) => n += k,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    let mut buf = first.to_vec();
-    f.take(MAX_READ - n as u64).read_to_end(&mut buf)?;
-    Ok(text(buf))
-}
-
-/// Bytes as text; invalid UTF-8 is replaced rather than rejected.
-fn text(buf: Vec<u8>) -> String {
-    match String::from_utf8(buf) {
-        Ok(s) => s,
-        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
     }
 }
 
@@ -244,27 +194,10 @@ impl Root {
         if let Some(s) = self.stat_table().and_then(|t| t.stat(p)) {
             return Ok(s);
         }
-        let c = CString::new(self.path(p).as_os_str().as_bytes()).map_err(|_| ReadError {
+        FileStat::at(&self.path(p)).map_err(|source| ReadError {
             path: p.to_string(),
-            source: io::Error::new(io::ErrorKind::InvalidInput, "a NUL byte in the path"),
-        })?;
-        // SAFETY: `stat` is plain data that fstatat fills; zeroed is a valid value.
-        let mut st: libc::stat = unsafe { std::mem::zeroed() };
-        // SAFETY: a valid NUL-terminated path and a stat buffer of the right
-        // type; fstatat only writes into the buffer.
-        let r =
-            unsafe { libc::fstatat(libc::AT_FDCWD, c.as_ptr(), &mut st, libc::AT_NO_AUTOMOUNT) };
-        if r != 0 {
-            let e = io::Error::last_os_error();
-            return match e.raw_os_error() {
-                Some(libc::ENOENT) | Some(libc::ENOTDIR) => Ok(None),
-                _ => Err(ReadError {
-                    path: p.to_string(),
-                    source: e,
-                }),
-            };
-        }
-        Ok(Some(FileStat::from_stat(&st)))
+            source,
+        })
     }
 
     /// The names in one directory with their types (links not followed),

@@ -6,10 +6,8 @@
 //! container's policy may answer uname with anything, which whatami's own
 //! process should not have to trust or even make.
 
-use std::io::Read;
-
 /// Longest release string read: the kernel's is at most 64 bytes.
-const MAX_RELEASE: u64 = 256;
+const MAX_RELEASE: usize = 256;
 
 /// Parses "6.18.44-fc" (or "5.10.0-23-amd64") into (major, minor).
 pub fn parse_version(release: &str) -> Option<(u32, u32)> {
@@ -22,12 +20,8 @@ pub fn parse_version(release: &str) -> Option<(u32, u32)> {
 /// The running kernel's (major, minor), from /proc/sys/kernel/osrelease;
 /// `None` where /proc is missing or the release has no such shape.
 pub fn version() -> Option<(u32, u32)> {
-    let mut release = String::new();
-    std::fs::File::open("/proc/sys/kernel/osrelease")
-        .ok()?
-        .take(MAX_RELEASE)
-        .read_to_string(&mut release)
-        .ok()?;
+    let path = std::path::Path::new("/proc/sys/kernel/osrelease");
+    let release = super::io::read_text(path, MAX_RELEASE).ok()?;
     parse_version(release.trim())
 }
 

@@ -11,6 +11,8 @@
 //! - status.rs, mountinfo.rs: the parsers of /proc/PID/status and
 //!   /proc/PID/mountinfo (pure, bounded); stat.rs: what stat(2) says of a file
 //! - tty.rs: the width of the terminal an output is
+//! - io.rs: bounded I/O: the one retry rule for EINTR/EAGAIN, whatami's
+//!   own output descriptor, the one non-blocking reader of a file by path
 //! - child.rs: a disposable child: forked, watched, killed, reaped within a
 //!   bound; cpus.rs: the CPUs whatami may run on
 //!
@@ -32,6 +34,7 @@ pub(crate) mod caps;
 pub(crate) mod child;
 pub(crate) mod cpus;
 pub(crate) mod errno;
+pub mod io;
 pub(crate) mod kernel;
 pub(crate) mod mountinfo;
 pub(crate) mod ns;

@@ -3,8 +3,6 @@
 //! captured tree's table) and why's evidence (the directories on a path, a
 //! program's set-user-ID bit and the device it lives on).
 
-use std::os::unix::fs::MetadataExt;
-
 /// The type of a file, as stat(2) tells it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum FileKind {
@@ -91,17 +89,35 @@ impl FileStat {
         }
     }
 
-    /// stat(2) of `path`, following symbolic links; `None` when it cannot be
-    /// stat'ed.
+    /// stat(2) of `path`, following symbolic links but never triggering an
+    /// automount (AT_NO_AUTOMOUNT: a path the tracee or the container names
+    /// may lie under an autofs mount, and looking at it must not mount
+    /// anything); `None` when it cannot be stat'ed.
     pub fn of(path: &str) -> Option<FileStat> {
-        let m = std::fs::metadata(path).ok()?;
-        Some(FileStat::from_parts(
-            m.mode(),
-            m.uid(),
-            m.gid(),
-            m.dev(),
-            m.rdev(),
-        ))
+        FileStat::at(std::path::Path::new(path)).ok().flatten()
+    }
+
+    /// As [`of`](Self::of), telling a missing path (`Ok(None)`: ENOENT,
+    /// ENOTDIR) from one that could not be stat'ed.
+    pub fn at(path: &std::path::Path) -> std::io::Result<Option<FileStat>> {
+        use std::os::unix::ffi::OsStrExt;
+        let c = std::ffi::CString::new(path.as_os_str().as_bytes()).map_err(|_| {
+            std::io::Error::new(std::io::ErrorKind::InvalidInput, "a NUL byte in the path")
+        })?;
+        // SAFETY: `stat` is plain data that fstatat fills; zeroed is a valid value.
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        // SAFETY: a valid NUL-terminated path and a stat buffer of the right
+        // type; fstatat only writes into the buffer.
+        let r =
+            unsafe { libc::fstatat(libc::AT_FDCWD, c.as_ptr(), &mut st, libc::AT_NO_AUTOMOUNT) };
+        if r == 0 {
+            return Ok(Some(FileStat::from_stat(&st)));
+        }
+        let e = std::io::Error::last_os_error();
+        match e.raw_os_error() {
+            Some(libc::ENOENT) | Some(libc::ENOTDIR) => Ok(None),
+            _ => Err(e),
+        }
     }
 }
 

@@ -105,26 +105,15 @@ pub fn from_path(path: &std::path::Path) -> Result<Read, String> {
 /// most 16 MiB, opened without waiting on a named pipe. The error names the
 /// option, the file and what is wrong.
 pub fn text_of(path: &std::path::Path, option: &str) -> Result<String, String> {
-    use std::io::Read as _;
-    use std::os::unix::fs::OpenOptionsExt;
     // Profiles are a few kilobytes; refuse anything absurd rather than read it.
-    const LIMIT: u64 = 16 << 20;
+    const LIMIT: usize = 16 << 20;
     let fail = |e: &dyn std::fmt::Display| format!("{option} {}: {e}", path.display());
-    // O_NONBLOCK: opening a named pipe must not wait for a writer (regular
-    // files ignore the flag); the file type is checked on what was opened.
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(path)
-        .map_err(|e| fail(&e))?;
-    let meta = file.metadata().map_err(|e| fail(&e))?;
-    if !meta.is_file() || meta.len() > LIMIT {
-        return Err(fail(&"not a regular file of at most 16 MiB"));
+    // Opened without waiting on a named pipe, its type checked on what was
+    // opened, every read bounded (linux/io.rs).
+    let text = crate::linux::io::read_text(path, LIMIT + 1).map_err(|e| fail(&e))?;
+    if text.len() > LIMIT {
+        return Err(fail(&"larger than 16 MiB"));
     }
-    let mut text = String::new();
-    file.take(LIMIT)
-        .read_to_string(&mut text)
-        .map_err(|e| fail(&e))?;
     Ok(text)
 }
 

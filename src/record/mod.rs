@@ -13,13 +13,15 @@ mod render;
 pub(crate) mod report;
 
 use crate::exit;
+use crate::linux::io::{Out, OutputFile, warn};
+use crate::render::Clean;
 use crate::render::color::{self, ColorChoice, Stream};
+use crate::render::writer::untrusted;
 use crate::trace::session::{self, NotTraced, Traced};
 use crate::trace::summary;
 use crate::trace::tracer::Trace;
 use report::{ArgCount, CallCount, RecordReport, Written};
 use std::io::{self, Write};
-use std::process::ExitCode;
 
 fn format_name(f: profile::Format) -> &'static str {
     match f {
@@ -58,7 +60,7 @@ pub struct Options {
 /// the command runs), the program, the output opened, the trace, what it
 /// saw counted, the --against profiles judged, the profile written, and
 /// what was seen shown.
-pub fn main(args: &Options) -> ExitCode {
+pub fn main(args: &Options) -> u8 {
     // What was seen goes to stderr, as why's explanation does.
     let color = color::enabled(args.color, Stream::Stderr);
     let width = crate::render::width::width(Stream::Stderr);
@@ -68,8 +70,8 @@ pub fn main(args: &Options) -> ExitCode {
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
     let usage = |msg: &str| {
-        eprintln!("whatami record: {msg}");
-        ExitCode::from(exit::USAGE)
+        warn(&format!("whatami record: {msg}"));
+        exit::USAGE
     };
     // Everything given is read before the command runs: a bad file is bad
     // usage, found before anything happens.
@@ -83,8 +85,11 @@ pub fn main(args: &Options) -> ExitCode {
     };
     let path_var = std::env::var_os("PATH");
     let Some(program) = crate::trace::launch::resolve(&args.command[0], path_var.as_deref()) else {
-        eprintln!("whatami record: {}: command not found", command[0]);
-        return ExitCode::from(exit::NOT_FOUND);
+        warn(&format!(
+            "whatami record: {}: command not found",
+            untrusted(&command[0])
+        ));
+        return exit::NOT_FOUND;
     };
     // The output is opened before the command runs, so a wrong -o is found
     // first, and so that a run that ends early leaves FILE (perhaps also a
@@ -107,7 +112,7 @@ pub fn main(args: &Options) -> ExitCode {
                 NotTraced::NotStarted(s) => s,
             });
             let _ = show(&report, args.json, (color, width));
-            return ExitCode::from(exit::UNTRACEABLE);
+            return exit::UNTRACEABLE;
         }
     };
     report.traced = true;
@@ -151,7 +156,7 @@ pub fn main(args: &Options) -> ExitCode {
                 })
             }
             Err(e) => {
-                eprintln!("whatami record: {}: {e}", path.display());
+                warn(&format!("whatami record: {}: {e}", path.display()));
                 failed = true;
             }
         }
@@ -159,14 +164,14 @@ pub fn main(args: &Options) -> ExitCode {
     if let Err(e) = show(&report, args.json, (color, width))
         && e.kind() != io::ErrorKind::BrokenPipe
     {
-        eprintln!("whatami record: cannot write the report: {e}");
+        warn(&format!("whatami record: cannot write the report: {e}"));
     }
     if failed {
-        ExitCode::from(exit::FAILED)
+        exit::FAILED
     } else if report.blocked && report.exit.is_some() {
-        ExitCode::from(exit::BLOCKED)
+        exit::BLOCKED
     } else {
-        ExitCode::from(status.clamp(0, 255) as u8)
+        status.clamp(0, 255) as u8
     }
 }
 
@@ -318,11 +323,15 @@ fn write_profile(out: &mut Output, seen: &profile::Seen, args: &Options) -> io::
     Ok(rules)
 }
 
-/// Where the profile goes: stdout, a file written beside its path and
-/// renamed over it (removed if never committed), or the file itself, where
+/// Where the profile goes: stdout; a regular file (or a missing one)
+/// written beside its path and renamed over it (the temporary file removed
+/// if never committed); or the file itself, written through: a device
+/// node, a named pipe or a symbolic link (`-o /dev/null`, `-o /dev/stdout`),
+/// which renaming would replace for the whole machine, and a file where
 /// nothing can be written beside it or renamed over it (a file bind-mounted
-/// into a container, in a directory that may be read-only): opened early
-/// without truncating it, truncated only when the profile is written.
+/// into a container, in a directory that may be read-only), opened early
+/// without truncating it, truncated (if regular) only when the profile is
+/// written.
 enum Output {
     Stdout,
     Beside {
@@ -330,22 +339,28 @@ enum Output {
         dest: std::path::PathBuf,
         file: Option<std::fs::File>,
     },
-    InPlace(std::fs::File),
+    Through(OutputFile),
+}
+
+/// Whether `path` is a regular file or missing: what may be replaced by a
+/// rename.
+fn replaceable(path: &std::path::Path) -> io::Result<bool> {
+    match std::fs::symlink_metadata(path) {
+        Ok(m) => Ok(m.file_type().is_file()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(true),
+        Err(e) => Err(e),
+    }
 }
 
 impl Output {
     fn open(dest: &std::path::Path) -> io::Result<Output> {
-        let in_place = || {
-            std::fs::OpenOptions::new()
-                .write(true)
-                .create(true)
-                .truncate(false)
-                .open(dest)
-                .map(Output::InPlace)
-        };
+        let through = || OutputFile::open(dest).map(Output::Through);
         let Some(name) = dest.file_name() else {
-            return in_place();
+            return through();
         };
+        if !replaceable(dest)? {
+            return through();
+        }
         let mut tmp_name = std::ffi::OsString::from(".");
         tmp_name.push(name);
         tmp_name.push(format!(".whatami-{}", std::process::id()));
@@ -360,34 +375,33 @@ impl Output {
                 dest: dest.to_path_buf(),
                 file: Some(file),
             }),
-            Err(_) => in_place(),
+            Err(_) => through(),
         }
     }
 
     fn commit(&mut self, text: &[u8]) -> io::Result<()> {
+        use std::os::fd::AsRawFd;
         match self {
-            Output::Stdout => {
-                let mut out = io::stdout().lock();
-                out.write_all(text)?;
-                out.flush()
-            }
+            Output::Stdout => Out::stdout().write_all(text),
             Output::Beside { tmp, dest, file } => {
-                let mut f = file
+                let f = file
                     .take()
                     .ok_or_else(|| io::Error::other("written already"))?;
-                f.write_all(text)?;
+                Out(f.as_raw_fd()).write_all(text)?;
                 f.sync_all()?;
+                // Looked at again: what was a regular file when the command
+                // started may be something else now, and is then written
+                // through rather than replaced.
+                if !replaceable(dest)? {
+                    return OutputFile::open(dest)?.replace_with(text);
+                }
                 match std::fs::rename(&*tmp, &*dest) {
                     Ok(()) => Ok(()),
                     // A mount point (EBUSY) is written in place.
-                    Err(_) => std::fs::write(&*dest, text),
+                    Err(_) => OutputFile::open(dest)?.replace_with(text),
                 }
             }
-            Output::InPlace(f) => {
-                f.set_len(0)?;
-                f.write_all(text)?;
-                f.flush()
-            }
+            Output::Through(f) => f.replace_with(text),
         }
     }
 }
@@ -403,11 +417,11 @@ impl Drop for Output {
 
 /// `look`: whether to color, and the width to lay out for.
 fn show(r: &RecordReport, json: bool, look: (bool, usize)) -> io::Result<()> {
-    let mut err = io::stderr().lock();
+    let mut err = io::BufWriter::with_capacity(64 << 10, Out::stderr());
     if json {
         crate::render::json::write(&mut err, r)?;
     } else {
-        render::human(&mut err, r, look.0, look.1)?;
+        render::human(&mut Clean::new(&mut err, look.0), r, look.0, look.1)?;
     }
     err.flush()
 }

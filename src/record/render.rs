@@ -79,7 +79,7 @@ pub fn human(out: &mut impl Write, r: &RecordReport, color: bool, width: usize) 
             u.nr,
             times(u.count)
         );
-        w.paragraph("unnamed", &p.warn(&text), plain)?;
+        w.paragraph("unnamed", &text, |p, s| p.warn(s))?;
     }
     for a in &r.against {
         writeln!(w.out)?;
@@ -120,7 +120,7 @@ pub fn human(out: &mut impl Write, r: &RecordReport, color: bool, width: usize) 
                 b.args.as_deref().unwrap_or("..."),
                 times(b.count)
             );
-            w.paragraph(if i == 0 { "blocked" } else { "" }, &p.bad(&text), plain)?;
+            w.paragraph(if i == 0 { "blocked" } else { "" }, &text, |p, s| p.bad(s))?;
         }
     }
     writeln!(w.out)?;
@@ -128,7 +128,7 @@ pub fn human(out: &mut impl Write, r: &RecordReport, color: bool, width: usize) 
     if !r.notes.is_empty() {
         writeln!(w.out)?;
         for n in &r.notes {
-            w.paragraph("note", &p.warn(n), plain)?;
+            w.paragraph("note", n, |p, s| p.warn(s))?;
         }
     }
     Ok(())

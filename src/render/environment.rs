@@ -327,7 +327,7 @@ pub(super) fn kubernetes<W: Write>(
         ("API server", &k.api_server),
     ] {
         if let Some(v) = v {
-            w.row(label, v)?;
+            w.row(label, &untrusted(v))?;
         }
     }
     match &k.token {

@@ -5,7 +5,7 @@
 //! first value. Every section that failed prints its error instead.
 
 use super::color::Paint;
-use super::writer::{VALUE_COL, Writer};
+use super::writer::{VALUE_COL, Writer, untrusted};
 use crate::model::*;
 use std::io::{self, Write};
 
@@ -62,9 +62,13 @@ impl<W: Write> Writer<'_, W> {
         };
         self.row("runtime", &what)?;
         if let Some((_, rest)) = rt.detected.split_first().filter(|(_, r)| !r.is_empty()) {
-            self.row("also", &rest.join(", "))?;
+            self.row("also", &untrusted(&rest.join(", ")))?;
         }
-        let evidence: Vec<String> = rt.evidence.iter().map(|e| self.p.dim(e)).collect();
+        let evidence: Vec<String> = rt
+            .evidence
+            .iter()
+            .map(|e| self.p.dim(&untrusted(e)))
+            .collect();
         self.rows("evidence", evidence)
     }
 
@@ -74,8 +78,8 @@ impl<W: Write> Writer<'_, W> {
             Section::Ok(sys) => sys,
             Section::Failed { error } => return self.failed(error),
         };
-        let release = sys.kernel_release.as_deref().unwrap_or("unknown");
-        self.row("kernel", &format!("{release} ({})", sys.arch))
+        let release = untrusted(sys.kernel_release.as_deref().unwrap_or("unknown"));
+        self.row("kernel", &format!("{release} ({})", untrusted(&sys.arch)))
     }
 
     fn identity(&mut self, s: &Section<Identity>) -> io::Result<()> {
@@ -85,7 +89,7 @@ impl<W: Write> Writer<'_, W> {
             Section::Failed { error } => return self.failed(error),
         };
         let uid = match &id.user_name {
-            Some(n) => format!("{}({n})", id.uid.effective),
+            Some(n) => format!("{}({})", id.uid.effective, untrusted(n)),
             None => id.uid.effective.to_string(),
         };
         let uid = if id.uid.effective == 0 {
@@ -101,9 +105,12 @@ impl<W: Write> Writer<'_, W> {
         let groups: Vec<String> = id.groups.iter().map(|g| g.to_string()).collect();
         self.list_row("groups", &groups, |_, s| s.to_string())?;
         if let Some(m) = &id.umask {
-            self.row("umask", m)?;
+            self.row("umask", &untrusted(m))?;
         }
-        self.row("hostname", id.hostname.as_deref().unwrap_or("unknown"))
+        self.row(
+            "hostname",
+            &untrusted(id.hostname.as_deref().unwrap_or("unknown")),
+        )
     }
 
     fn capabilities(
@@ -243,7 +250,8 @@ impl<W: Write> Writer<'_, W> {
                     // Padded before painting, so that color codes do not
                     // count in the width and the inode column lines up.
                     let verdict = paint(&self.p, &format!("{word:<9}"));
-                    format!("{verdict}{:<12} {}", i.inode, self.p.dim(&i.evidence))
+                    let evidence = self.p.dim(&untrusted(&i.evidence));
+                    format!("{verdict}{:<12} {evidence}", i.inode)
                 }
             };
             self.row(name, &value)?;
@@ -260,7 +268,7 @@ impl<W: Write> Writer<'_, W> {
         self.map_rows("uid_map", &u.uid_map)?;
         self.map_rows("gid_map", &u.gid_map)?;
         if let Some(sg) = &u.setgroups {
-            self.row("setgroups", sg)?;
+            self.row("setgroups", &untrusted(sg))?;
         }
         // About uid 0 of this namespace, whoever runs whatami.
         let root = match (u.root_is_host_root, u.root_maps_to) {
@@ -272,7 +280,7 @@ impl<W: Write> Writer<'_, W> {
         };
         self.row("uid 0", &root)?;
         if !u.evidence.is_empty() {
-            self.cont(&self.p.dim(&u.evidence))?;
+            self.cont(&self.p.dim(&untrusted(&u.evidence)))?;
         }
         Ok(())
     }
@@ -295,22 +303,22 @@ impl<W: Write> Writer<'_, W> {
         };
         let aa = match &l.apparmor {
             Some(a) => match &a.mode {
-                Some(m) => format!("{} ({m})", a.profile),
-                None => a.profile.clone(),
+                Some(m) => format!("{} ({})", untrusted(&a.profile), untrusted(m)),
+                None => untrusted(&a.profile).into_owned(),
             },
             None => self.p.dim("none"),
         };
         self.row("AppArmor", &aa)?;
         let se = match &l.selinux {
-            Some(s) => s.context.clone(),
+            Some(s) => untrusted(&s.context).into_owned(),
             None => self.p.dim("none"),
         };
         self.row("SELinux", &se)?;
         if let Some(label) = &l.other_label {
-            self.row("other label", label)?;
+            self.row("other label", &untrusted(label))?;
         }
         match &l.active {
-            Some(a) => self.row("active LSMs", &a.join(",")),
+            Some(a) => self.row("active LSMs", &untrusted(&a.join(","))),
             None => self.row(
                 "active LSMs",
                 &self.p.dim("unknown (securityfs not readable)"),

@@ -24,3 +24,4 @@ mod seccomp;
 pub(crate) mod summary;
 pub mod width;
 pub(crate) mod writer;
+pub use writer::Clean;

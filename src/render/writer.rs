@@ -220,28 +220,118 @@ pub fn wrap_text(text: &str, width: usize) -> Vec<String> {
         .collect()
 }
 
-/// Text read from the container (a mount point, a sysctl, a reason built
-/// from them), made fit for a terminal: a control character (an escape
-/// sequence planted in a file name) is shown as its code, never sent.
+/// Longest text from the container shown in a row, in characters: a
+/// hostname or kernel release is at most 64, a mount path seldom more than a
+/// few hundred; a 4 MiB "kernel release" must not become a 4 MiB line.
+pub const MAX_UNTRUSTED: usize = 1024;
+
+/// Text read from the container (a hostname, a kernel release, a user name,
+/// an LSM label, a mount path, a tracee's string), made fit for a terminal:
+/// a control character (an escape sequence planted in a file name) is shown
+/// as its code (`\x1b`, as strace and `cat -v` show it), never sent, and text
+/// beyond [`MAX_UNTRUSTED`] characters is cut with a note of how much was.
 ///
-/// This is the one place such text is made safe. The report's environment
-/// sections and verdict pass their text through it; the other sections,
-/// `why` and `record` do not yet.
+/// This is the one place such text is made safe; [`Clean`] applies the same
+/// rule to whatever a printer writes, so that text which did not come
+/// through here cannot reach the terminal raw either. JSON is not written
+/// through either: it escapes by itself, and must stay exact.
 pub fn untrusted(s: &str) -> Cow<'_, str> {
-    if !s.chars().any(char::is_control) {
+    let long = s.len() > MAX_UNTRUSTED && s.chars().nth(MAX_UNTRUSTED).is_some();
+    if !long && !s.chars().any(char::is_control) {
         return Cow::Borrowed(s);
     }
-    Cow::Owned(
-        s.chars()
-            .map(|c| {
-                if c.is_control() {
-                    format!("\\x{:02x}", u32::from(c))
-                } else {
-                    c.to_string()
-                }
-            })
-            .collect(),
-    )
+    let mut out = String::with_capacity(s.len().min(MAX_UNTRUSTED * 4) + 32);
+    let mut chars = s.char_indices();
+    for (_, c) in chars.by_ref().take(MAX_UNTRUSTED) {
+        push_safe(&mut out, c);
+    }
+    if let Some((at, _)) = chars.next() {
+        out.push_str(&format!("... ({} more bytes)", s.len() - at));
+    }
+    Cow::Owned(out)
+}
+
+/// `c`, or its code when it is a control character.
+fn push_safe(out: &mut String, c: char) {
+    if c.is_control() {
+        out.push_str(&format!("\\x{:02x}", u32::from(c)));
+    } else {
+        out.push(c);
+    }
+}
+
+/// The sink of every human output (the report, `why`, `record`): what
+/// reaches the terminal holds no control character but the newline, and,
+/// when color is on, none but the SGR color sequences (`ESC [ digits ; m`)
+/// the painter writes. Anything else (a container's string that did not go
+/// through `untrusted`) is shown as its code instead. A sequence counts as
+/// the painter's only whole within one write, which is how the painter's
+/// strings reach here; one split across writes is escaped.
+pub struct Clean<W: Write> {
+    inner: W,
+    color: bool,
+}
+
+impl<W: Write> Clean<W> {
+    pub fn new(inner: W, color: bool) -> Self {
+        Clean { inner, color }
+    }
+
+    /// The stream written to, e.g. to flush it.
+    pub fn get_mut(&mut self) -> &mut W {
+        &mut self.inner
+    }
+}
+
+/// The length of the SGR sequence `ESC [ [0-9;]* m` at the start of `b`.
+fn sgr_len(b: &[u8]) -> Option<usize> {
+    let rest = b.strip_prefix(b"\x1b[")?;
+    let params = rest
+        .iter()
+        .take_while(|c| c.is_ascii_digit() || **c == b';')
+        .count();
+    (rest.get(params) == Some(&b'm')).then_some(params + 3)
+}
+
+impl<W: Write> Write for Clean<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        // C0 controls and DEL as bytes; C1 controls (U+0080..U+009F, which
+        // some terminals obey as 8-bit CSI and OSC) as their UTF-8 form.
+        let control = |i: usize| match buf[i] {
+            b'\n' => None,
+            b if b < 0x20 || b == 0x7f => Some((u32::from(b), 1)),
+            0xc2 if buf.get(i + 1).is_some_and(|n| (0x80..0xa0).contains(n)) => {
+                Some((u32::from(buf[i + 1]), 2))
+            }
+            _ => None,
+        };
+        if !(0..buf.len()).any(|i| control(i).is_some()) {
+            self.inner.write_all(buf)?;
+            return Ok(buf.len());
+        }
+        let mut out = Vec::with_capacity(buf.len() + 16);
+        let mut i = 0;
+        while i < buf.len() {
+            if self.color
+                && let Some(n) = sgr_len(&buf[i..])
+            {
+                out.extend_from_slice(&buf[i..i + n]);
+                i += n;
+            } else if let Some((code, n)) = control(i) {
+                out.extend_from_slice(format!("\\x{code:02x}").as_bytes());
+                i += n;
+            } else {
+                out.push(buf[i]);
+                i += 1;
+            }
+        }
+        self.inner.write_all(&out)?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 /// The command as a shell would take it back: words with blanks or quotes
@@ -410,7 +500,7 @@ impl<'a, W: Write> Writer<'a, W> {
 
     /// Prints a failed section's error as its only row.
     pub fn failed(&mut self, error: &str) -> io::Result<()> {
-        let msg = format!("could not be read: {error}");
+        let msg = format!("could not be read: {}", untrusted(error));
         self.row("error", &self.p.warn(&msg))
     }
 
@@ -435,14 +525,16 @@ impl<'a, W: Write> Writer<'a, W> {
     }
 
     /// `text` under `label`, painted and wrapped under itself (no further
-    /// indent): how `why` and `record` write.
+    /// indent): how `why` and `record` write. The text names what the traced
+    /// command touched (its paths, its arguments), so it is made safe first
+    /// ([`untrusted`]); it must not be painted yet.
     pub fn paragraph(
         &mut self,
         label: &str,
         text: &str,
         paint: impl Fn(&Paint, &str) -> String,
     ) -> io::Result<()> {
-        let painted = paint(&self.p, text);
+        let painted = paint(&self.p, &untrusted(text));
         self.lay(label, &painted, 0)
     }
 }
@@ -497,6 +589,46 @@ mod tests {
         assert_eq!(untrusted("/mnt/data"), "/mnt/data");
         assert_eq!(untrusted("/mnt/\x1b[31mred"), "/mnt/\\x1b[31mred");
         assert_eq!(untrusted("a\nb\u{7f}"), "a\\x0ab\\x7f");
+        assert_eq!(untrusted("h\u{9b}2J"), "h\\x9b2J");
+    }
+
+    #[test]
+    fn long_text_is_cut_with_a_note() {
+        let exact = "é".repeat(MAX_UNTRUSTED);
+        assert_eq!(untrusted(&exact), exact);
+        let long = format!("{exact}abc\x1b");
+        assert_eq!(untrusted(&long), format!("{exact}... (4 more bytes)"));
+        let huge = "x".repeat(4 << 20);
+        assert!(untrusted(&huge).len() < MAX_UNTRUSTED + 32);
+    }
+
+    fn cleaned(color: bool, pieces: &[&[u8]]) -> Vec<u8> {
+        let mut c = Clean::new(Vec::new(), color);
+        for p in pieces {
+            c.write_all(p).unwrap();
+        }
+        c.inner
+    }
+
+    #[test]
+    fn the_sink_lets_only_newlines_and_the_painters_colors_through() {
+        let hostile: &[u8] = b"h\x1b]0;PWNED\x07\x1b[2J\tx\r\n";
+        let safe = b"h\\x1b]0;PWNED\\x07\\x1b[2J\\x09x\\x0d\n";
+        assert_eq!(cleaned(false, &[hostile]), safe);
+        // With color on, [2J is not a color: still escaped.
+        assert_eq!(cleaned(true, &[hostile]), safe);
+        let painted = Paint::new(true).bad("risk");
+        assert_eq!(cleaned(true, &[painted.as_bytes()]), painted.as_bytes());
+        // Without color, even a color sequence is escaped.
+        assert_eq!(cleaned(false, &[b"\x1b[31mx"]), b"\\x1b[31mx");
+        // A sequence split across writes is not the painter's.
+        assert_eq!(cleaned(true, &[b"a\x1b", b"[31mx"]), b"a\\x1b[31mx");
+        // C1 controls in their UTF-8 form; other characters pass.
+        assert_eq!(
+            cleaned(false, &["\u{9b}2J é".as_bytes()]),
+            b"\\x9b2J \xc3\xa9"
+        );
+        assert_eq!(cleaned(false, &[b"plain\n"]), b"plain\n");
     }
 
     #[test]

@@ -298,7 +298,7 @@ fn arg_item(
 /// Whether /proc/self/status says no seccomp filter is attached to whatami
 /// (then none is attached to its children either, before they add one).
 fn no_filter_attached() -> bool {
-    std::fs::read_to_string("/proc/self/status").is_ok_and(|t| {
+    crate::linux::io::read_file("/proc/self/status").is_ok_and(|t| {
         crate::linux::status::ProcStatus::parse(&t).seccomp_mode()
             == Ok(crate::model::SeccompMode::Disabled)
     })

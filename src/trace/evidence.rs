@@ -51,7 +51,7 @@ impl Creds {
     }
 
     pub fn read(tid: libc::pid_t) -> Option<Creds> {
-        std::fs::read_to_string(format!("/proc/{tid}/status"))
+        crate::linux::io::read_file(format!("/proc/{tid}/status"))
             .ok()
             .and_then(|t| Creds::parse(&t))
     }
@@ -191,7 +191,7 @@ impl LsmLabel {
 
 fn read_label(tid: libc::pid_t) -> LsmLabel {
     let read = |p: String| {
-        std::fs::read_to_string(p)
+        crate::linux::io::read_file(p)
             .ok()
             .map(|s| {
                 s.trim_matches(|c: char| c == '\0' || c.is_whitespace())
@@ -226,7 +226,7 @@ impl MountCache {
     /// The mounts `tid` sees.
     pub fn of(&mut self, tid: libc::pid_t) -> &[Mount] {
         let read = || {
-            std::fs::read_to_string(format!("/proc/{tid}/mountinfo"))
+            crate::linux::io::read_file(format!("/proc/{tid}/mountinfo"))
                 .map(|t| mountinfo::parse(&t))
                 .unwrap_or_default()
         };
@@ -384,7 +384,7 @@ impl Snapshot {
             creds: Creds::read(tid),
             initial_userns: in_initial_userns(tid),
             root,
-            setgroups: std::fs::read_to_string(format!("/proc/{tid}/setgroups"))
+            setgroups: crate::linux::io::read_file(format!("/proc/{tid}/setgroups"))
                 .ok()
                 .map(|s| s.trim().to_string()),
             lsm: read_label(tid),
@@ -449,7 +449,7 @@ impl PrivilegedExec {
         if setuid.is_none() && setgid.is_none() && file_caps.is_none() {
             return None;
         }
-        let mounts = std::fs::read_to_string(format!("/proc/{tid}/mountinfo"))
+        let mounts = crate::linux::io::read_file(format!("/proc/{tid}/mountinfo"))
             .map(|t| mountinfo::parse(&t))
             .unwrap_or_default();
         Some(PrivilegedExec {

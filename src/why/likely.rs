@@ -105,7 +105,7 @@ pub fn hints(r: &Report, program: Option<&Path>, sysctls: &[(String, String)]) -
     }
     // SAFETY: getpid has no side effect.
     let pid = unsafe { libc::getpid() };
-    let mounts = std::fs::read_to_string(format!("/proc/{pid}/mountinfo"))
+    let mounts = crate::linux::io::read_file(format!("/proc/{pid}/mountinfo"))
         .map(|t| mountinfo::parse(&t))
         .unwrap_or_default();
     let ro: Vec<&str> = mounts

@@ -44,7 +44,7 @@ pub fn sysctls() -> Vec<(String, String)> {
         .iter()
         .filter_map(|k| {
             let path = format!("/proc/sys/{}", k.replace('.', "/"));
-            std::fs::read_to_string(path)
+            crate::linux::io::read_file(path)
                 .ok()
                 .map(|v| (k.to_string(), v.trim().to_string()))
         })
@@ -58,7 +58,7 @@ pub fn own_pid() -> libc::pid_t {
 
 /// The pid of whatami's own tracer, 0 when none.
 pub fn own_tracer() -> u32 {
-    std::fs::read_to_string(format!("/proc/{}/status", own_pid()))
+    crate::linux::io::read_file(format!("/proc/{}/status", own_pid()))
         .ok()
         .and_then(|t| {
             crate::linux::status::ProcStatus::parse(&t)

@@ -18,7 +18,10 @@ pub(crate) mod render;
 pub mod report;
 
 use crate::exit;
+use crate::linux::io::{Out, OutputFile, warn};
+use crate::render::Clean;
 use crate::render::color::{self, ColorChoice, Stream};
+use crate::render::writer::untrusted;
 use crate::trace::session::{self, NotTraced, Traced};
 use crate::trace::summary;
 use crate::trace::{decode, evidence, launch, rehearse, tracer};
@@ -26,7 +29,6 @@ use causes::{Context, SeccompAnswer};
 use report::{Tracing, WhyReport};
 use std::io::{self, Write};
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 /// What `whatami why` is asked to do.
 #[derive(Debug, Clone)]
@@ -44,19 +46,27 @@ pub struct Options {
 /// the explanation goes, the program, what is known before tracing, the
 /// trace, then the explanation (or, when tracing is impossible, the call
 /// that showed it and what the static report says).
-pub fn main(args: &Options) -> ExitCode {
+pub fn main(args: &Options) -> u8 {
     // The destination is opened first: a wrong --output is found before
     // the command runs.
-    let mut out: Box<dyn Write> = match &args.output {
-        Some(p) => match std::fs::File::create(p) {
-            Ok(f) => Box::new(io::BufWriter::new(f)),
-            Err(e) => {
-                eprintln!("whatami why: {}: {e}", p.display());
-                return ExitCode::from(exit::USAGE);
-            }
-        },
-        None => Box::new(io::stderr()),
+    // Written through, never blocking, every write bounded (linux/io.rs): a
+    // device node or a pipe is written as it is, a regular file truncated.
+    let file = match args.output.as_deref().map(OutputFile::open).transpose() {
+        Ok(f) => f,
+        Err(e) => {
+            let p = args.output.as_deref().unwrap_or(std::path::Path::new("-"));
+            warn(&format!("whatami why: {}: {e}", p.display()));
+            return exit::USAGE;
+        }
     };
+    if let Some(f) = &file
+        && let Err(e) = f.replace_with(b"")
+    {
+        warn(&format!("whatami why: {e}"));
+        return exit::USAGE;
+    }
+    let sink = file.as_ref().map_or(Out::stderr(), OutputFile::out);
+    let mut out = io::BufWriter::with_capacity(64 << 10, sink);
     let to = if args.output.is_some() {
         Stream::File
     } else {
@@ -71,8 +81,11 @@ pub fn main(args: &Options) -> ExitCode {
         .collect();
     let path_var = std::env::var_os("PATH");
     let Some(program) = launch::resolve(&args.command[0], path_var.as_deref()) else {
-        eprintln!("whatami why: {}: command not found", command[0]);
-        return ExitCode::from(exit::NOT_FOUND);
+        warn(&format!(
+            "whatami why: {}: command not found",
+            untrusted(&command[0])
+        ));
+        return exit::NOT_FOUND;
     };
     let mut before = Before::read();
     before.ctx.command = command.clone();
@@ -92,9 +105,9 @@ pub fn main(args: &Options) -> ExitCode {
         && e.kind() != io::ErrorKind::BrokenPipe
         && report.traced
     {
-        eprintln!("whatami why: cannot write the explanation: {e}");
+        warn(&format!("whatami why: cannot write the explanation: {e}"));
     }
-    ExitCode::from(status.clamp(0, 255) as u8)
+    status.clamp(0, 255) as u8
 }
 
 /// What is known before tracing: whatami's own credentials, whether a
@@ -179,16 +192,11 @@ fn explain(report: &mut WhyReport, traced: Traced, before: &Before) -> i32 {
 }
 
 /// `look`: whether to color, and the width to lay out for.
-fn write(
-    out: &mut Box<dyn Write>,
-    r: &WhyReport,
-    json: bool,
-    look: (bool, usize),
-) -> io::Result<()> {
+fn write(out: &mut impl Write, r: &WhyReport, json: bool, look: (bool, usize)) -> io::Result<()> {
     if json {
         crate::render::json::write(out, r)?;
     } else {
-        render::human(out, r, look.0, look.1)?;
+        render::human(&mut Clean::new(&mut *out, look.0), r, look.0, look.1)?;
     }
     out.flush()
 }

@@ -6,7 +6,7 @@ use super::causes::Certainty;
 use super::report::{FailureReport, WhyReport};
 use crate::render::color::Paint;
 use crate::render::summary::summary_table;
-use crate::render::writer::{Writer, command_line, plain, wrap_text};
+use crate::render::writer::{Writer, command_line, plain, untrusted, wrap_text};
 use std::io::{self, Write};
 
 /// Where the text after a label starts.
@@ -98,7 +98,7 @@ fn failure<O: Write>(w: &mut Writer<O>, f: &FailureReport) -> io::Result<()> {
         format!("[{}] ", f.abi)
     };
     let line = format!("{abi}{} = {}", f.call, f.result);
-    w.line(&w.p.heading(&line))?;
+    w.line(&w.p.heading(&untrusted(&line)))?;
     let mut place = Vec::new();
     if let Some(prog) = &f.program {
         place.push(prog.clone());

@@ -425,6 +425,20 @@ pub fn run_program_under(
     args: &[&str],
     keep_listener: bool,
 ) -> Output {
+    command_under(stack, program, args, keep_listener)
+        .output()
+        .expect("run a program under the test filters")
+}
+
+/// The command that runs `program` with `args` (and an empty environment)
+/// under `stack`, as [`run_program_under`] runs it, for a caller that
+/// starts and waits for it itself.
+pub fn command_under(
+    stack: &[Vec<Ins>],
+    program: &str,
+    args: &[&str],
+    keep_listener: bool,
+) -> Command {
     let progs: Vec<Vec<Ins>> = stack.to_vec();
     let mut cmd = Command::new(program);
     cmd.args(args).env_clear();
@@ -463,5 +477,5 @@ pub fn run_program_under(
             Ok(())
         });
     }
-    cmd.output().expect("run a program under the test filters")
+    cmd
 }
