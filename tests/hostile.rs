@@ -20,7 +20,8 @@ const LIMIT: Duration = Duration::from_secs(5);
 
 const BIN: &str = env!("CARGO_BIN_EXE_whatami");
 
-/// The processes whose process group is `pgid`, from /proc.
+/// The live processes (zombies are dead, waiting for their reaper) whose
+/// process group is `pgid`, from /proc.
 fn group_members(pgid: i32) -> Vec<i32> {
     let mut out = Vec::new();
     for e in std::fs::read_dir("/proc").unwrap().flatten() {
@@ -35,7 +36,9 @@ fn group_members(pgid: i32) -> Vec<i32> {
             continue;
         };
         let fields: Vec<&str> = rest.split(' ').collect();
-        if fields.get(2).and_then(|g| g.parse::<i32>().ok()) == Some(pgid) {
+        if fields.first() != Some(&"Z")
+            && fields.get(2).and_then(|g| g.parse::<i32>().ok()) == Some(pgid)
+        {
             out.push(pid);
         }
     }
@@ -46,7 +49,12 @@ fn group_members(pgid: i32) -> Vec<i32> {
 /// stderr captured; fails the test if it is still running after [`LIMIT`]
 /// (it is then killed with its group) or if any process of its group is left
 /// once it has ended. Returns its output and how long it took.
-fn bounded(mut cmd: Command) -> (Output, Duration) {
+fn bounded(cmd: Command) -> (Output, Duration) {
+    bounded_with(cmd, |_| {})
+}
+
+/// As [`bounded`], with `during` run on whatami's pid once it has started.
+fn bounded_with(mut cmd: Command, during: impl FnOnce(i32)) -> (Output, Duration) {
     cmd.process_group(0)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -58,7 +66,8 @@ fn bounded(mut cmd: Command) -> (Output, Duration) {
     let waiter = std::thread::spawn(move || {
         let _ = tx.send(child.wait_with_output());
     });
-    let out = match rx.recv_timeout(LIMIT) {
+    during(pid);
+    let out = match rx.recv_timeout(LIMIT.saturating_sub(started.elapsed())) {
         Ok(out) => out.expect("wait for whatami"),
         Err(_) => {
             // SAFETY: kill(2) on the process group of our own unreaped child.
@@ -69,7 +78,14 @@ fn bounded(mut cmd: Command) -> (Output, Duration) {
     };
     let took = started.elapsed();
     let _ = waiter.join();
-    let left = group_members(pid);
+    // A child killed a moment ago may still be on its way out: asked again
+    // for at most a second.
+    let mut left = group_members(pid);
+    let gone_by = Instant::now() + Duration::from_secs(1);
+    while !left.is_empty() && Instant::now() < gone_by {
+        std::thread::yield_now();
+        left = group_members(pid);
+    }
     if !left.is_empty() {
         // SAFETY: kill(2) on the process group whatami left behind.
         unsafe { libc::kill(-pid, libc::SIGKILL) };
@@ -168,6 +184,106 @@ fn a_policy_answering_eintr_to_read_cannot_hang_the_report() {
     let r: serde_json::Value = serde_json::from_slice(&o.stdout).expect("a JSON report");
     let caps = r["capabilities"]["error"].as_str().unwrap_or_default();
     assert!(caps.contains("EINTR 64 times in a row"), "{caps}");
+}
+
+#[test]
+fn a_policy_answering_eintr_to_poll_cannot_hold_the_probe() {
+    // poll(2) is ppoll on the architectures without a poll call.
+    let eintr = |nr: libc::c_long| Rule::new(nr as u32, ERRNO | libc::EINTR as u32);
+    #[cfg(target_arch = "x86_64")]
+    let rules = vec![eintr(libc::SYS_ppoll), eintr(libc::SYS_poll)];
+    #[cfg(not(target_arch = "x86_64"))]
+    let rules = vec![eintr(libc::SYS_ppoll)];
+    let filter = Policy::native(rules).compile();
+    let (o, took) = bounded(command_under(&[filter], BIN, &["--json"], false));
+    // The probe could not watch its children: it says so, and the report
+    // is incomplete (not a report of verdicts that look learned).
+    assert_eq!(o.status.code(), Some(3), "in {took:?}: {}", text(&o.stderr));
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).expect("a JSON report");
+    let e = r["seccomp"]["probe"]["error"].as_str().unwrap_or_default();
+    assert!(
+        e.contains("poll failed with EINTR 64 times in a row"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_policy_answering_eintr_to_wait4_cannot_hold_why() {
+    let filter = Policy::native(vec![Rule::new(
+        libc::SYS_wait4 as u32,
+        ERRNO | libc::EINTR as u32,
+    )])
+    .compile();
+    let (o, took) = bounded(command_under(
+        &[filter],
+        BIN,
+        &["why", "--", "/bin/true"],
+        false,
+    ));
+    // The rehearsal's wait gives up and says which call failed how.
+    assert_eq!(
+        o.status.code(),
+        Some(125),
+        "in {took:?}: {}",
+        text(&o.stderr)
+    );
+    let err = text(&o.stderr);
+    assert!(err.contains("= -1 EINTR"), "{err}");
+}
+
+// ------------------------------------------------------------------ children
+
+/// whatami's children, from /proc (its main thread's).
+fn children_of(pid: i32) -> Vec<i32> {
+    std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|p| p.parse().ok())
+        .collect()
+}
+
+/// Runs the report and stops (SIGSTOP) the first probe child seen; with
+/// `terminate`, then sends whatami SIGTERM. Whether a child was caught (the
+/// probe takes milliseconds, so some runs end first).
+fn stop_a_child(terminate: bool) -> Option<Output> {
+    let caught = std::cell::Cell::new(false);
+    let (o, _) = bounded_with(whatami(&["--json", "--probe", "notify"]), |pid| {
+        let until = Instant::now() + Duration::from_secs(2);
+        while Instant::now() < until {
+            let Some(&child) = children_of(pid).first() else {
+                if !Path::new(&format!("/proc/{pid}/task")).exists() {
+                    return;
+                }
+                continue;
+            };
+            // SAFETY: kill(2) on a child of our child, seen a moment ago;
+            // stopping it is the case under test.
+            unsafe { libc::kill(child, libc::SIGSTOP) };
+            caught.set(true);
+            if terminate {
+                // SAFETY: kill(2) on our own unreaped child.
+                unsafe { libc::kill(pid, libc::SIGTERM) };
+            }
+            return;
+        }
+    });
+    caught.get().then_some(o)
+}
+
+#[test]
+fn a_stopped_probe_child_is_killed_with_whatami_and_never_outlives_it() {
+    use std::os::unix::process::ExitStatusExt;
+    // The checks of `bounded` are the test: whatami ends within 5 s, and no
+    // process of its group is left, stopped child included.
+    for terminate in [false, true] {
+        let caught = (0..50).find_map(|_| stop_a_child(terminate));
+        let o = caught.expect("a probe child was caught in 50 runs");
+        if terminate {
+            assert_eq!(o.status.signal(), Some(libc::SIGTERM), "{:?}", o.status);
+        } else {
+            assert!(matches!(o.status.code(), Some(0 | 3)), "{:?}", o.status);
+        }
+    }
 }
 
 // ------------------------------------------------------- output and input

@@ -1,12 +1,21 @@
 //! A disposable child, whatami's handle on it: forked with a pipe that
-//! hangs up the moment the child is gone, killed on drop, reaped within a
-//! bound (never a wait without end); and what every disposable child does
-//! first, after the fork (no core dumps, death with whatami).
+//! hangs up the moment the child is gone, armed to die with whatami before
+//! it does anything else, killed on drop, reaped within a bound (never a
+//! wait without end); and what every disposable child does first, after the
+//! fork (no core dumps, death with whatami).
+//!
+//! Every child alive is also in one registry, and SIGTERM, SIGINT, SIGHUP
+//! and SIGQUIT (where whatami's disposition is still the default) kill them
+//! all before ending whatami: a child stopped (SIGSTOP) by the container
+//! before its parent-death signal was set would otherwise outlive whatami.
 //!
 //! The probers' children, the tracer's rehearsal and the Landlock query all
 //! stand on it.
 
+use super::errno;
+use super::io::Spins;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::sync::atomic::{AtomicI32, Ordering::SeqCst};
 use std::time::{Duration, Instant};
 
 /// The exit status of a child whose `main` returned, or panicked.
@@ -35,20 +44,87 @@ pub struct Child {
     reaped: bool,
 }
 
+/// Children alive (not reaped yet), for the fatal-signal handler to kill.
+static ALIVE: [AtomicI32; 16] = [const { AtomicI32::new(0) }; 16];
+
+/// The signals that end whatami and kill its children first.
+const FATAL: [libc::c_int; 4] = [libc::SIGTERM, libc::SIGINT, libc::SIGHUP, libc::SIGQUIT];
+
+/// Kills every registered child, then lets `sig` end whatami as it would
+/// have (the handler was installed with SA_RESETHAND, so the signal raised
+/// again is delivered with the default action once this returns).
+extern "C" fn on_fatal(sig: libc::c_int) {
+    for slot in &ALIVE {
+        let pid = slot.load(SeqCst);
+        if pid > 0 {
+            // SAFETY: kill(2) is async-signal-safe; the pid is a child of
+            // ours not reaped yet, so it cannot have been reused.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
+    }
+    // SAFETY: raise(3) is async-signal-safe.
+    unsafe { libc::raise(sig) };
+}
+
+/// Installs [`on_fatal`] for each of [`FATAL`] whose disposition is still
+/// the default (an ignored SIGHUP under nohup stays ignored; the tracer's
+/// own handlers are its own). Once per process; a refusal leaves the default.
+fn arm_fatal_signals() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        for sig in FATAL {
+            // SAFETY: plain sigaction calls with zeroed, then filled, structures;
+            // the handler only makes async-signal-safe calls.
+            unsafe {
+                let mut old: libc::sigaction = std::mem::zeroed();
+                if libc::sigaction(sig, std::ptr::null(), &mut old) != 0
+                    || old.sa_sigaction != libc::SIG_DFL
+                {
+                    continue;
+                }
+                let mut sa: libc::sigaction = std::mem::zeroed();
+                sa.sa_sigaction = on_fatal as *const () as usize;
+                sa.sa_flags = libc::SA_RESETHAND;
+                libc::sigemptyset(&mut sa.sa_mask);
+                libc::sigaction(sig, &sa, std::ptr::null_mut());
+            }
+        }
+    });
+}
+
+fn register(pid: libc::pid_t) {
+    // A full registry (never expected: at most one child per CPU, plus one)
+    // leaves the child to its parent-death signal alone.
+    let _ = ALIVE
+        .iter()
+        .find(|s| s.compare_exchange(0, pid, SeqCst, SeqCst).is_ok());
+}
+
+fn unregister(pid: libc::pid_t) {
+    let _ = ALIVE
+        .iter()
+        .find(|s| s.compare_exchange(pid, 0, SeqCst, SeqCst).is_ok());
+}
+
 /// Forks a child that runs `main` with the write end of its `done` pipe.
-/// `main` is meant never to return; should it, the child exits.
+/// `main` is meant never to return; should it, the child exits. The child's
+/// first act is to set its parent-death signal (SIGKILL); until then, the
+/// fatal-signal handler covers it.
 ///
 /// # Safety
 /// whatami must be single-threaded, and `main` must use only what was
 /// prepared before this call and make only direct libc calls.
 pub unsafe fn spawn(main: impl FnOnce(libc::c_int)) -> std::io::Result<Child> {
     let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
+    arm_fatal_signals();
     // SAFETY: forwarded from the caller's contract.
     let pid = match unsafe { nix::unistd::fork() }.map_err(std::io::Error::from)? {
         nix::unistd::ForkResult::Parent { child } => child.as_raw(),
         nix::unistd::ForkResult::Child => 0,
     };
     if pid == 0 {
+        // SAFETY: sets this child's own parent-death signal, before anything else.
+        unsafe { die_with_parent() };
         // A panic must not unwind into whatami's code in the child (which
         // would go on to print a second report): end the child instead.
         let fd = w.as_raw_fd();
@@ -57,6 +133,7 @@ pub unsafe fn spawn(main: impl FnOnce(libc::c_int)) -> std::io::Result<Child> {
         unsafe { libc::_exit(EXIT_RETURNED) }
     }
     drop(w);
+    register(pid);
     Ok(Child {
         pid,
         done: r,
@@ -97,13 +174,18 @@ impl Child {
         let pidfd = (pidfd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(pidfd) });
         let started = Instant::now();
         let mut status = 0;
+        let mut spins = Spins::default();
         loop {
             // SAFETY: waiting for our own child by pid, without blocking.
             let r = unsafe { libc::waitpid(self.pid, &mut status, libc::__WALL | libc::WNOHANG) };
             if r == self.pid {
+                unregister(self.pid);
                 break;
             }
-            if r < 0 && std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
+            // EINTR is retried, within its bound; a child that cannot be
+            // reaped is killed and left (and stays registered).
+            if r < 0 && (errno::last() != libc::EINTR || !spins.again()) {
+                self.kill();
                 return WaitStatus::Unknown;
             }
             if started.elapsed() >= REAP_LIMIT {

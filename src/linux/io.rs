@@ -31,6 +31,25 @@ pub const MAX_RETRIES: u32 = 64;
 /// Longest wait for a descriptor that answered EAGAIN to become ready.
 pub const READY_WAIT: Duration = Duration::from_secs(5);
 
+/// A loop's count of consecutive calls that made no progress (EINTR, a
+/// failed poll, EAGAIN): a wait that retries must stop once
+/// [`MAX_RETRIES`] are spent, whatever the policy answers.
+#[derive(Debug, Default)]
+pub struct Spins(u32);
+
+impl Spins {
+    /// One more fruitless call: whether the loop may try again.
+    pub fn again(&mut self) -> bool {
+        self.0 += 1;
+        self.0 < MAX_RETRIES
+    }
+
+    /// The call made progress: the count starts over.
+    pub fn reset(&mut self) {
+        self.0 = 0;
+    }
+}
+
 /// Runs `call` (one raw call: a negative result means failure, with errno
 /// set) again while it fails with EINTR, or EAGAIN once `fd` is ready for
 /// `events` (POLLIN, POLLOUT), at most [`MAX_RETRIES`] times in a row. The

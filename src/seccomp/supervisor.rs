@@ -12,6 +12,7 @@ use super::runtime::{
 use crate::linux::abi::Entry;
 use crate::linux::child::{Child, SigchldDefault, WaitStatus, spawn};
 use crate::linux::cpus;
+use crate::linux::io::Spins;
 use std::os::fd::AsRawFd;
 use std::sync::atomic::Ordering::SeqCst;
 use std::time::{Duration, Instant};
@@ -203,7 +204,20 @@ pub fn run_plan(
         if workers.iter().all(|w| w.finished) {
             break;
         }
-        for k in wait_for_any(&mut workers, deadline) {
+        let ended = match wait_for_any(&mut workers, deadline) {
+            Ok(ended) => ended,
+            Err(why) => {
+                // Without poll whatami cannot watch its children: none is
+                // left running, and the probe is not reported as if it ran.
+                for w in &mut workers {
+                    if let Some(c) = w.child.take() {
+                        c.kill_and_reap();
+                    }
+                }
+                return Err(Unavailable(why));
+            }
+        };
+        for k in ended {
             let w = &mut workers[k];
             let Some(mut child) = w.child.take() else {
                 continue;
@@ -400,8 +414,12 @@ impl Worker {
 
 /// Waits until at least one child ends (its pipe closes), killing children
 /// that stopped making progress. Returns the indexes of the workers whose
-/// child ended (at the deadline: of every worker with a child).
-fn wait_for_any(workers: &mut [Worker], deadline: Instant) -> Vec<usize> {
+/// child ended (at the deadline: of every worker with a child). `Err`: poll
+/// failed [`MAX_RETRIES`](crate::linux::io::MAX_RETRIES) times in a row (a
+/// policy answering EINTR or EAGAIN to it), which would otherwise make this
+/// loop spin until the deadline, killing children already gone.
+fn wait_for_any(workers: &mut [Worker], deadline: Instant) -> Result<Vec<usize>, String> {
+    let mut spins = Spins::default();
     loop {
         let mut fds = Vec::new();
         let mut who = Vec::new();
@@ -416,7 +434,7 @@ fn wait_for_any(workers: &mut [Worker], deadline: Instant) -> Vec<usize> {
             }
         }
         if fds.is_empty() {
-            return Vec::new();
+            return Ok(Vec::new());
         }
         let wait =
             Duration::from_millis(200).min(deadline.saturating_duration_since(Instant::now()));
@@ -429,15 +447,24 @@ fn wait_for_any(workers: &mut [Worker], deadline: Instant) -> Vec<usize> {
             )
         };
         if n > 0 {
-            return fds
+            return Ok(fds
                 .iter()
                 .zip(who)
                 .filter(|(f, _)| f.revents != 0)
                 .map(|(_, i)| i)
-                .collect();
+                .collect());
+        }
+        if n == 0 {
+            spins.reset();
+        } else if n < 0 && !spins.again() {
+            let e = crate::linux::errno::name(crate::linux::errno::last() as u32);
+            return Err(format!(
+                "poll failed with {e} {} times in a row: the probe children could not be watched",
+                crate::linux::io::MAX_RETRIES
+            ));
         }
         if Instant::now() >= deadline {
-            return who;
+            return Ok(who);
         }
         // Nothing ended: kill any child stuck in one place for too long.
         for w in workers.iter_mut() {

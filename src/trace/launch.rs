@@ -119,9 +119,10 @@ pub fn start(
         unsafe {
             libc::close(w.as_raw_fd());
             let mut b = 0u8;
+            let mut spins = crate::linux::io::Spins::default();
             let n = loop {
                 let n = libc::read(r.as_raw_fd(), (&mut b as *mut u8).cast(), 1);
-                if n < 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {
+                if n < 0 && *libc::__errno_location() == libc::EINTR && spins.again() {
                     continue;
                 }
                 break n;

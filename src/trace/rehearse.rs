@@ -428,10 +428,12 @@ fn child(fd: libc::c_int, skip: u32, target: u64) {
         if step!(Step::Interrupt, res(ptrace::interrupt(gc).map(|_| 0))) < 0 {
             end(0);
         }
-        let wait_stop = || loop {
+        let mut spins = crate::linux::io::Spins::default();
+        let mut wait_stop = || loop {
             match ptrace::wait(gc, false) {
                 Ok(Waited::Changed(_, st)) => return st as i64,
-                Ok(Waited::Interrupted) => continue,
+                Ok(Waited::Interrupted) if spins.again() => continue,
+                Ok(Waited::Interrupted) => return -(libc::EINTR as i64),
                 Ok(_) => return -(libc::ECHILD as i64),
                 Err(e) => return -(e.raw_os_error().unwrap_or(libc::EIO) as i64),
             }

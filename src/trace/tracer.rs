@@ -357,14 +357,29 @@ pub fn run(main: libc::pid_t, cfg: Config, on_resumed: impl FnOnce()) -> Trace {
             .push(format!("the command could not be resumed: {e}"));
     }
     on_resumed();
+    // A signal of whatami's own interrupts the wait now and then; a wait4
+    // that fails with EINTR every time (a policy's answer) would spin here
+    // for as long as the command runs, blind to it: bounded.
+    let mut spins = crate::linux::io::Spins::default();
     loop {
         let sig = PENDING.swap(0, SeqCst);
         if sig != 0 && t.on_own_signal(sig) {
             break;
         }
         match ptrace::wait(-1, false) {
-            Ok(Waited::Changed(pid, status)) => t.on_status(pid, status),
-            Ok(Waited::Interrupted | Waited::Nothing) => {}
+            Ok(Waited::Changed(pid, status)) => {
+                spins.reset();
+                t.on_status(pid, status)
+            }
+            Ok(Waited::Interrupted | Waited::Nothing) if sig != 0 || spins.again() => {}
+            Ok(Waited::Interrupted | Waited::Nothing) => {
+                t.trace.notes.push(format!(
+                    "wait4 was interrupted {} times in a row: the command was let go untraced",
+                    crate::linux::io::MAX_RETRIES
+                ));
+                t.detach_all();
+                break;
+            }
             Ok(Waited::NoChildren) => break,
             Err(e) => {
                 t.trace.notes.push(format!("wait4 failed: {e}"));
