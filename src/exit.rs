@@ -64,7 +64,8 @@ pub const REPORT: Table = Table {
         Meaning {
             code: INCOMPLETE,
             text: "the report was produced, but some sections could not be gathered\n\
-                   (each says why: see its \"error\" field in --json)",
+                   (each says why: see its \"error\" field in --json), or some seccomp\n\
+                   verdicts could not be learned (seccomp.probe.unlearned)",
         },
         Meaning {
             code: PROFILE_DIFFERS,

@@ -94,6 +94,11 @@ pub struct Report {
 
 impl Report {
     /// Names of the sections (or sub-sections) that could not be gathered.
+    /// Seccomp verdicts the probe should have learned and did not.
+    pub fn unlearned_verdicts(&self) -> u32 {
+        self.seccomp.probe.ok().map_or(0, |p| p.unlearned)
+    }
+
     pub fn failed_sections(&self) -> Vec<&'static str> {
         let mut out = Vec::new();
         let mut check = |name: &'static str, ok: bool| {
@@ -340,6 +345,12 @@ pub struct Probe {
     pub arg_probes: Vec<ArgProbe>,
     /// Wall-clock time the probe took, in microseconds.
     pub elapsed_us: u64,
+    /// Verdicts that should have been learned and were not (a probe child
+    /// died, stalled or exited inside the call, or the time limit came
+    /// first): each is `unknown` with its reason in `note`, and the report
+    /// is incomplete (exit 3).
+    #[serde(default)]
+    pub unlearned: u32,
 }
 
 // ------------------------------------------------------- seccomp profile

@@ -54,6 +54,14 @@ impl Inputs {
             Ok(p) => p,
             Err(e) => return Err(format!("--check: {e}")),
         };
+        // A tree that is not there is bad usage, not a report of errors.
+        if let Some(dir) = &opts.root {
+            match std::fs::metadata(dir) {
+                Ok(m) if m.is_dir() => {}
+                Ok(_) => return Err(format!("--root {}: not a directory", dir.display())),
+                Err(e) => return Err(format!("--root {}: {e}", dir.display())),
+            }
+        }
         Ok(Inputs {
             root: match &opts.root {
                 Some(dir) => Root::new(dir),
@@ -144,7 +152,10 @@ pub fn exit_status(report: &Report, profile_given: bool) -> u8 {
         exit::CHECK_FAILED
     } else if differs == Some(true) {
         exit::PROFILE_DIFFERS
-    } else if !report.failed_sections().is_empty() || (profile_given && differs.is_none()) {
+    } else if !report.failed_sections().is_empty()
+        || report.unlearned_verdicts() > 0
+        || (profile_given && differs.is_none())
+    {
         exit::INCOMPLETE
     } else {
         exit::OK

@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::seccomp::{ALLOW, Arg, ERRNO, Policy, Rule, command_under};
+use common::seccomp::{ALLOW, Arg, ERRNO, Policy, Rule, USER_NOTIF, command_under};
 use common::tree::copy_tree;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -231,6 +231,18 @@ fn a_policy_answering_eintr_to_wait4_cannot_hold_why() {
     assert!(err.contains("= -1 EINTR"), "{err}");
 }
 
+#[test]
+fn a_verdict_held_by_a_silent_supervisor_makes_the_report_incomplete() {
+    // getpgid is held in a notification nobody answers (the listener also
+    // keeps notification probing out): its probe child is killed, the
+    // verdict is unknown, and the report does not pass for complete.
+    let filter = Policy::native(vec![Rule::new(libc::SYS_getpgid as u32, USER_NOTIF)]).compile();
+    let (o, took) = bounded(command_under(&[filter], BIN, &["--json"], true));
+    assert_eq!(o.status.code(), Some(3), "in {took:?}: {}", text(&o.stderr));
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).expect("a JSON report");
+    assert_eq!(r["seccomp"]["probe"]["unlearned"], 1);
+}
+
 // ------------------------------------------------------------------ children
 
 /// whatami's children, from /proc (its main thread's).
@@ -305,6 +317,34 @@ fn a_closed_stdout_is_a_failure_not_a_silent_success() {
         "{}",
         text(&o.stderr)
     );
+}
+
+#[test]
+fn a_root_that_is_not_a_directory_is_bad_usage() {
+    let (o, _) = bounded(whatami(&["--root", "/nonexistent-whatami"]));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("--root /nonexistent-whatami: No such file"));
+    let (o, _) = bounded(whatami(&["--root", "/dev/null"]));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("--root /dev/null: not a directory"));
+}
+
+#[test]
+fn a_mount_table_of_noise_is_an_error_not_an_empty_table() {
+    let root = scratch("noise-mountinfo");
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/dockerd");
+    copy_tree(&fixture, &root);
+    // 1 MB of bytes that are no mount table.
+    let noise: Vec<u8> = (0..1u32 << 20)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    std::fs::write(root.join("proc/self/mountinfo"), noise).unwrap();
+    let (o, _) = bounded(whatami(&["--json", "--root", root.to_str().unwrap()]));
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o.stderr));
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let e = r["mounts"]["error"].as_str().unwrap_or_default();
+    assert!(e.contains("not a mount table"), "{e}");
+    std::fs::remove_dir_all(&root).unwrap();
 }
 
 #[test]

@@ -382,6 +382,7 @@ fn a_call_that_never_returns_is_unknown_and_probing_goes_on() {
     assert!(note.contains("esource busy"), "{note}");
     let held = result(p, "getpgid");
     assert_eq!(held.verdict, Verdict::Unknown);
+    assert_eq!(p.unlearned, 1);
     assert!(
         held.note.as_deref().unwrap().contains("no answer in time"),
         "{:?}",

@@ -33,8 +33,8 @@ pub fn gather(
     let table: Result<Vec<mountinfo::Mount>, String> = shared
         .mountinfo
         .as_deref()
-        .map(mountinfo::parse)
-        .map_err(|e| e.clone());
+        .map_err(|e| e.clone())
+        .and_then(|t| mountinfo::parse_table(t).map_err(|e| format!("/proc/self/mountinfo: {e}")));
     let self_cgroup = shared.self_cgroup.as_deref();
 
     let mounts = guarded("mounts", || {

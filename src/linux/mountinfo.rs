@@ -77,6 +77,26 @@ pub fn under(path: &str, dir: &str) -> bool {
     }
 }
 
+/// Parses mountinfo text as the report's mount table: as [`parse`] (a bad
+/// line costs only itself), but a text of which no line is a mountinfo line
+/// (random bytes, another file bind-mounted over it) is an error rather
+/// than a table without mounts, from which the report would state false
+/// facts ("/proc is not mounted"). An empty text is an empty table.
+pub fn parse_table(text: &str) -> Result<Vec<Mount>, String> {
+    let lines = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .take(MAX_MOUNTS)
+        .count();
+    let mounts = parse(text);
+    if mounts.is_empty() && lines > 0 {
+        return Err(format!(
+            "not a mount table: none of its first {lines} lines has the shape of mountinfo"
+        ));
+    }
+    Ok(mounts)
+}
+
 /// Parses mountinfo text, skipping lines without its shape.
 pub fn parse(text: &str) -> Vec<Mount> {
     text.lines()
@@ -304,6 +324,21 @@ pub(crate) mod tests {
         let line = "1 0 0:1 / /x rw - tmpfs t rw\n";
         let text = line.repeat(MAX_MOUNTS + 5);
         assert_eq!(parse(&text).len(), MAX_MOUNTS);
+    }
+
+    #[test]
+    fn a_text_that_is_not_mountinfo_is_an_error_not_an_empty_table() {
+        assert_eq!(parse_table("").unwrap(), vec![]);
+        assert_eq!(parse_table(MOUNTINFO).unwrap(), parse(MOUNTINFO));
+        let noise = "\u{1}\u{2}garbage\nmore garbage here\n\u{fffd}\u{fffd}\n";
+        let e = parse_table(noise).unwrap_err();
+        assert_eq!(
+            e,
+            "not a mount table: none of its first 3 lines has the shape of mountinfo"
+        );
+        // One odd line among real ones costs only itself.
+        let mixed = format!("{MOUNTINFO}odd line\n");
+        assert_eq!(parse_table(&mixed).unwrap().len(), parse(MOUNTINFO).len());
     }
 
     const MOUNTINFO: &str = "\

@@ -784,6 +784,7 @@ mod tests {
             results,
             arg_probes: Vec::new(),
             elapsed_us: 0,
+            unlearned: 0,
         }
     }
 

@@ -42,6 +42,14 @@ pub fn write(out: &mut impl Write, r: &Report, color: bool, width: usize) -> io:
         let msg = format!("incomplete report: could not gather {}", failed.join(", "));
         w.line(&w.p.warn(&msg))?;
     }
+    let unlearned = r.unlearned_verdicts();
+    if unlearned > 0 {
+        if failed.is_empty() {
+            writeln!(w.out)?;
+        }
+        let msg = format!("incomplete report: {unlearned} seccomp verdicts could not be learned");
+        w.line(&w.p.warn(&msg))?;
+    }
     Ok(())
 }
 

@@ -65,6 +65,13 @@ fn probe<W: Write>(w: &mut Writer<'_, W>, p: &Probe) -> io::Result<()> {
     if let Some(n) = &p.note {
         w.text_rows("", n)?;
     }
+    if p.unlearned > 0 {
+        let msg = format!(
+            "incomplete: {} verdicts could not be learned (each is unknown, with the reason in --json)",
+            p.unlearned
+        );
+        w.text_rows("", &w.p.warn(&msg))?;
+    }
     if p.method == ProbeMethod::Direct {
         direct_certainty(w, p)?;
     }

@@ -354,6 +354,7 @@ pub fn probe(
     let unfiltered = no_filter_attached();
     let mut results = Vec::new();
     let mut arg_probes = Vec::new();
+    let unlearned = outcome.raw.iter().filter(|r| r.lost()).count() as u32;
     for (item, raw) in items.iter().zip(&outcome.raw) {
         let c = match &item.fixed {
             None if unfiltered && matches!(raw, Raw::Returned { .. }) => {
@@ -452,6 +453,7 @@ pub fn probe(
         results,
         arg_probes,
         elapsed_us: started.elapsed().as_micros() as u64,
+        unlearned,
     })
 }
 

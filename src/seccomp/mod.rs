@@ -161,6 +161,7 @@ pub(crate) fn not_run(why: &str) -> Probe {
         results: Vec::new(),
         arg_probes: Vec::new(),
         elapsed_us: 0,
+        unlearned: 0,
     }
 }
 
@@ -340,6 +341,7 @@ fn assemble(plan: &[plan::Probe], run: &supervisor::Run, started: Instant) -> Pr
         results,
         arg_probes,
         elapsed_us: started.elapsed().as_micros() as u64,
+        unlearned: run.raw.iter().filter(|r| r.lost()).count() as u32,
     }
 }
 

@@ -58,6 +58,17 @@ pub enum Raw {
     NotReached,
 }
 
+impl Raw {
+    /// A verdict that should have been learned and was not: the probe child
+    /// died, stalled or exited inside the call, or the time limit came first.
+    pub fn lost(&self) -> bool {
+        matches!(
+            self,
+            Raw::TimedOut | Raw::Died(_) | Raw::Exited(_) | Raw::NotReached
+        )
+    }
+}
+
 /// A child that ended during its setup: what to do next.
 pub enum SetupFailure {
     /// Start a new child at the same probe (the prober left out the step
