@@ -16,6 +16,8 @@ pub(crate) mod fsroot;
 pub(crate) mod inspect;
 pub mod linux;
 pub mod model;
+#[cfg(test)]
+mod noise;
 pub mod profile;
 pub mod record;
 pub mod render;
