@@ -145,18 +145,12 @@ impl LandlockAnswer {
     }
 }
 
-/// Asks the kernel for its Landlock ABI version: directly when this
-/// process's status says no seccomp filter is attached, from a disposable
-/// child otherwise (or when the status cannot tell). Not asked for a
-/// captured tree.
+/// Asks the kernel for its Landlock ABI version, always from a disposable
+/// child: a status file that says no seccomp filter is attached may be a
+/// container's own (a /proc of its making), and a policy that kills the
+/// call must kill the child, not whatami. Not asked for a captured tree.
 pub fn ask_landlock(root: &Root) -> LandlockAnswer {
-    let no_filter = root.is_live()
-        && root.read("/proc/self/status").ok().and_then(|t| {
-            crate::linux::status::ProcStatus::parse(&t)
-                .seccomp_mode()
-                .ok()
-        }) == Some(crate::model::SeccompMode::Disabled);
-    LandlockAnswer(Query::start(root, no_filter).finish())
+    LandlockAnswer(Query::start(root).finish())
 }
 
 /// `landlock`: the answer [`ask_landlock`] got.
@@ -201,12 +195,10 @@ fn seccomp_verdict(probe: &Section<Probe>) -> Option<String> {
 /// Exit codes of the query child: the ABI version itself, or this plus errno.
 const FAILED_BASE: i32 = 100;
 
-/// The Landlock version query: asked directly or by a child, then answered.
+/// The Landlock version query: asked by a child, then answered.
 enum Query {
     /// A captured tree: nothing to ask.
     NotAsked,
-    /// Asked by whatami itself (no seccomp filter): the answer.
-    Direct(i64),
     /// Asked by a disposable child, not reaped yet.
     Child {
         child: crate::linux::child::Child,
@@ -216,14 +208,10 @@ enum Query {
 }
 
 impl Query {
-    /// `no_filter`: this process's status says no seccomp filter is attached.
-    fn start(root: &Root, no_filter: bool) -> Query {
+    fn start(root: &Root) -> Query {
         use crate::linux::child::{SigchldDefault, spawn};
         if !root.is_live() {
             return Query::NotAsked;
-        }
-        if no_filter {
-            return Query::Direct(landlock_version());
         }
         // An inherited SIG_IGN would let the kernel reap the child itself.
         let sigchld = SigchldDefault::set();
@@ -242,8 +230,6 @@ impl Query {
         use crate::linux::child::WaitStatus;
         match self {
             Query::NotAsked => Err(Answer::None("reading a captured tree (--root)".into())),
-            Query::Direct(v) if v >= 0 => Ok(v.min(i64::from(FAILED_BASE - 1)) as u32),
-            Query::Direct(e) => Err(Answer::Errno((-e) as i32)),
             Query::Failed(why) => Err(Answer::None(why)),
             Query::Child { child, .. } => match child.reap() {
                 WaitStatus::Exited(c) if c < FAILED_BASE => Ok(c as u32),
@@ -416,15 +402,20 @@ mod tests {
     }
 
     #[test]
-    fn the_live_kernel_answers_the_landlock_query_in_a_child_or_directly() {
-        // This machine's kernel (6.18) serves Landlock; the test process has
-        // no seccomp filter that refuses it. Both ways give one answer.
+    fn the_live_kernel_answers_the_landlock_query_in_a_child() {
+        // The test process has no seccomp filter that refuses the call: the
+        // child's answer is the kernel's, as the call made here gets it.
         let live = Root::live();
         let none = Section::failed("none");
-        let child = describe(Query::start(&live, false).finish(), &none);
-        let direct = describe(Query::start(&live, true).finish(), &none);
-        assert!(matches!(Query::start(&live, false), Query::Child { .. }));
-        assert_eq!(child, direct);
+        assert!(matches!(Query::start(&live), Query::Child { .. }));
+        let child = describe(Query::start(&live).finish(), &none);
+        let here = landlock_version();
+        let direct = if here >= 0 {
+            Ok(here as u32)
+        } else {
+            Err(Answer::Errno((-here) as i32))
+        };
+        assert_eq!(child, describe(direct, &none));
         match child.abi {
             Some(v) => assert!((1..FAILED_BASE as u32).contains(&v), "{child:?}"),
             None => assert!(child.note.starts_with("unavailable"), "{child:?}"),
