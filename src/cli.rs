@@ -38,7 +38,8 @@ pub struct Cli {
 
     /// How to learn the seccomp policy's verdicts: notify (exact, via a user-notification
     /// listener in a disposable child), direct (call each syscall in disposable children with
-    /// arguments the kernel rejects early; less exact), auto (notify, else direct), none.
+    /// arguments the kernel rejects early; less exact), auto (notify, else direct unless a
+    /// seccomp supervisor would be sent the calls), none.
     #[arg(long, value_parser = one_of(PROBES), default_value = "auto", value_name = "METHOD")]
     pub probe: ProbeRequest,
 

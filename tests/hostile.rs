@@ -237,10 +237,45 @@ fn a_verdict_held_by_a_silent_supervisor_makes_the_report_incomplete() {
     // keeps notification probing out): its probe child is killed, the
     // verdict is unknown, and the report does not pass for complete.
     let filter = Policy::native(vec![Rule::new(libc::SYS_getpgid as u32, USER_NOTIF)]).compile();
-    let (o, took) = bounded(command_under(&[filter], BIN, &["--json"], true));
+    let args = ["--json", "--probe", "direct"];
+    let (o, took) = bounded(command_under(&[filter], BIN, &args, true));
     assert_eq!(o.status.code(), Some(3), "in {took:?}: {}", text(&o.stderr));
     let r: serde_json::Value = serde_json::from_slice(&o.stdout).expect("a JSON report");
     assert_eq!(r["seccomp"]["probe"]["unlearned"], 1);
+}
+
+#[test]
+fn a_seccomp_supervisor_is_named_and_sent_no_probe_unasked() {
+    // A filter with a user-notification listener (held by whatami here, as
+    // an agent would hold it): `auto` cannot probe by notification, and does
+    // not fall back to direct calls that the supervisor would be sent.
+    let filter = Policy::native(vec![Rule::new(libc::SYS_getpgid as u32, USER_NOTIF)]).compile();
+    let (o, took) = bounded(command_under(&[filter], BIN, &["--json"], true));
+    assert_eq!(o.status.code(), Some(3), "in {took:?}: {}", text(&o.stderr));
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).expect("a JSON report");
+    let e = r["seccomp"]["probe"]["error"].as_str().unwrap_or_default();
+    assert!(e.contains("a seccomp supervisor intercepts"), "{e}");
+    assert!(e.contains("--probe direct probes anyway"), "{e}");
+}
+
+#[test]
+fn a_policy_refusing_sigaction_gets_a_report_that_says_what_is_missing() {
+    // The Rust runtime's set-up aborted before main under such a policy;
+    // whatami starts without it, and only the probe needs the call.
+    let filter = Policy::native(vec![Rule::new(
+        libc::SYS_rt_sigaction as u32,
+        ERRNO | libc::EPERM as u32,
+    )])
+    .compile();
+    let (o, took) = bounded(command_under(&[filter], BIN, &["--json"], false));
+    assert_eq!(o.status.code(), Some(3), "in {took:?}: {}", text(&o.stderr));
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).expect("a JSON report");
+    let e = r["seccomp"]["probe"]["error"].as_str().unwrap_or_default();
+    assert!(
+        e.contains("installing the SIGSYS handler (rt_sigaction"),
+        "{e}"
+    );
+    assert!(r["capabilities"]["effective"].is_array());
 }
 
 // ------------------------------------------------------------------ children

@@ -38,7 +38,8 @@ use supervisor::Raw;
 /// How to learn the policy's verdicts, as asked (`--probe`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProbeRequest {
-    /// Notification probing, else direct probing.
+    /// Notification probing, else direct probing, unless a seccomp
+    /// supervisor (a listener already attached) would be sent its calls.
     Auto,
     /// Notification probing only (exact).
     Notify,
@@ -66,6 +67,12 @@ fn run_probe(choice: ProbeRequest) -> Result<Probe, String> {
     Ok(p)
 }
 
+/// What notification probing says when the kernel refuses it a listener
+/// (EBUSY): a filter in force already has one, i.e. a seccomp supervisor
+/// answers some of this process's calls.
+pub(crate) const SUPERVISOR_ATTACHED: &str =
+    " (a listener is already attached to this process's filters)";
+
 fn probe_native(choice: ProbeRequest) -> Result<Probe, String> {
     let kernel = crate::linux::kernel::version();
     let started = Instant::now();
@@ -80,8 +87,18 @@ fn probe_native(choice: ProbeRequest) -> Result<Probe, String> {
     match notify::run(&raw_plan(&plan), leading) {
         Ok(run) => Ok(assemble(&plan, &run, started)),
         Err(supervisor::Unavailable(why)) => {
+            let supervised = why.contains(SUPERVISOR_ATTACHED);
             let why = format!("notification probing unavailable: {why}");
-            if choice == ProbeRequest::Auto {
+            // A supervisor (LXD's syscall interception, sysbox, a seccomp
+            // agent) may act on what it is sent: direct probing's calls
+            // (sethostname, mount, init_module...) must not reach it unasked.
+            if choice == ProbeRequest::Auto && supervised {
+                Err(format!(
+                    "{why}: a seccomp supervisor intercepts some of this process's calls, and \
+                     direct probing would send it whatami's probe calls to act on; not probed \
+                     (--probe direct probes anyway)"
+                ))
+            } else if choice == ProbeRequest::Auto {
                 direct::probe(kernel, Some(why), started)
             } else {
                 Err(why)

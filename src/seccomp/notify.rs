@@ -68,7 +68,7 @@ impl Prober for NotifyProber {
         let st = h.stage.load(SeqCst);
         let mut msg = describe_failure(h, stage::describe(st), status);
         if st == stage::FILTER && h.setup_errno.load(SeqCst) == libc::EBUSY {
-            msg.push_str(" (a listener is already attached to this process's filters)");
+            msg.push_str(super::SUPERVISOR_ATTACHED);
         }
         SetupFailure::Fail(msg)
     }
