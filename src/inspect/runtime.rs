@@ -273,8 +273,23 @@ pub fn decide(f: &Facts) -> Result<Runtime, String> {
     // (this build machine's root has a /.dockerenv). Docker and podman always
     // also bind-mount /etc/hostname from their state directory, so a marker
     // that nothing else agrees with is reported as a leftover file. Without
-    // a readable mountinfo there is nothing to check it against: it stands.
+    // a readable mountinfo there is nothing to check it against: it stands,
+    // unless the pid namespace, the one other evidence left, is the host's
+    // (a container cannot hide its mount table from itself; a host can have
+    // its /proc made unreadable, and carry such a file).
     let mut evidence: Vec<String> = Vec::new();
+    if f.mountinfo.is_none() && pid_private == Some(false) {
+        found.retain(|x| {
+            if x.marker {
+                evidence.push(format!(
+                    "{}, but the mount table cannot be read to confirm it and the pid \
+                     namespace is the host's: not taken as a container",
+                    x.evidence
+                ));
+            }
+            !x.marker
+        });
+    }
     if f.mountinfo.is_some() {
         let confirmed: Vec<Option<String>> = found
             .iter()
@@ -608,6 +623,32 @@ mod tests {
         );
         assert!(r.evidence.iter().any(|e| e.contains("upper layer")));
         assert_eq!(r.detected, vec!["docker"]);
+    }
+
+    #[test]
+    fn a_marker_file_without_a_mount_table_does_not_outweigh_the_host_pid_namespace() {
+        // mountinfo unreadable (a FIFO over it, an empty /proc): /.dockerenv
+        // alone is not a container when the pid namespace is the host's.
+        let f = Facts {
+            dockerenv: true,
+            mountinfo: None,
+            pid_ns: Some(PID_INIT_INO),
+            ..facts()
+        };
+        let r = decide(&f).unwrap();
+        assert!(!r.container, "{r:?}");
+        assert!(
+            r.evidence
+                .iter()
+                .any(|e| e.contains("cannot be read to confirm it")),
+            "{r:?}"
+        );
+        // With a private pid namespace it still stands.
+        let f = Facts {
+            pid_ns: Some(4026532181),
+            ..f
+        };
+        assert_eq!(decide(&f).unwrap().name, "docker");
     }
 
     #[test]
