@@ -278,6 +278,27 @@ fn a_policy_refusing_sigaction_gets_a_report_that_says_what_is_missing() {
     assert!(r["capabilities"]["effective"].is_array());
 }
 
+/// x32's getpid killed: whether the kernel serves x32 cannot be learned, and
+/// the report says so instead of implying its allowed calls can run.
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn an_entry_point_whose_getpid_is_killed_is_not_taken_as_served() {
+    let mut p = Policy::allow_all();
+    p.x32.rules = vec![Rule::new(39, common::seccomp::KILL_PROCESS)];
+    let (o, took) = bounded(command_under(&[p.compile()], BIN, &["--json"], false));
+    assert!(
+        matches!(o.status.code(), Some(0 | 3)),
+        "in {took:?}: {}",
+        text(&o.stderr)
+    );
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).expect("a JSON report");
+    let note = r["seccomp"]["probe"]["note"].as_str().unwrap_or_default();
+    assert!(
+        note.contains("x32: whether this kernel serves it could not be learned"),
+        "{note}"
+    );
+}
+
 // ------------------------------------------------------------------ children
 
 /// whatami's children, from /proc (its main thread's).

@@ -266,6 +266,7 @@ fn assemble(plan: &[plan::Probe], run: &supervisor::Run, started: Instant) -> Pr
     let mut arg_probes = Vec::new();
     // Index of each (abi, nr) sweep result, to attach the all-ones verdict.
     let mut native_index: Vec<Option<usize>> = Vec::new();
+    let mut notes = run.notes.clone();
     for (p, raw) in plan.iter().zip(&run.raw) {
         // An entry point the kernel does not serve has no results: the
         // policy's verdict for it cannot matter, and it was not swept.
@@ -274,8 +275,21 @@ fn assemble(plan: &[plan::Probe], run: &supervisor::Run, started: Instant) -> Pr
         }
         let c = classify(*raw, p.skip);
         match &p.kind {
-            // Internal: its answer decides whether the entry point is served.
-            plan::Kind::EntryCheck => {}
+            // Internal: its answer decides whether the entry point is served,
+            // when the policy lets getpid through it. When it does not (it
+            // kills or refuses it), the verdicts below are still the
+            // policy's, but whether the kernel would run a call it allows
+            // is not known, and the report must not imply it.
+            plan::Kind::EntryCheck => {
+                if !matches!(raw, Raw::Returned { notified, .. } if *notified > 0) {
+                    notes.push(format!(
+                        "{}: whether this kernel serves it could not be learned (the policy \
+                         does not let getpid through it): its verdicts are the policy's, and \
+                         a call it allows may still get ENOSYS from the kernel",
+                        p.abi.name
+                    ));
+                }
+            }
             plan::Kind::Sweep => {
                 if std::ptr::eq(p.abi, abi::native()) {
                     let n = p.base_nr() as usize;
@@ -353,7 +367,7 @@ fn assemble(plan: &[plan::Probe], run: &supervisor::Run, started: Instant) -> Pr
         .collect();
     Probe {
         method: ProbeMethod::Notify,
-        note: (!run.notes.is_empty()).then(|| run.notes.join("; ")),
+        note: (!notes.is_empty()).then(|| notes.join("; ")),
         abis,
         results,
         arg_probes,
