@@ -386,24 +386,34 @@ pub fn write(out: &mut impl Write, f: &Fleet, format: Format) -> io::Result<()> 
 }
 
 /// Runs `whatami fleet`: 0 printed, 2 a file that is no report.
-pub fn main(paths: &[PathBuf], format: Format) -> std::process::ExitCode {
+pub fn main(paths: &[PathBuf], format: Format) -> u8 {
     use crate::exit;
+    use crate::linux::io::{Out, warn};
     let fleet = match gather(paths) {
         Ok(f) => f,
         Err(e) => {
-            eprintln!("whatami: {e}");
-            return std::process::ExitCode::from(exit::USAGE);
+            warn(&format!("whatami: {e}"));
+            return exit::USAGE;
         }
     };
-    let stdout = io::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
-    match write(&mut out, &fleet, format).and_then(|_| out.flush()) {
-        Ok(()) => std::process::ExitCode::from(exit::OK),
+    // Every write bounded (linux/io.rs); the text formats through the
+    // sanitising sink (the cells are made safe already), JSON and CSV exact.
+    let mut out = io::BufWriter::with_capacity(64 << 10, Out::stdout());
+    let written = match format {
+        Format::Json | Format::Csv => write(&mut out, &fleet, format),
+        Format::Table | Format::Markdown => write(
+            &mut crate::render::Clean::new(&mut out, false),
+            &fleet,
+            format,
+        ),
+    };
+    match written.and_then(|_| out.flush()) {
+        Ok(()) => exit::OK,
         Err(e) => {
             if e.kind() != io::ErrorKind::BrokenPipe {
-                eprintln!("whatami fleet: {e}");
+                warn(&format!("whatami fleet: {e}"));
             }
-            std::process::ExitCode::from(exit::FAILED)
+            exit::FAILED
         }
     }
 }

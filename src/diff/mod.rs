@@ -17,12 +17,13 @@ pub mod seccomp;
 pub mod table;
 
 use crate::exit;
+use crate::linux::io::{Out, warn};
+use crate::render::Clean;
 use crate::render::color::{self, ColorChoice, Stream};
 use serde::Serialize;
 use serde_json::Value;
 use std::io::Write;
 use std::path::PathBuf;
-use std::process::ExitCode;
 use table::Change;
 
 /// What `whatami diff` is asked to do.
@@ -115,7 +116,7 @@ fn here() -> Result<Value, String> {
 }
 
 /// Runs `whatami diff`: 0 the same, 4 they differ, 2 a report unreadable.
-pub fn main(opts: &Options) -> ExitCode {
+pub fn main(opts: &Options) -> u8 {
     let a = match read::load(&opts.a) {
         Ok(a) => a,
         Err(e) => return usage(&e),
@@ -128,35 +129,36 @@ pub fn main(opts: &Options) -> ExitCode {
         None => match here() {
             Ok(v) => ("this environment".to_string(), v),
             Err(e) => {
-                eprintln!("whatami diff: {e}");
-                return ExitCode::from(exit::FAILED);
+                warn(&format!("whatami diff: {e}"));
+                return exit::FAILED;
             }
         },
     };
     let diff = compare((&a.name, &a.value), (&b_name, &b));
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
+    // The reports compared come from containers: the text goes through the
+    // sanitising sink, every write is bounded (linux/io.rs).
+    let mut out = std::io::BufWriter::with_capacity(64 << 10, Out::stdout());
     let written = if opts.json {
         crate::render::json::write_report(&mut out, &diff)
     } else {
         let color = color::enabled(opts.color, Stream::Stdout);
         let width = crate::render::width::width(Stream::Stdout);
-        render::write(&mut out, &diff, color, width)
+        render::write(&mut Clean::new(&mut out, color), &diff, color, width)
     }
     .and_then(|_| out.flush());
     match written {
-        Ok(()) if diff.same => ExitCode::from(exit::OK),
-        Ok(()) => ExitCode::from(exit::DIFFERS),
+        Ok(()) if diff.same => exit::OK,
+        Ok(()) => exit::DIFFERS,
         Err(e) => {
             if e.kind() != std::io::ErrorKind::BrokenPipe {
-                eprintln!("whatami diff: {e}");
+                warn(&format!("whatami diff: {e}"));
             }
-            ExitCode::from(exit::FAILED)
+            exit::FAILED
         }
     }
 }
 
-fn usage(msg: &str) -> ExitCode {
-    eprintln!("whatami: {msg}");
-    ExitCode::from(exit::USAGE)
+fn usage(msg: &str) -> u8 {
+    warn(&format!("whatami: {msg}"));
+    exit::USAGE
 }

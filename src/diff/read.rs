@@ -5,7 +5,6 @@
 
 use crate::model::SCHEMA_VERSION;
 use serde_json::Value;
-use std::io::Read;
 use std::path::Path;
 
 /// A report is about 160 KB (one verdict a line for 1,000 calls); a file
@@ -22,10 +21,9 @@ pub struct Loaded {
 /// and the line or the field.
 pub fn load(path: &Path) -> Result<Loaded, String> {
     let name = path.display().to_string();
-    let file = std::fs::File::open(path).map_err(|e| format!("{name}: {e}"))?;
-    let mut bytes = Vec::new();
-    file.take(MAX_BYTES + 1)
-        .read_to_end(&mut bytes)
+    // Opened without waiting on a named pipe, a regular file only, every read
+    // bounded (linux/io.rs).
+    let bytes = crate::linux::io::read_bytes(path, MAX_BYTES as usize + 1)
         .map_err(|e| format!("{name}: {e}"))?;
     if bytes.len() as u64 > MAX_BYTES {
         return Err(format!(

@@ -294,6 +294,11 @@ pub fn mode_of(fd: &OwnedFd) -> io::Result<u32> {
 /// the allocator a grown buffer per file; procfs may return a file in
 /// several short reads, so reading goes on until end of file or `max`.
 pub fn read_text(path: &Path, max: usize) -> io::Result<String> {
+    read_bytes(path, max).map(text)
+}
+
+/// [`read_text`]'s bytes, as they are.
+pub fn read_bytes(path: &Path, max: usize) -> io::Result<Vec<u8>> {
     let fd = open_read(path)?;
     if let Some(what) = not_regular(mode_of(&fd)?) {
         return Err(io::Error::new(
@@ -307,7 +312,7 @@ pub fn read_text(path: &Path, max: usize) -> io::Result<String> {
     let cap = first.len().min(max);
     while n < cap {
         match read_fd(raw, &mut first[n..cap])? {
-            0 => return Ok(text(first[..n].to_vec())),
+            0 => return Ok(first[..n].to_vec()),
             k => n += k,
         }
     }
@@ -322,7 +327,7 @@ pub fn read_text(path: &Path, max: usize) -> io::Result<String> {
             break;
         }
     }
-    Ok(text(buf))
+    Ok(buf)
 }
 
 /// Files larger than this are cut: nothing whatami reads from /proc, /sys
