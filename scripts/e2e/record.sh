@@ -56,11 +56,12 @@ SCRIPT='for f in /data/*; do if [ -f "$f" ]; then cat "$f"; fi; done >/dev/null;
 VARIANT="$SCRIPT; mkdir /tmp/newdir"
 
 # step NAME CMD...: runs CMD (bounded by a timeout, there or in podman_in / bundle) from /,
-# stdin closed; keeps its status and output.
+# stdin an empty pipe (not /dev/null, which a runtime may chown: scripts/lab/lib.sh);
+# keeps its status and output.
 step() {
   local name=$1 rc=0
   shift
-  (cd / && "$@" </dev/null >"$OUT/$name.out" 2>"$OUT/$name.err") || rc=$?
+  (cd / && "$@" < <(:) >"$OUT/$name.out" 2>"$OUT/$name.err") || rc=$?
   echo "$rc" >"$OUT/$name.rc"
 }
 bounded() { timeout -k 5 "$LAB_TIMEOUT" "$@"; }
@@ -72,7 +73,7 @@ podman_in() { # RUNTIME OPTIONS... -- CMD...
   while [ "$1" != -- ]; do opts+=("$1"); shift; done
   shift
   bounded env -i "PATH=$LAB_PATH" "CONTAINERS_CONF=$LAB/containers.conf" "CONTAINERS_STORAGE_CONF=$LAB/storage.conf" \
-    podman run --rm --runtime "$rt" --network none --hostname whatami-podman "${opts[@]}" --rootfs "$R" "$@"
+    podman run -i --rm --runtime "$rt" --network none --hostname whatami-podman "${opts[@]}" --rootfs "$R" "$@"
 }
 
 # bundle RUNTIME NAME PROFILE CMD...: the runc-docker bundle (Docker's capabilities, no

@@ -56,8 +56,8 @@ podman_run() { # CONFIG NAME ROOTFS OPTIONS... -- CMD...
   shift
   [ "$config" != podman-uidmap ] || opts+=(--uidmap 0:100000:65536 --gidmap 0:100000:65536)
   (cd / && env -i "PATH=$LAB_PATH" "CONTAINERS_CONF=$LAB/containers.conf" "CONTAINERS_STORAGE_CONF=$LAB/storage.conf" \
-    timeout -k 5 "$LAB_TIMEOUT" podman run --rm --name "$name" --network none --hostname whatami-podman \
-    "${opts[@]}" --rootfs "$R" "$@" </dev/null)
+    timeout -k 5 "$LAB_TIMEOUT" podman run -i --rm --name "$name" --network none --hostname whatami-podman \
+    "${opts[@]}" --rootfs "$R" "$@" < <(:))
 }
 
 docker_run() { # NAME ROOTFS OPTIONS... -- CMD...
@@ -71,7 +71,7 @@ docker_run() { # NAME ROOTFS OPTIONS... -- CMD...
   tar --xattrs --xattrs-include='security.capability' -C "$R" -c . |
     timeout "$LAB_TIMEOUT" "$LAB_DOCKER" -H "$LAB_DOCKER_SOCK" import - "$image" >/dev/null
   (cd / && timeout -k 5 "$LAB_TIMEOUT" "$LAB_DOCKER" -H "$LAB_DOCKER_SOCK" run --rm --name "$name" \
-    --network none --hostname whatami-docker "${opts[@]}" "$image" "$@" </dev/null) || rc=$?
+    --network none --hostname whatami-docker "${opts[@]}" "$image" "$@" < <(:)) || rc=$?
   timeout 30 "$LAB_DOCKER" -H "$LAB_DOCKER_SOCK" rmi "$image" >/dev/null 2>&1 || true
   return "$rc"
 }

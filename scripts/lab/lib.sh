@@ -115,8 +115,11 @@ lab_name() { echo "whatami-$LAB_TAG-$(basename "$1")-$$"; }
 _lab_argv() { # CONFIG RUNDIR NAME CMD...
   local config=$1 dir=$2 name=$3; shift 3
   local R=$dir/rootfs
+  # -i: the container's stdin is conmon's pipe, fed by _lab_exec's empty one. Without it
+  # conmon hands the runtime the host's /dev/null, which crun chowns to the container's
+  # root under --uidmap: the host's /dev/null became 100000:100000.
   local podman=(env -i "PATH=$LAB_PATH" "CONTAINERS_CONF=$LAB/containers.conf"
-    "CONTAINERS_STORAGE_CONF=$LAB/storage.conf" podman run --rm --name "$name"
+    "CONTAINERS_STORAGE_CONF=$LAB/storage.conf" podman run -i --rm --name "$name"
     --network none --hostname whatami-podman)
   local docker=(env -i "PATH=$LAB_PATH" "$LAB_DOCKER" -H "$LAB_DOCKER_SOCK" run --rm --name "$name"
     --network none --hostname whatami-docker)
@@ -135,7 +138,7 @@ _lab_argv() { # CONFIG RUNDIR NAME CMD...
     local home
     home=$(getent passwd "$LAB_ROOTLESS_USER" | cut -d: -f6)
     LAB_ARGV=(runuser -u "$LAB_ROOTLESS_USER" -- env -i "PATH=$LAB_PATH" "HOME=$home"
-      "CONTAINERS_CONF=$LAB/containers-rootless.conf" podman run --rm --name "$name"
+      "CONTAINERS_CONF=$LAB/containers-rootless.conf" podman run -i --rm --name "$name"
       --network none --hostname whatami-podman --rootfs "$R" "$@") ;;
   runc-docker | runc-block-mkdir | runc-unconfined | runc-actions | crun-docker | crun-actions)
     local rt=runc
@@ -201,13 +204,15 @@ json.dump(c, open(dst, "w"), indent=1)
 PY
 }
 
-# Runs the runtime command with its stdin closed, from /, so the caller's working directory
-# does not show up in PWD. For bwrap-seccomp, fd 9 carries the BPF.
+# Runs the runtime command with an empty pipe as stdin (at its end at once), from /, so the
+# caller's working directory does not show up in PWD. Not /dev/null: a runtime may chown the
+# stdio it passes on to the container's root, and the host's /dev/null is no runtime's to
+# change. For bwrap-seccomp, fd 9 carries the BPF.
 _lab_exec() {
   if [ "$1" = bwrap-seccomp ]; then
-    (cd / && exec timeout -k 5 "$LAB_TIMEOUT" "${LAB_ARGV[@]}" </dev/null 9<"$LAB/profiles/docker-default.nocaps.bpf")
+    (cd / && exec timeout -k 5 "$LAB_TIMEOUT" "${LAB_ARGV[@]}" < <(:) 9<"$LAB/profiles/docker-default.nocaps.bpf")
   else
-    (cd / && exec timeout -k 5 "$LAB_TIMEOUT" "${LAB_ARGV[@]}" </dev/null)
+    (cd / && exec timeout -k 5 "$LAB_TIMEOUT" "${LAB_ARGV[@]}" < <(:))
   fi
 }
 

@@ -22,7 +22,6 @@ import json
 import os
 import re
 import shutil
-import stat
 import subprocess
 import sys
 import threading
@@ -90,7 +89,9 @@ def engine_argv(engine, name, opts, argv, run_dir):
             subprocess.run(["cp", "-a", ROOTFS, root], check=True)
             shutil.rmtree(os.path.join(root, "opt"))
             subprocess.run(["chown", "-R", "%d:%d" % (UIDMAP_BASE, UIDMAP_BASE), root], check=True)
-        return PODMAN_ENV + ["podman", "run", "--rm", "--name", name, "--network", "none", "--hostname",
+        # -i: stdin is conmon's pipe, fed by the empty one run() gives. Without it conmon hands
+        # the runtime the host's /dev/null, which crun chowns to the mapped root (--uidmap).
+        return PODMAN_ENV + ["podman", "run", "-i", "--rm", "--name", name, "--network", "none", "--hostname",
                              "whatami-podman"] + opts + ["--rootfs", root] + argv
     return ["env", "-i", "PATH=" + PATH] + CTR_CMD + ["run", "--rm", "--seccomp"] + opts + [CTR_IMAGE, name] + argv
 
@@ -126,34 +127,18 @@ def run(engine, scenario, label, opts, argv):
     full = engine_argv(engine, name, opts, argv, run_dir)
     t0 = time.monotonic()
     try:
-        p = subprocess.run(full, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        # An empty pipe as stdin, never /dev/null (see engine_argv).
+        p = subprocess.run(full, input=b"", stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                            timeout=TIMEOUT, cwd="/")
         rc, out, err = p.returncode, p.stdout, p.stderr
     except subprocess.TimeoutExpired as e:
         rc, out, err = None, e.stdout or b"", (e.stderr or b"") + b"\n(timed out)"
     dt = time.monotonic() - t0
-    restore_devnull()
     remove(engine, name)
     shutil.rmtree(run_dir, ignore_errors=True)
     shutil.rmtree(os.path.dirname(uidmap_rootfs(name)), ignore_errors=True)
     return dict(opts=opts, argv=argv, rc=rc, out=out.decode(errors="replace"), err=err.decode(errors="replace"),
                 seconds=round(dt, 2))
-
-
-_devnull_lock = threading.Lock()
-
-
-def restore_devnull():
-    """podman with --uidmap and --rootfs chowns the host's /dev/null, which it bind-mounts
-    into the container, to the mapped root (the e2e's podman-uidmap configuration, run
-    before, does the same): give it back root's ownership and mode 0666."""
-    with _devnull_lock:
-        now = os.stat("/dev/null")
-        if not stat.S_ISCHR(now.st_mode) or now.st_rdev != os.makedev(1, 3):
-            return
-        if (now.st_uid, now.st_gid, stat.S_IMODE(now.st_mode)) != (0, 0, 0o666):
-            os.chown("/dev/null", 0, 0)
-            os.chmod("/dev/null", 0o666)
 
 
 def plain(cmd):
@@ -351,7 +336,6 @@ def main(argv):
     os.makedirs(out, exist_ok=True)
     todo = [s for s in SCENARIOS if s["engine"] in engines and (only is None or s["name"] in only)]
     t0 = time.monotonic()
-    restore_devnull()
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as ex:
         fut_facts = {ex.submit(facts, e): e for e in sorted(engines)}
         futs = {ex.submit(run_scenario, s): s for s in todo}
