@@ -19,10 +19,11 @@ case "${1:-}" in
 start)
   if up; then echo "$SOCK"; exit 0; fi
   mkdir -p "$D"
-  # setsid: dockerd must not get the terminal's signals, and stop can kill its group.
-  setsid dockerd -H "$SOCK" --pidfile "$D/dockerd.pid" --data-root "$D/root" \
+  # setsid: dockerd must not get the terminal's signals, and stop can kill its group. No
+  # descriptor of the caller's goes with it (lab_close_fds: the lab lock).
+  (lab_close_fds; exec setsid dockerd -H "$SOCK" --pidfile "$D/dockerd.pid" --data-root "$D/root" \
     --exec-root "$D/exec" --bridge=none --iptables=false --ip-masq=false \
-    --userland-proxy=false >"$D/dockerd.log" 2>&1 </dev/null &
+    --userland-proxy=false >"$D/dockerd.log" 2>&1 </dev/null) &
   for _ in $(seq 1 120); do
     up && { echo "$SOCK"; exit 0; }
     kill -0 $! 2>/dev/null || break

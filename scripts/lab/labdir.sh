@@ -5,5 +5,16 @@
 _whatami_top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 : "${WHATAMI_LAB:=/tmp/whatami-lab-$(basename "$_whatami_top")}"
 export WHATAMI_LAB
+# Closes every descriptor above 2 of the (sub)shell it runs in: what starts a daemon that
+# outlives the caller calls it first. A descriptor inherited from the caller would stay open
+# as long as the daemon runs, and with it what it holds: the lab lock that flock(1) takes
+# for an e2e run was held by a dockerd left running, and every other lab user waited on it.
+lab_close_fds() {
+  local fd
+  for fd in /proc/$BASHPID/fd/*; do
+    fd=${fd##*/}
+    [ "$fd" -gt 2 ] && eval "exec $fd>&-"
+  done 2>/dev/null || true
+}
 # Container names carry a tag of their lab, so that a cleanup removes only its own lab's.
 LAB_TAG=$(printf '%s' "$WHATAMI_LAB" | cksum | cut -d' ' -f1)

@@ -22,7 +22,8 @@ start)
   mkdir -p "$D"
   rm -f "$SOCK"
   # setsid: the service must not get the terminal's signals; --time=0: it never exits idle.
-  setsid "${penv[@]}" podman system service --time=0 "unix://$SOCK" >"$D/service.log" 2>&1 </dev/null &
+  # No descriptor of the caller's goes with it (lab_close_fds: the lab lock).
+  (lab_close_fds; exec setsid "${penv[@]}" podman system service --time=0 "unix://$SOCK" >"$D/service.log" 2>&1 </dev/null) &
   echo $! >"$D/service.pid"
   for _ in $(seq 1 60); do
     up && { echo "$SOCK"; exit 0; }
