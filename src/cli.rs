@@ -12,6 +12,7 @@ use clap::Parser;
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use std::ffi::OsString;
 use std::path::PathBuf;
+use std::time::Duration;
 use whatami::exit;
 use whatami::record::profile::Format;
 use whatami::render::color::ColorChoice;
@@ -80,17 +81,52 @@ pub struct OutputArgs {
     pub color: ColorChoice,
 }
 
-/// The command `why` and `record` run.
+/// What `why` and `record` trace: the command they run, or the running
+/// process they attach to.
 #[derive(Debug, clap::Args)]
 pub struct CommandArgs {
+    /// Attach to the running process PID instead, until --for, Ctrl-C, SIGTERM or its end.
+    /// Needs the same user, or CAP_SYS_PTRACE.
+    #[arg(long, value_name = "PID", value_parser = clap::value_parser!(u32).range(1..=4_194_304))]
+    pub pid: Option<u32>,
+
+    /// With --pid: how long to trace (30s, 500ms, 2m, 1h; a bare number is seconds).
+    #[arg(
+        long = "for",
+        value_name = "DURATION",
+        requires = "pid",
+        conflicts_with = "command"
+    )]
+    pub duration: Option<String>,
+
     /// The command to run, and its arguments.
     #[arg(
-        required = true,
+        required_unless_present = "pid",
+        conflicts_with = "pid",
         trailing_var_arg = true,
         allow_hyphen_values = true,
         value_name = "CMD"
     )]
     pub command: Vec<OsString>,
+}
+
+impl CommandArgs {
+    /// What is traced; a bad --for ends whatami here, as clap would.
+    fn target(&self) -> whatami::why::Target {
+        use whatami::why::Target;
+        match self.pid {
+            Some(pid) => Target::Pid(
+                pid as i32,
+                self.duration.as_deref().map(|d| {
+                    duration(d).unwrap_or_else(|e| {
+                        whatami::linux::io::warn(&format!("whatami: --for {e}"));
+                        std::process::exit(i32::from(exit::USAGE))
+                    })
+                }),
+            ),
+            None => Target::Command(self.command.clone()),
+        }
+    }
 }
 
 /// A value of the command line and the domain value it stands for, with
@@ -174,7 +210,8 @@ pub enum Command {
     /// EROFS, ENOSYS or EAFNOSUPPORT, or with an errno a seccomp filter produced. Then
     /// explains each: the seccomp policy (asked about the exact call), a missing
     /// capability, no_new_privs, a read-only mount, file permissions, sysctl limits, an
-    /// LSM. The explanation goes to stderr (or --output) once CMD has ended.
+    /// LSM. The explanation goes to stderr (or --output) once CMD has ended, or with --pid
+    /// once the running process is let go.
     #[command(after_help = exit::WHY.help())]
     Why(WhyArgs),
 
@@ -356,7 +393,7 @@ impl RecordArgs {
             caps: self.caps.clone(),
             arg_rules: self.arg_rules,
             name: self.name.clone(),
-            command: self.run.command.clone(),
+            target: self.run.target(),
         }
     }
 }
@@ -388,7 +425,26 @@ impl WhyArgs {
             json: self.output_format.json,
             color: self.output_format.color,
             output: self.output.clone(),
-            command: self.run.command.clone(),
+            target: self.run.target(),
         }
+    }
+}
+
+/// A duration as 30s, 500ms, 2m, 1h or a bare number of seconds; more than
+/// nothing, at most a day.
+fn duration(s: &str) -> Result<Duration, String> {
+    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let ms = match unit {
+        "" | "s" => 1000,
+        "ms" => 1,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        _ => 0,
+    };
+    match num.parse::<u64>() {
+        Ok(n) if (1..=86_400_000).contains(&n.saturating_mul(ms)) => {
+            Ok(Duration::from_millis(n * ms))
+        }
+        _ => Err(format!("{s:?}: from 1ms to 24h, as 30s, 500ms, 2m, 1h")),
     }
 }

@@ -87,9 +87,14 @@ pub const WHY: Table = Table {
     heading: PASSED_ON,
     rows: &[
         Meaning {
+            code: OK,
+            text: "--pid: the process was traced and let go",
+        },
+        Meaning {
             code: UNTRACEABLE,
             text: "the command could not be traced (ptrace is not available here: the\n\
-                   explanation says why, and what the static report tells); it did not run",
+                   explanation says why, and what the static report tells); it did not run.\n\
+                   --pid: it could not be attached to",
         },
         Meaning {
             code: CANNOT_EXECUTE,

@@ -17,7 +17,8 @@ use crate::linux::io::{Out, OutputFile, warn};
 use crate::render::Clean;
 use crate::render::color::{self, ColorChoice, Stream};
 use crate::render::writer::untrusted;
-use crate::trace::session::{self, NotTraced, Traced};
+pub use crate::trace::session::Target;
+use crate::trace::session::{self, Traced};
 use crate::trace::summary;
 use crate::trace::tracer::Trace;
 use report::{ArgCount, CallCount, RecordReport, Written};
@@ -52,8 +53,8 @@ pub struct Options {
     pub arg_rules: bool,
     /// The SeccompProfile object's name.
     pub name: String,
-    /// The command and its arguments (at least the command).
-    pub command: Vec<std::ffi::OsString>,
+    /// The command run, or the running process attached to.
+    pub target: Target,
 }
 
 /// Runs `whatami record`. The steps: what the options name (read before
@@ -64,11 +65,6 @@ pub fn main(args: &Options) -> u8 {
     // What was seen goes to stderr, as why's explanation does.
     let color = color::enabled(args.color, Stream::Stderr);
     let width = crate::render::width::width(Stream::Stderr);
-    let command: Vec<String> = args
-        .command
-        .iter()
-        .map(|a| a.to_string_lossy().into_owned())
-        .collect();
     let usage = |msg: &str| {
         warn(&format!("whatami record: {msg}"));
         exit::USAGE
@@ -83,13 +79,31 @@ pub fn main(args: &Options) -> u8 {
         Ok(g) => g,
         Err(e) => return usage(&e),
     };
-    let path_var = std::env::var_os("PATH");
-    let Some(program) = crate::trace::launch::resolve(&args.command[0], path_var.as_deref()) else {
-        warn(&format!(
-            "whatami record: {}: command not found",
-            untrusted(&command[0])
-        ));
-        return exit::NOT_FOUND;
+    // The command's program, or the process's facts.
+    let (command, start) = match &args.target {
+        Target::Command(argv) => {
+            let command: Vec<String> = argv
+                .iter()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect();
+            let path_var = std::env::var_os("PATH");
+            let Some(program) = crate::trace::launch::resolve(&argv[0], path_var.as_deref()) else {
+                warn(&format!(
+                    "whatami record: {}: command not found",
+                    untrusted(&command[0])
+                ));
+                return exit::NOT_FOUND;
+            };
+            (command, Ok((program, argv)))
+        }
+        Target::Pid(pid, duration) => {
+            let t = crate::trace::attach::Target::read(*pid);
+            let filter = t
+                .creds
+                .as_ref()
+                .is_none_or(|c| c.seccomp_mode.as_deref() != Some("0"));
+            (t.cmdline, Err((*pid, *duration, filter)))
+        }
     };
     // The output is opened before the command runs, so a wrong -o is found
     // first, and so that a run that ends early leaves FILE (perhaps also a
@@ -103,21 +117,33 @@ pub fn main(args: &Options) -> u8 {
         },
     };
     let mut report = RecordReport::begin(command);
-    let traced = session::trace_command(&program, &args.command, filter, Some(profile::arg_key));
+    let traced = match start {
+        Ok((program, argv)) => {
+            session::trace_command(&program, argv, filter, Some(profile::arg_key))
+        }
+        Err((pid, duration, filter)) => {
+            report.pid = Some(pid);
+            session::trace_pid(pid, duration, filter, Some(profile::arg_key))
+        }
+    };
     let Traced { trace, .. } = match traced {
         Ok(t) => t,
         Err(e) => {
-            report.unavailable = Some(match e {
-                NotTraced::Refused(r) => session::refusal_reason(&r).1,
-                NotTraced::NotStarted(s) => s,
-            });
+            report.unavailable = Some(e.reason());
             let _ = show(&report, args.json, (color, width));
             return exit::UNTRACEABLE;
         }
     };
     report.traced = true;
-    let (exit, status) = session::exit_of(trace.ended);
-    if exit.is_none() {
+    let (exit, mut status) = session::exit_of(trace.ended);
+    if report.pid.is_some() {
+        // A process let go: whatami's status is its own.
+        status = 0;
+        report.notes.push(
+            "only the calls made while traced are in the profile (--merge a record of its start)"
+                .into(),
+        );
+    } else if exit.is_none() {
         report.notes.push("the command's end was not seen".into());
     }
     report.exit = exit;
@@ -168,7 +194,7 @@ pub fn main(args: &Options) -> u8 {
     }
     if failed {
         exit::FAILED
-    } else if report.blocked && report.exit.is_some() {
+    } else if report.blocked && (report.exit.is_some() || report.pid.is_some()) {
         exit::BLOCKED
     } else {
         status.clamp(0, 255) as u8

@@ -34,7 +34,12 @@ pub fn human(out: &mut impl Write, r: &RecordReport, color: bool, width: usize) 
             (Some(c), _) => format!("exited with status {c}"),
             _ => "ended".into(),
         },
+        None if r.pid.is_some() => "traced, then let go".into(),
         None => "did not end normally".into(),
+    };
+    let cmd = match r.pid {
+        Some(pid) => format!("pid {pid} `{cmd}`"),
+        None => format!("`{cmd}`"),
     };
     let mut per_abi: Vec<(String, usize)> = Vec::new();
     for c in &r.calls {
@@ -45,7 +50,7 @@ pub fn human(out: &mut impl Write, r: &RecordReport, color: bool, width: usize) 
     }
     let abis: Vec<String> = per_abi.iter().map(|(a, n)| format!("{a} {n}")).collect();
     let head = format!(
-        "whatami record: `{cmd}` {ended}; {} distinct calls ({}), {} in all",
+        "whatami record: {cmd} {ended}; {} distinct calls ({}), {} in all",
         r.calls.len(),
         abis.join(", "),
         times(r.totals.calls)

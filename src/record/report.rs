@@ -48,7 +48,11 @@ pub struct Written {
 pub struct RecordReport {
     pub schema_version: u32,
     pub whatami_version: String,
+    /// The command as given (with --pid: the process's command line).
     pub command: Vec<String>,
+    /// With --pid: the running process recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pid: Option<i32>,
     pub traced: bool,
     /// Why the command was not traced.
     pub unavailable: Option<String>,
@@ -74,6 +78,7 @@ impl RecordReport {
             schema_version: SCHEMA_VERSION,
             whatami_version: env!("CARGO_PKG_VERSION").to_string(),
             command,
+            pid: None,
             traced: false,
             unavailable: None,
             exit: None,

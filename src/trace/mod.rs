@@ -3,6 +3,7 @@
 //!
 //! - rehearse.rs: whether tracing works here, tried in a disposable child
 //! - launch.rs: find the program, fork, seize, let it execute
+//! - attach.rs: seize a running process instead, and what decides whether it may be
 //! - tracer.rs (+ ptrace.rs, arch.rs): the syscall-stop loop and what it records
 //! - memory.rs, decode.rs, structs.rs: the failing call as strace shows it
 //! - evidence.rs: what is true when the call fails
@@ -10,6 +11,7 @@
 //! - summary.rs: the strace -c summary
 
 pub mod arch;
+pub mod attach;
 pub mod decode;
 pub mod evidence;
 pub mod launch;

@@ -37,6 +37,13 @@ pub const O_EXITKILL: u64 = 0x10_0000;
 pub const OPTIONS: u64 =
     O_TRACESYSGOOD | O_TRACEFORK | O_TRACEVFORK | O_TRACECLONE | O_TRACEEXEC | O_EXITKILL;
 
+/// The options of a running process whatami attaches to: the same, without
+/// PTRACE_O_EXITKILL. Should whatami die, the kernel then detaches the
+/// process, which runs on (the command whatami started is its own to end).
+pub const ATTACH_OPTIONS: u64 = OPTIONS & !O_EXITKILL;
+/// [`ATTACH_OPTIONS`] as strace writes them.
+pub const ATTACH_OPTIONS_TEXT: &str = "PTRACE_O_TRACESYSGOOD|PTRACE_O_TRACEFORK|PTRACE_O_TRACEVFORK|PTRACE_O_TRACECLONE|PTRACE_O_TRACEEXEC";
+
 pub const EVENT_FORK: i32 = 1;
 pub const EVENT_VFORK: i32 = 2;
 pub const EVENT_CLONE: i32 = 3;
@@ -63,9 +70,14 @@ fn request(req: libc::c_long, pid: libc::pid_t, addr: u64, data: u64) -> io::Res
 
 /// Attaches to `pid` without stopping it, with [`OPTIONS`].
 pub fn seize(pid: libc::pid_t) -> io::Result<()> {
+    seize_with(pid, OPTIONS)
+}
+
+/// Attaches to `pid` without stopping it, with `options`.
+pub fn seize_with(pid: libc::pid_t, options: u64) -> io::Result<()> {
     nix::sys::ptrace::seize(
         nix::unistd::Pid::from_raw(pid),
-        nix::sys::ptrace::Options::from_bits_retain(OPTIONS as _),
+        nix::sys::ptrace::Options::from_bits_retain(options as _),
     )
     .map_err(io::Error::from)
 }

@@ -86,7 +86,7 @@ impl Step {
     /// arguments (pointers as 0) and the strace-like text.
     pub fn call(self, pid: i32) -> (&'static str, [u64; 6], String) {
         let p = pid as u64;
-        let opts = "PTRACE_O_TRACESYSGOOD|PTRACE_O_TRACEFORK|PTRACE_O_TRACEVFORK|PTRACE_O_TRACECLONE|PTRACE_O_TRACEEXEC|PTRACE_O_EXITKILL";
+        let opts = ptrace::ATTACH_OPTIONS_TEXT;
         let pt = |req: libc::c_long, name: &str, rest: &str| {
             (
                 "ptrace",
@@ -99,7 +99,11 @@ impl Step {
             Step::Seize => {
                 let (n, mut a, _) = pt(ptrace::PTRACE_SEIZE, "", "");
                 a[3] = ptrace::OPTIONS;
-                (n, a, format!("ptrace(PTRACE_SEIZE, {pid}, NULL, {opts})"))
+                (
+                    n,
+                    a,
+                    format!("ptrace(PTRACE_SEIZE, {pid}, NULL, {opts}|PTRACE_O_EXITKILL)"),
+                )
             }
             Step::Interrupt => pt(ptrace::PTRACE_INTERRUPT, "PTRACE_INTERRUPT", ""),
             Step::Wait | Step::WaitSyscall | Step::Reap => (

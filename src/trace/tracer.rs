@@ -174,6 +174,11 @@ pub struct Trace {
     /// The distinct keys [`Config::arg_key`] gave, counted: (entry point,
     /// number without its bit, key, calls), in no order.
     pub arg_calls: Vec<(&'static Abi, u32, [u64; 6], u64)>,
+    /// A process attached to: the signal of whatami's that ended the
+    /// tracing (SIGALRM: the duration asked for), when one did.
+    pub detached_on: Option<i32>,
+    /// Tracees that did not stop in time to be detached.
+    pub undetached: usize,
 }
 
 /// The file behind the descriptor of a call that acts on one (fchmod,
@@ -247,6 +252,10 @@ struct Tracer {
     /// Calls through an entry point this build does not follow (an arm64
     /// kernel's AArch32 one): the audit arch of the first, and how many.
     foreign: (u32, u64),
+    /// `main` is a running process whatami attached to, not its own child:
+    /// whatami's signals detach instead of being passed on, and its end
+    /// ends the tracing.
+    attached: bool,
 }
 
 // ------------------------------------------------------------ signals
@@ -256,6 +265,10 @@ static PENDING: AtomicI32 = AtomicI32::new(0);
 /// signal sent to whatami straight on to it, so that none is lost between
 /// the tracer's look at PENDING and its next wait.
 static MAIN: AtomicI32 = AtomicI32::new(0);
+/// The first thread of a process whatami attached to (0 otherwise): the
+/// handler interrupts it, so that a signal arriving between the tracer's
+/// look at PENDING and its next wait still ends that wait.
+static ATTACHED: AtomicI32 = AtomicI32::new(0);
 
 /// si_code of a signal the kernel sent itself (the terminal's Ctrl-C).
 const SI_KERNEL: i32 = 0x80;
@@ -273,10 +286,31 @@ extern "C" fn on_signal(sig: libc::c_int, info: *mut libc::siginfo_t, _: *mut li
         unsafe { libc::kill(main, sig) };
     }
     PENDING.store(sig, SeqCst);
+    let attached = ATTACHED.load(SeqCst);
+    if attached > 0 {
+        // SAFETY: a raw ptrace request with integer arguments, which is
+        // async-signal-safe; on a thread that is gone it fails with ESRCH.
+        unsafe {
+            libc::syscall(
+                libc::SYS_ptrace,
+                ptrace::PTRACE_INTERRUPT,
+                attached,
+                0usize,
+                0usize,
+            )
+        };
+    }
 }
 
 /// The signals whatami takes over while tracing; they are put back after.
-const HANDLED: [i32; 4] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT];
+/// SIGALRM (the end of an attached tracing's duration) only when asked.
+const HANDLED: [i32; 5] = [
+    libc::SIGINT,
+    libc::SIGTERM,
+    libc::SIGHUP,
+    libc::SIGQUIT,
+    libc::SIGALRM,
+];
 
 /// While it lives, SIGINT, SIGTERM, SIGHUP and SIGQUIT no longer end
 /// whatami: they interrupt its wait, and a signal someone sent whatami is
@@ -287,9 +321,13 @@ pub struct SignalGuard {
 }
 
 impl SignalGuard {
-    pub fn install() -> SignalGuard {
+    /// `alarm`: SIGALRM too.
+    pub fn install(alarm: bool) -> SignalGuard {
         let mut old = Vec::new();
         for sig in HANDLED {
+            if sig == libc::SIGALRM && !alarm {
+                continue;
+            }
             // SAFETY: plain sigaction calls with initialised structures; the
             // handler only stores to atomics. No SA_RESTART, so that wait4
             // returns EINTR.
@@ -321,80 +359,131 @@ impl Drop for SignalGuard {
 
 // ------------------------------------------------------------ the loop
 
-/// Traces `main`, a seized child that whatami has already seen in its first
-/// stop, until it and every tracee it started are gone.
-pub fn run(main: libc::pid_t, cfg: Config, on_resumed: impl FnOnce()) -> Trace {
-    let mut t = Tracer {
-        cfg,
-        main,
-        tracees: HashMap::new(),
-        procs: vec![None],
-        started: false,
-        stats: Vec::new(),
-        arg_calls: HashMap::new(),
-        index: HashMap::new(),
-        trace: Trace::default(),
-        others: 0,
-        seq: 0,
-        mounts: MountCache::default(),
-        foreign: (0, 0),
-    };
-    t.tracees.insert(
-        main,
-        Tracee {
-            in_syscall: false,
-            entry: None,
-            last: None,
-            proc: 0,
-            own_filter: false,
-            fallback: None,
-        },
-    );
-    MAIN.store(main, SeqCst);
-    if let Err(e) = ptrace::resume(main, 0) {
-        t.trace
-            .notes
-            .push(format!("the command could not be resumed: {e}"));
+/// Traces `tids` until every tracee is gone or tracing stops.
+///
+/// A command (`attached` false): `tids` is the seized child, seen in its
+/// first stop; it is resumed here, then `on_resumed` is called, and it is
+/// followed to its end and that of everything it started.
+///
+/// A running process whatami attached to (`attached` true): `tids` are its
+/// threads, seized and interrupted (attach.rs), the process's own first.
+/// Everything is counted from here on; the tracing ends when the process
+/// ends (what it started is then detached), or at a signal of whatami's
+/// (SIGINT, SIGTERM, SIGHUP, SIGQUIT, and SIGALRM for a duration), which
+/// detaches every tracee as it was.
+pub fn run(
+    tids: &[libc::pid_t],
+    attached: bool,
+    cfg: Config,
+    on_resumed: &mut dyn FnMut(),
+) -> Trace {
+    let main = tids.first().copied().unwrap_or(0);
+    let mut t = Tracer::new(main, cfg, attached);
+    // The threads of one process share what it executed.
+    for &tid in tids {
+        t.add(tid);
+    }
+    if attached {
+        t.started = true;
+        ATTACHED.store(main, SeqCst);
+    } else {
+        MAIN.store(main, SeqCst);
+        if let Err(e) = ptrace::resume(main, 0) {
+            t.trace
+                .notes
+                .push(format!("the command could not be resumed: {e}"));
+        }
     }
     on_resumed();
-    // A signal of whatami's own interrupts the wait now and then; a wait4
-    // that fails with EINTR every time (a policy's answer) would spin here
-    // for as long as the command runs, blind to it: bounded.
-    let mut spins = crate::linux::io::Spins::default();
-    loop {
-        let sig = PENDING.swap(0, SeqCst);
-        if sig != 0 && t.on_own_signal(sig) {
-            break;
-        }
-        match ptrace::wait(-1, false) {
-            Ok(Waited::Changed(pid, status)) => {
-                spins.reset();
-                t.on_status(pid, status)
-            }
-            Ok(Waited::Interrupted | Waited::Nothing) if sig != 0 || spins.again() => {}
-            Ok(Waited::Interrupted | Waited::Nothing) => {
-                t.trace.notes.push(format!(
-                    "wait4 was interrupted {} times in a row: the command was let go untraced",
-                    crate::linux::io::MAX_RETRIES
-                ));
-                t.detach_all();
-                break;
-            }
-            Ok(Waited::NoChildren) => break,
-            Err(e) => {
-                t.trace.notes.push(format!("wait4 failed: {e}"));
-                t.detach_all();
-                break;
-            }
-        }
-    }
+    t.follow();
     MAIN.store(0, SeqCst);
+    ATTACHED.store(0, SeqCst);
     t.finish()
 }
 
 impl Tracer {
+    fn new(main: libc::pid_t, cfg: Config, attached: bool) -> Tracer {
+        Tracer {
+            cfg,
+            main,
+            tracees: HashMap::new(),
+            procs: vec![None],
+            started: false,
+            stats: Vec::new(),
+            arg_calls: HashMap::new(),
+            index: HashMap::new(),
+            trace: Trace::default(),
+            others: 0,
+            seq: 0,
+            mounts: MountCache::default(),
+            foreign: (0, 0),
+            attached,
+        }
+    }
+
+    /// A tracee of the first process.
+    fn add(&mut self, tid: libc::pid_t) {
+        self.tracees.insert(
+            tid,
+            Tracee {
+                in_syscall: false,
+                entry: None,
+                last: None,
+                proc: 0,
+                own_filter: false,
+                fallback: None,
+            },
+        );
+    }
+
+    /// The stop loop, until no tracee is left or tracing stops.
+    fn follow(&mut self) {
+        // A signal of whatami's own interrupts the wait now and then; a wait4
+        // that fails with EINTR every time (a policy's answer) would spin here
+        // for as long as the command runs, blind to it: bounded.
+        let mut spins = crate::linux::io::Spins::default();
+        loop {
+            let sig = PENDING.swap(0, SeqCst);
+            if sig != 0 && self.on_own_signal(sig) {
+                break;
+            }
+            match ptrace::wait(-1, false) {
+                Ok(Waited::Changed(pid, status)) => {
+                    spins.reset();
+                    self.on_status(pid, status);
+                    // An attached process's end ends the tracing: what it
+                    // started is not whatami's to follow to its end.
+                    if self.attached && self.trace.ended.is_some() {
+                        self.detach_all();
+                        break;
+                    }
+                }
+                Ok(Waited::Interrupted | Waited::Nothing) if sig != 0 || spins.again() => {}
+                Ok(Waited::Interrupted | Waited::Nothing) => {
+                    self.trace.notes.push(format!(
+                        "wait4 was interrupted {} times in a row: the command was let go untraced",
+                        crate::linux::io::MAX_RETRIES
+                    ));
+                    self.detach_all();
+                    break;
+                }
+                Ok(Waited::NoChildren) => break,
+                Err(e) => {
+                    self.trace.notes.push(format!("wait4 failed: {e}"));
+                    self.detach_all();
+                    break;
+                }
+            }
+        }
+    }
+
     /// A signal whatami received. True: stop tracing.
     fn on_own_signal(&mut self, sig: i32) -> bool {
+        if self.attached {
+            self.trace.detached_on = Some(sig);
+            self.detach_all();
+            return true;
+        }
         // While the command lives, the handler has passed the signal on.
         if self.tracees.contains_key(&self.main) {
             return false;
@@ -821,9 +910,19 @@ impl Tracer {
                 Ok(Waited::Changed(pid, status)) => {
                     if libc::WIFSTOPPED(status) {
                         let sig = libc::WSTOPSIG(status);
+                        let event = ptrace::event_of(status);
+                        // A process or thread started at this very stop is
+                        // traced already: it is let go at its first stop.
+                        if matches!(
+                            event,
+                            ptrace::EVENT_FORK | ptrace::EVENT_VFORK | ptrace::EVENT_CLONE
+                        ) && let Ok(child) = ptrace::event_msg(pid)
+                        {
+                            self.add(child as libc::pid_t);
+                        }
                         // A pending signal goes with it; stops of whatami's
                         // making (syscall, event) carry none.
-                        let pass = if sig == libc::SIGTRAP | 0x80 || ptrace::event_of(status) != 0 {
+                        let pass = if sig == libc::SIGTRAP | 0x80 || event != 0 {
                             0
                         } else {
                             sig
@@ -837,8 +936,11 @@ impl Tracer {
             }
         }
         if !self.tracees.is_empty() {
+            self.trace.undetached = self.tracees.len();
+            // A command's tracees are killed when whatami exits
+            // (PTRACE_O_EXITKILL); a process attached to is let go.
             self.trace.notes.push(format!(
-                "{} process(es) did not stop to be detached and end with whatami",
+                "{} process(es) did not stop in time to be detached",
                 self.tracees.len()
             ));
         }

@@ -1,7 +1,10 @@
 //! `whatami why -- CMD`: runs a command under ptrace (src/trace/) and
 //! explains every "Operation not permitted" it hits, with the cause and the
-//! fix.
+//! fix; `whatami why --pid PID` does the same for a running process, traced
+//! for a while.
 //!
+//! - attach.rs: the running process: attached to, explained, or why it
+//!   could not be
 //! - live.rs: what the pipeline learns from the live system around the trace
 //!   (sysctls, the policy's verdicts on the failing calls, the profile in
 //!   force, the static report), handed to the explanation
@@ -9,6 +12,7 @@
 //! - report.rs, render.rs: the explanation, for people and as JSON
 //! - likely.rs: what the static report says when tracing is impossible
 
+mod attach;
 pub(crate) mod captable;
 pub(crate) mod causes;
 mod likely;
@@ -22,6 +26,7 @@ use crate::linux::io::{Out, OutputFile, warn};
 use crate::render::Clean;
 use crate::render::color::{self, ColorChoice, Stream};
 use crate::render::writer::untrusted;
+pub use crate::trace::session::Target;
 use crate::trace::session::{self, NotTraced, Traced};
 use crate::trace::summary;
 use crate::trace::{decode, evidence, launch, rehearse, tracer};
@@ -38,8 +43,7 @@ pub struct Options {
     pub color: ColorChoice,
     /// Where the explanation goes (stderr when `None`).
     pub output: Option<PathBuf>,
-    /// The command and its arguments (at least the command).
-    pub command: Vec<std::ffi::OsString>,
+    pub target: Target,
 }
 
 /// Runs `whatami why`; the exit status is the command's. The steps: where
@@ -74,30 +78,42 @@ pub fn main(args: &Options) -> u8 {
     };
     let color = color::enabled(args.color, to);
     let width = crate::render::width::width(to);
-    let command: Vec<String> = args
-        .command
-        .iter()
-        .map(|a| a.to_string_lossy().into_owned())
-        .collect();
-    let path_var = std::env::var_os("PATH");
-    let Some(program) = launch::resolve(&args.command[0], path_var.as_deref()) else {
-        warn(&format!(
-            "whatami why: {}: command not found",
-            untrusted(&command[0])
-        ));
-        return exit::NOT_FOUND;
-    };
     let mut before = Before::read();
-    before.ctx.command = command.clone();
-    let mut report = WhyReport::begin(command, &program, before.filter);
-    let status = match session::trace_command(&program, &args.command, before.filter, None) {
-        Ok(traced) => explain(&mut report, traced, &before),
+    // The trace: of a command run, or of a process attached to.
+    let (mut report, traced, attaching) = match &args.target {
+        Target::Command(cmd) => match command(cmd, &before) {
+            Ok((r, t)) => (r, t, None),
+            Err(code) => return code,
+        },
+        Target::Pid(pid, duration) => {
+            let (r, t, a) = attach::trace(*pid, *duration);
+            (r, t, Some(a))
+        }
+    };
+    before.ctx.command = report.command.clone();
+    let filter = report.seccomp.filter;
+    let status = match traced {
+        Ok(traced) => {
+            if let Some(a) = &attaching {
+                report.attached = Some(a.attached(&traced));
+            }
+            let status = explain(&mut report, traced, &before, filter);
+            match &attaching {
+                Some(a) => a.whose_policy(&mut report, &before),
+                None => status,
+            }
+        }
         Err(NotTraced::Refused(refusal)) => {
-            untraceable(&mut report, &refusal, &before, &program);
+            let program = report.program.clone().map(std::path::PathBuf::from);
+            untraceable(&mut report, &refusal, &before, program.as_deref());
             i32::from(exit::UNTRACEABLE)
         }
-        Err(NotTraced::NotStarted(why)) => {
-            report.tracing.unavailable = Some(why);
+        Err(NotTraced::AttachRefused(errno)) if let Some(a) = &attaching => {
+            a.refused(&mut report, errno, &before);
+            i32::from(exit::UNTRACEABLE)
+        }
+        Err(e) => {
+            report.tracing.unavailable = Some(e.reason());
             i32::from(exit::UNTRACEABLE)
         }
     };
@@ -108,6 +124,29 @@ pub fn main(args: &Options) -> u8 {
         warn(&format!("whatami why: cannot write the explanation: {e}"));
     }
     status.clamp(0, 255) as u8
+}
+
+/// The command run traced to its end, with the explanation begun; `Err`
+/// when it was not found.
+fn command(
+    args: &[std::ffi::OsString],
+    before: &Before,
+) -> Result<(WhyReport, Result<Traced, NotTraced>), u8> {
+    let command: Vec<String> = args
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let path_var = std::env::var_os("PATH");
+    let Some(program) = launch::resolve(&args[0], path_var.as_deref()) else {
+        warn(&format!(
+            "whatami why: {}: command not found",
+            untrusted(&command[0])
+        ));
+        return Err(exit::NOT_FOUND);
+    };
+    let report = WhyReport::begin(command, &program, before.filter);
+    let traced = session::trace_command(&program, args, before.filter, None);
+    Ok((report, traced))
 }
 
 /// What is known before tracing: whatami's own credentials, whether a
@@ -145,21 +184,33 @@ impl Before {
     }
 }
 
-/// The command traced to its end, explained: how it was traced, how it
-/// ended, the policy asked about its failing calls (and named when it
-/// refused one), each failure explained, the strace -c summary and the
-/// notes. Returns the status whatami passes on.
-fn explain(report: &mut WhyReport, traced: Traced, before: &Before) -> i32 {
-    let Traced { rehearsal, trace } = traced;
+/// The command traced to its end (or the process traced for a while),
+/// explained: how it was traced, how it ended, the policy asked about its
+/// failing calls (and named when it refused one), each failure explained,
+/// the strace -c summary and the notes. `filter`: a seccomp filter applies
+/// to the traced process. Returns the status whatami passes on.
+fn explain(report: &mut WhyReport, traced: Traced, before: &Before, filter: bool) -> i32 {
+    let Traced {
+        rehearsal, trace, ..
+    } = traced;
     report.traced = true;
     report.tracing = Tracing::of(&rehearsal);
     report.notes.extend(rehearsal.notes.iter().cloned());
     let (exit, status) = session::exit_of(trace.ended);
-    if exit.is_none() {
+    if exit.is_none() && report.attached.is_none() {
         report.notes.push("the command's end was not seen".into());
     }
     report.exit = exit;
-    let answers = live::ask_policy(&trace.failures, before.filter);
+    // The policy asked is whatami's own: with none, a filtered process's
+    // cannot be asked from here.
+    let answers = if filter && !before.filter {
+        report::PolicyAnswers {
+            note: Some("whatami runs under no filter: the process's policy cannot be asked".into()),
+            ..Default::default()
+        }
+    } else {
+        live::ask_policy(&trace.failures, filter)
+    };
     // Naming the profile probes the whole policy: worth it only for a
     // refusal to explain, and only when whatami itself runs under the policy.
     let learned;
@@ -176,7 +227,7 @@ fn explain(report: &mut WhyReport, traced: Traced, before: &Before) -> i32 {
     } else {
         &before.ctx
     };
-    (report.failures, report.seccomp) = report::explain_all(&trace, before.filter, named, &answers);
+    (report.failures, report.seccomp) = report::explain_all(&trace, filter, named, &answers);
     (report.summary, report.totals) = summary::summary(&trace);
     report.notes.extend(trace.notes.iter().cloned());
     // One note per distinct privileged program that ran without its privileges.
@@ -207,7 +258,7 @@ fn untraceable(
     report: &mut WhyReport,
     refusal: &rehearse::Refusal,
     before: &Before,
-    program: &std::path::Path,
+    program: Option<&std::path::Path>,
 ) {
     let filter = before.filter;
     let ctx = &before.ctx;
@@ -226,40 +277,11 @@ fn untraceable(
         ctx
     };
     let (name, args, text) = refusal.step.call(refusal.pid);
-    let abi = crate::linux::abi::native();
     let (how, reason) = session::refusal_reason(refusal);
     report.tracing.unavailable = Some(reason);
-    if let (Some(how), Some(nr)) = (how, crate::linux::abi::native_nr(name)) {
-        let call = tracer::Call { abi, nr, args };
-        let answer = if !filter {
-            SeccompAnswer::NoFilter
-        } else {
-            live::ask_one(crate::seccomp::ExactCall { abi, nr, args })
-        };
-        let failure = tracer::Failure {
-            call,
-            how,
-            count: 1,
-            pids: vec![live::own_pid()],
-            seq: 0,
-            decoded: decode::Decoded {
-                text,
-                ..decode::Decoded::default()
-            },
-            snapshot: Some(evidence::Snapshot::take(
-                live::own_pid(),
-                &[],
-                &mut evidence::MountCache::default(),
-                false,
-            )),
-            recovered: 0,
-            fallback: None,
-            exec: None,
-            own_filter: false,
-            listed: true,
-            target_traced: false,
-        };
-        let mut r = report::explain_one(&failure, &answer, ctx);
+    if let Some(how) = how
+        && let Some(mut r) = own_call(name, args, text, how, filter, ctx)
+    {
         // whatami itself may run under a tracer that follows its children
         // (whatami why -- whatami why ..., strace -f): they cannot have two.
         let tracer = live::own_tracer();
@@ -271,9 +293,55 @@ fn untraceable(
             r.causes.insert(0, causes::already_traced(tracer));
             r.fix = r.causes[0].fix.clone();
         }
-        r.program = None;
-        r.pids.clear();
         report.tracing.refused = Some(Box::new(r));
     }
-    report.likely = likely::hints(&static_report, Some(program), &before.sysctls);
+    report.likely = likely::hints(&static_report, program, &before.sysctls);
+}
+
+/// A call of whatami's own that failed (`how`), explained like a failure
+/// of the command, with whatami's credentials as the evidence; `None` for
+/// a call this build cannot name.
+fn own_call(
+    name: &str,
+    args: [u64; 6],
+    text: String,
+    how: tracer::How,
+    filter: bool,
+    ctx: &Context,
+) -> Option<report::FailureReport> {
+    let abi = crate::linux::abi::native();
+    let nr = crate::linux::abi::native_nr(name)?;
+    let call = tracer::Call { abi, nr, args };
+    let answer = if !filter {
+        SeccompAnswer::NoFilter
+    } else {
+        live::ask_one(crate::seccomp::ExactCall { abi, nr, args })
+    };
+    let failure = tracer::Failure {
+        call,
+        how,
+        count: 1,
+        pids: vec![live::own_pid()],
+        seq: 0,
+        decoded: decode::Decoded {
+            text,
+            ..decode::Decoded::default()
+        },
+        snapshot: Some(evidence::Snapshot::take(
+            live::own_pid(),
+            &[],
+            &mut evidence::MountCache::default(),
+            false,
+        )),
+        recovered: 0,
+        fallback: None,
+        exec: None,
+        own_filter: false,
+        listed: true,
+        target_traced: false,
+    };
+    let mut r = report::explain_one(&failure, &answer, ctx);
+    r.program = None;
+    r.pids.clear();
+    Some(r)
 }

@@ -3,7 +3,7 @@
 //! the same as one JSON object.
 
 use super::causes::Certainty;
-use super::report::{FailureReport, WhyReport};
+use super::report::{Attached, FailureReport, WhyReport};
 use crate::render::color::Paint;
 use crate::render::summary::summary_table;
 use crate::render::writer::{Writer, command_line, plain, untrusted, wrap_text};
@@ -23,8 +23,13 @@ pub fn human(out: &mut impl Write, r: &WhyReport, color: bool, width: usize) -> 
     let mut w = Writer::new(out, Paint::new(color), COL, width);
     let cmd = command_line(&r.command);
     if !r.traced {
+        let what = match r.pid {
+            Some(pid) if r.command.is_empty() => format!("pid {pid}"),
+            Some(pid) => format!("pid {pid} `{cmd}`"),
+            None => format!("`{cmd}`"),
+        };
         let head = match &r.tracing.unavailable {
-            Some(why) => format!("whatami why: cannot trace `{cmd}`: {why}"),
+            Some(why) => format!("whatami why: cannot trace {what}: {why}"),
             None => format!("whatami why: `{cmd}` did not run"),
         };
         w.line(&w.p.bad(&head))?;
@@ -56,8 +61,12 @@ pub fn human(out: &mut impl Write, r: &WhyReport, color: bool, width: usize) -> 
     };
     let harmless = r.failures.iter().filter(|f| f.harmless).count();
     let n = r.failures.len() - harmless;
+    let what = match &r.attached {
+        Some(a) => attached(a, &cmd, &ended),
+        None => format!("`{cmd}` {ended}"),
+    };
     let head = format!(
-        "whatami why: `{cmd}` {ended}; {}{}",
+        "whatami why: {what}; {}{}",
         match (n, harmless) {
             (0, 0) => "no call failed for a reason whatami explains".to_string(),
             (0, 1) => "1 failing call, which the program recovered from by itself".to_string(),
@@ -88,6 +97,21 @@ pub fn human(out: &mut impl Write, r: &WhyReport, color: bool, width: usize) -> 
     writeln!(w.out)?;
     table(&mut w, r)?;
     notes(&mut w, r)
+}
+
+/// A running process traced for a while: for how long, and how it ended.
+fn attached(a: &Attached, cmd: &str, ended: &str) -> String {
+    let how = match (a.ended_by.as_str(), &a.signal) {
+        ("exit", _) => ended.to_string(),
+        ("duration", _) => "let go".into(),
+        (_, Some(s)) => format!("let go at {s}"),
+        _ => "let go early".into(),
+    };
+    format!(
+        "pid {} `{cmd}` traced for {:.1} s, {how}",
+        a.pid,
+        a.traced_ms as f64 / 1000.0
+    )
 }
 
 fn failure<O: Write>(w: &mut Writer<O>, f: &FailureReport) -> io::Result<()> {

@@ -25,17 +25,24 @@ pub(crate) const SCHEMA_VERSION: u32 = 1;
 pub struct WhyReport {
     pub schema_version: u32,
     pub whatami_version: String,
-    /// The command as given.
+    /// The command as given (with --pid: the process's command line).
     pub command: Vec<String>,
+    /// With --pid: the running process traced (or that could not be).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pid: Option<i32>,
     /// The program run (found in PATH), when it was found.
     pub program: Option<String>,
     /// Whether the command ran traced.
     pub traced: bool,
     /// How it was traced, or why it could not be.
     pub tracing: Tracing,
-    /// How the command ended; absent when it did not run.
+    /// How the command ended; absent when it did not run (with --pid: when
+    /// it did not end while traced).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exit: Option<Exit>,
+    /// With --pid: the running process attached to, and how the tracing ended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attached: Option<Attached>,
     /// The failing calls, in the order they first happened.
     pub failures: Vec<FailureReport>,
     /// How the seccomp policy was asked.
@@ -58,6 +65,7 @@ impl WhyReport {
             schema_version: SCHEMA_VERSION,
             whatami_version: env!("CARGO_PKG_VERSION").to_string(),
             command,
+            pid: None,
             program: Some(program.to_string_lossy().into_owned()),
             traced: false,
             tracing: Tracing {
@@ -67,6 +75,7 @@ impl WhyReport {
                 refused: None,
             },
             exit: None,
+            attached: None,
             failures: Vec::new(),
             seccomp: SeccompAsked {
                 filter,
@@ -81,6 +90,32 @@ impl WhyReport {
             notes: Vec::new(),
         }
     }
+}
+
+/// A running process traced for a while (`why --pid`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Attached {
+    pub pid: i32,
+    /// Threads seized when attaching (what they started later was followed too).
+    pub threads: usize,
+    /// The duration asked for (--for), in milliseconds.
+    pub duration_ms: Option<u64>,
+    /// How long it was traced, in milliseconds.
+    pub traced_ms: u64,
+    /// `duration`, `signal` (whatami got SIGINT, SIGTERM, SIGHUP or
+    /// SIGQUIT: `signal` names it), `exit` (the process ended: `exit` of the
+    /// report), or `error` (the tracer could not go on: see the notes).
+    pub ended_by: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signal: Option<String>,
+    /// Whether every tracee was let go (false: some did not stop in time
+    /// and were let go by the kernel when whatami exited; see the notes).
+    pub detached: bool,
+    /// The policy asked about the failing calls is whatami's own: why the
+    /// process's may differ (its seccomp filters, no_new_privs, namespaces
+    /// as /proc shows them). Empty when they look the same; otherwise the
+    /// causes that rest on a verdict are at most likely.
+    pub policy_may_differ: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
