@@ -271,6 +271,11 @@ pub fn needed(name: &str, args: &[u64; 6], d: &Decoded, errno: u32) -> Option<Ne
 }
 
 /// The capability's name without `CAP_`, as `--cap-add` takes it.
+///
+/// Capability names are ASCII, so callers lower-case them with
+/// `to_ascii_lowercase`: `str::to_lowercase`, the only Unicode case mapping
+/// in whatami, linked its tables and code, 16,992 bytes of the static x86_64
+/// binary (1,817,376 to 1,800,384 without it).
 pub fn short(cap: u8) -> String {
     let n = crate::linux::caps::name(cap);
     n.strip_prefix("CAP_").unwrap_or(&n).to_string()

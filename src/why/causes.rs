@@ -245,7 +245,7 @@ fn add_capability(runtime: Option<&str>, capn: &str, short: &str) -> String {
     match runtime {
         Some("lxc" | "lxd" | "incus") => format!(
             "LXC: take {} out of lxc.cap.drop, or list it in lxc.cap.keep; LXD and Incus: the same keys in raw.lxc",
-            short.to_lowercase()
+            short.to_ascii_lowercase()
         ),
         Some("systemd-nspawn") => format!("systemd-nspawn --capability={capn}"),
         _ => format!(
@@ -826,7 +826,7 @@ fn capability_causes(
         format!(
             "the bounding set allows {capn}, but uid {} does not have it: run the command as root (docker run --user 0), or give the program the capability (setcap cap_{}+ep PROGRAM, or an ambient capability){nnp}",
             c.uid.effective,
-            short.to_lowercase()
+            short.to_ascii_lowercase()
         )
     } else {
         format!(
