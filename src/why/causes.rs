@@ -955,7 +955,9 @@ fn ulimit_fix(name: &str, i: &Input) -> Option<String> {
         &i.call.args,
     )?
     .1;
-    let key = what.strip_prefix("RLIMIT_")?.to_lowercase();
+    // A name from the decoder's table, ASCII: see captable::short on why
+    // not to_lowercase.
+    let key = what.strip_prefix("RLIMIT_")?.to_ascii_lowercase();
     let v = |x: u64| {
         if x == u64::MAX {
             "-1".to_string()
