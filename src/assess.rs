@@ -97,8 +97,13 @@ fn verdict(f: &Facts) -> (&'static str, String, Vec<String>) {
         weak.insert(0, "no seccomp filter".into());
     }
     if weak.is_empty() {
+        // Named for the runtime in force when that is its own default
+        // (podman's set is smaller than Docker's), else for Docker's.
+        let runtime = crate::linux::caps::runtime_default(f.runtimes)
+            .filter(|(_, set)| crate::linux::caps::all_in(eff, set))
+            .map_or("Docker", |(name, _)| name);
         let mut reasons = vec![
-            "capabilities within Docker's default set".to_string(),
+            format!("capabilities within {runtime}'s default set"),
             "a seccomp filter is in force".into(),
             "private pid, network, ipc, uts and mount namespaces".into(),
         ];
@@ -106,7 +111,8 @@ fn verdict(f: &Facts) -> (&'static str, String, Vec<String>) {
             reasons.push("a private user namespace".into());
         }
         read_only_root(f, &mut reasons);
-        return ("docker_default", "Docker-default isolation".into(), reasons);
+        let summary = format!("{runtime}-default isolation");
+        return ("docker_default", summary, reasons);
     }
     ("weakened", "weakened isolation".into(), weak)
 }

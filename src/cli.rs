@@ -16,6 +16,7 @@ use std::time::Duration;
 use whatami::exit;
 use whatami::record::profile::Format;
 use whatami::render::color::ColorChoice;
+use whatami::render::human::{Form, SECTIONS};
 use whatami::seccomp::ProbeRequest;
 
 /// What is this process allowed to do, and why not?
@@ -62,6 +63,20 @@ pub struct Cli {
     /// the whole report is printed, the result under "check".
     #[arg(long, value_name = "POLICY")]
     pub check: Option<String>,
+
+    /// One screen: the verdict, the risks, a line per section.
+    #[arg(long, conflicts_with_all = ["json", "check", "section"])]
+    pub brief: bool,
+
+    /// Only these sections (comma-separated).
+    #[arg(
+        long,
+        value_name = "NAME",
+        value_delimiter = ',',
+        value_parser = PossibleValuesParser::new(SECTIONS),
+        conflicts_with_all = ["json", "check"]
+    )]
+    pub section: Vec<String>,
 
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -186,6 +201,17 @@ const FORMATS: &[Spelling<Format>] = &[
 ];
 
 impl Cli {
+    /// How much of the report to print.
+    pub fn form(&self) -> Form {
+        if self.brief {
+            Form::Brief
+        } else if self.section.is_empty() {
+            Form::Full
+        } else {
+            Form::Only(self.section.clone())
+        }
+    }
+
     /// The report's options.
     pub fn report_options(&self) -> whatami::report::Options {
         whatami::report::Options {

@@ -76,7 +76,7 @@ fn start(args: Vec<OsString>) -> u8 {
         }
         None => {}
     }
-    match run(&cli.report_options()) {
+    match run(&cli.report_options(), &cli.form()) {
         Ok(code) => code,
         Err(e) => {
             // A closed pipe (`whatami | head -1`) is not worth a message.
@@ -88,7 +88,7 @@ fn start(args: Vec<OsString>) -> u8 {
     }
 }
 
-fn run(opts: &report::Options) -> std::io::Result<u8> {
+fn run(opts: &report::Options, form: &render::human::Form) -> std::io::Result<u8> {
     let inputs = match report::Inputs::read(opts) {
         Ok(i) => i,
         Err(msg) => {
@@ -109,7 +109,7 @@ fn run(opts: &report::Options) -> std::io::Result<u8> {
         let mut clean = Clean::new(&mut out, color);
         match &report.check {
             Some(c) => render::check::write(&mut clean, &report, c, color, width)?,
-            None => render::human::write(&mut clean, &report, color, width)?,
+            None => render::human::write(&mut clean, &report, color, width, form)?,
         }
     }
     out.flush()?;

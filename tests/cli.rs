@@ -5,7 +5,7 @@
 //! under tests/fixtures/ (captured inside real containers) is compared with
 //! snapshots: the human report with tests/snapshots/<config>.txt (and, laid
 //! out for 80 and 120 columns, columns-80/ and columns-120/), the JSON
-//! with json/<config>.json, `--check baseline|restricted` with
+//! with json/<config>.json, `--brief` with brief/, `--check baseline|restricted` with
 //! check/<config>-<policy>.txt; the --help texts with help/. After an
 //! intended change of the output, regenerate them with
 //!
@@ -366,6 +366,90 @@ fn human_output_fits_the_terminal_width() {
         }
     }
     no_snapshot_failed(&failures);
+}
+
+/// The brief report of every fixture, in an 80-column terminal: pinned in
+/// brief/, one 80x24 screen (23 lines, the prompt's left), no line longer
+/// than 80, and the exit status of the full report.
+#[test]
+fn brief_output_fits_one_screen() {
+    let mut failures = Vec::new();
+    for (config, _) in fixtures() {
+        let root = format!("tests/fixtures/{config}");
+        let o = whatami_env(
+            &["--brief", "--color", "never", "--root", &root],
+            &[("COLUMNS", "80")],
+        );
+        assert_eq!(o.status.code(), Some(0), "{config}: {}", stderr(&o));
+        let got = stdout(&o);
+        let lines = got.lines().count();
+        assert!(lines <= 23, "{config}: {lines} lines\n{got}");
+        assert!(
+            got.contains("  verdict ") && got.contains("  pod security "),
+            "{got}"
+        );
+        for line in got.lines().filter(|l| l.chars().count() > 80) {
+            failures.push(format!("{config}: a line longer than 80: {line:?}"));
+        }
+        snapshot(&format!("brief/{config}.txt"), &got, &mut failures);
+    }
+    no_snapshot_failed(&failures);
+}
+
+/// `--section` prints the sections named, in the report's order, each as
+/// the full report prints it, and nothing else; a name it does not know is
+/// bad usage.
+#[test]
+fn sections_print_only_those_named() {
+    let root = "tests/fixtures/podman-default";
+    let full = stdout(&whatami(&["--color", "never", "--root", root]));
+    let o = whatami(&[
+        "--color",
+        "never",
+        "--root",
+        root,
+        "--section",
+        "namespaces,runtime",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let got = stdout(&o);
+    let block = |title: &str| -> String {
+        let start = full.find(&format!("\n{title}\n")).unwrap();
+        let end = full[start + 1..]
+            .find("\n\n")
+            .map_or(full.len(), |e| start + 1 + e);
+        full[start..end].to_string()
+    };
+    // Each block starts with its blank line and ends before the next one.
+    let want = format!(
+        "whatami {}\n{}\n{}\n",
+        env!("CARGO_PKG_VERSION"),
+        block("Runtime"),
+        block("Namespaces")
+    );
+    assert_eq!(got, want);
+    // Repeated, the same.
+    let again = whatami(&[
+        "--color",
+        "never",
+        "--root",
+        root,
+        "--section",
+        "runtime",
+        "--section",
+        "namespaces",
+    ]);
+    assert_eq!(stdout(&again), want);
+    for bad in [
+        &["--section", "nope"][..],
+        &["--section", "runtime", "--json"][..],
+    ] {
+        let o = whatami(&[&["--root", root][..], bad].concat());
+        assert_eq!(o.status.code(), Some(2), "{bad:?}");
+        assert!(stderr(&o).contains("error:"), "{bad:?}");
+    }
+    let o = whatami(&["--root", root, "--brief", "--check", "baseline"]);
+    assert_eq!(o.status.code(), Some(2));
 }
 
 /// The JSON of every fixture, byte for byte: `--root` runs no probe, so the

@@ -260,6 +260,33 @@ def expected_caps(exp, host, twin):
     return sorted(c)
 
 
+def check_tty(res, read):
+    """The runs in an 80x24 tmux pane (tty.sh): no line of the brief form or of the report
+    is one the terminal had to wrap, and the brief form fits the screen."""
+    for form, last in (("brief", "  pod security "), ("full", "Pod Security Standards")):
+        what = "%s in an 80x24 terminal" % ("--brief" if form == "brief" else "the report")
+        text = read("tty-%s.txt" % form)
+        rc = (read("tty-%s.txt.rc" % form) or "").strip()
+        res.check("%s: exit code 0 or 3" % what, rc in ("0", "3"), "exit code %r" % rc)
+        lines = (text or "").split("\n")
+        # What the runtime printed before whatami's first line (nspawn's notice about its
+        # console) is not whatami's.
+        start = next((i for i, l in enumerate(lines) if l.startswith("whatami ")), None)
+        res.check("%s: printed whole" % what, start is not None and any(l.startswith(last) for l in lines),
+                  (text or "no capture")[:300])
+        if start is None:
+            continue
+        mine = [l.rstrip() for l in lines[start:]]
+        while mine and not mine[-1]:
+            mine.pop()
+        # A word longer than any line (a path) is never broken: it has a line of its own.
+        wrapped = [l for l in mine if len(l) > 80 and len(l.split()) > 1]
+        res.check("%s: no line wrapped by the terminal but a word longer than a line, alone"
+                  % what, not wrapped, "%d lines longer than 80: %r" % (len(wrapped), wrapped[:3]))
+        if form == "brief":
+            res.check("%s: fits the screen" % what, len(mine) <= 24, "%d lines" % len(mine))
+
+
 def check_config(outdir, config, host, require_probe):
     res = Result(config)
     exp = EXPECT[config]
@@ -279,6 +306,7 @@ def check_config(outdir, config, host, require_probe):
         res.check("%s exit code 0 or 3" % kind, rc in ("0", "3"), "exit code %s; stderr: %s" % (rc, err.strip()[-400:]))
         res.check("%s no panic" % kind, "panicked" not in err and "RUST_BACKTRACE" not in err, err.strip()[-400:])
     res.check("human output not empty", bool((read("human.txt") or "").strip()))
+    check_tty(res, read)
     default = read("default-cmd.txt")
     if default is not None:
         # The image run with no command: its CMD must give the human report.

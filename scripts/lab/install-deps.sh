@@ -5,7 +5,7 @@
 # iproute2's, nftables' and iptables' tools into their rootfs.
 set -euo pipefail
 pkgs=(crun runc podman bubblewrap systemd-container busybox-static libcap2-bin uidmap
-      catatonit python3 python3-seccomp util-linux tar hyperfine
+      catatonit python3 python3-seccomp util-linux tar hyperfine tmux
       gcc libc6-dev iproute2 nftables iptables)
 # dockerd from Debian's docker.io and LXC, without their recommends (no extra services).
 norec=(docker.io lxc)

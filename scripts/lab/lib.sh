@@ -118,10 +118,13 @@ _lab_argv() { # CONFIG RUNDIR NAME CMD...
   # -i: the container's stdin is conmon's pipe, fed by _lab_exec's empty one. Without it
   # conmon hands the runtime the host's /dev/null, which crun chowns to the container's
   # root under --uidmap: the host's /dev/null became 100000:100000.
+  # LAB_TTY: the command gets a terminal too (a pty sized from the caller's stdin).
+  local tty=()
+  [ -z "${LAB_TTY:-}" ] || tty=(-t)
   local podman=(env -i "PATH=$LAB_PATH" "CONTAINERS_CONF=$LAB/containers.conf"
-    "CONTAINERS_STORAGE_CONF=$LAB/storage.conf" podman run -i --rm --name "$name"
+    "CONTAINERS_STORAGE_CONF=$LAB/storage.conf" podman run -i --rm "${tty[@]}" --name "$name"
     --network none --hostname whatami-podman)
-  local docker=(env -i "PATH=$LAB_PATH" "$LAB_DOCKER" -H "$LAB_DOCKER_SOCK" run --rm --name "$name"
+  local docker=(env -i "PATH=$LAB_PATH" "$LAB_DOCKER" -H "$LAB_DOCKER_SOCK" run --rm "${tty[@]}" --name "$name"
     --network none --hostname whatami-docker)
   case $config in
   host) LAB_ARGV=(env -i "PATH=$LAB/bbbin" "$@") ;;
@@ -138,7 +141,7 @@ _lab_argv() { # CONFIG RUNDIR NAME CMD...
     local home
     home=$(getent passwd "$LAB_ROOTLESS_USER" | cut -d: -f6)
     LAB_ARGV=(runuser -u "$LAB_ROOTLESS_USER" -- env -i "PATH=$LAB_PATH" "HOME=$home"
-      "CONTAINERS_CONF=$LAB/containers-rootless.conf" podman run -i --rm --name "$name"
+      "CONTAINERS_CONF=$LAB/containers-rootless.conf" podman run -i --rm "${tty[@]}" --name "$name"
       --network none --hostname whatami-podman --rootfs "$R" "$@") ;;
   runc-docker | runc-block-mkdir | runc-unconfined | runc-actions | crun-docker | crun-actions)
     local rt=runc
@@ -161,7 +164,7 @@ _lab_argv() { # CONFIG RUNDIR NAME CMD...
     { tar -C "$R" -c . | timeout "$LAB_TIMEOUT" "$LAB_DOCKER" -H "$LAB_DOCKER_SOCK" import - "$image" >/dev/null &&
       timeout "$LAB_TIMEOUT" "$LAB_DOCKER" -H "$LAB_DOCKER_SOCK" save "$image" |
       timeout "$LAB_TIMEOUT" "${LAB_CTR[@]}" images import - >/dev/null; } || return
-    LAB_ARGV=(env -i "PATH=$LAB_PATH" "${LAB_CTR[@]}" run --rm --seccomp "docker.io/$image" "$name" "$@") ;;
+    LAB_ARGV=(env -i "PATH=$LAB_PATH" "${LAB_CTR[@]}" run --rm "${tty[@]}" --seccomp "docker.io/$image" "$name" "$@") ;;
   lxc)
     # Debian's defaults for every container (common.conf: the seccomp profile, the
     # capabilities dropped, the mounts), no network device; AppArmor left to the host.
@@ -193,13 +196,15 @@ _lab_argv() { # CONFIG RUNDIR NAME CMD...
 _lab_bundle() { # CONFIG RUNDIR CMD...
   local config=$1 dir=$2; shift 2
   mkdir -p "$dir/bundle"
-  /usr/bin/python3 - "$LAB/bundles/$config/config.json" "$dir/bundle/config.json" "$dir/rootfs" "$@" <<'PY'
-import json, sys
+  LAB_TTY=${LAB_TTY:-} /usr/bin/python3 - "$LAB/bundles/$config/config.json" "$dir/bundle/config.json" "$dir/rootfs" "$@" <<'PY'
+import json, os, sys
 src, dst, root, args = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
 c = json.load(open(src))
 c["root"]["path"] = root
 c["process"]["args"] = args
 c["hostname"] = "whatami-oci"
+# LAB_TTY: a terminal for the process, which the runtime sizes from its own.
+c["process"]["terminal"] = bool(os.environ.get("LAB_TTY"))
 json.dump(c, open(dst, "w"), indent=1)
 PY
 }
@@ -209,7 +214,15 @@ PY
 # stdio it passes on to the container's root, and the host's /dev/null is no runtime's to
 # change. For bwrap-seccomp, fd 9 carries the BPF.
 _lab_exec() {
-  if [ "$1" = bwrap-seccomp ]; then
+  if [ -n "${LAB_TTY:-}" ]; then
+    # stdin stays the terminal: the runtimes size the container's from it. In the
+    # terminal's foreground process group, or setting it up would stop them (SIGTTOU).
+    if [ "$1" = bwrap-seccomp ]; then
+      (cd / && exec timeout --foreground -k 5 "$LAB_TIMEOUT" "${LAB_ARGV[@]}" 9<"$LAB/profiles/docker-default.nocaps.bpf")
+    else
+      (cd / && exec timeout --foreground -k 5 "$LAB_TIMEOUT" "${LAB_ARGV[@]}")
+    fi
+  elif [ "$1" = bwrap-seccomp ]; then
     (cd / && exec timeout -k 5 "$LAB_TIMEOUT" "${LAB_ARGV[@]}" < <(:) 9<"$LAB/profiles/docker-default.nocaps.bpf")
   else
     (cd / && exec timeout -k 5 "$LAB_TIMEOUT" "${LAB_ARGV[@]}" < <(:))

@@ -40,6 +40,8 @@ impl<'a> Sections<'a> {
 /// the section that would say could not be gathered.
 pub struct Facts<'a> {
     pub container: Option<bool>,
+    /// The runtimes the evidence points at, the engine among them.
+    pub runtimes: &'a [String],
     pub effective: Option<&'a [String]>,
     pub bounding: Option<&'a [String]>,
     pub dangerous_bounding: Option<&'a [String]>,
@@ -77,6 +79,7 @@ impl<'a> Facts<'a> {
         .collect();
         Facts {
             container: r.runtime.ok().map(|rt| rt.container),
+            runtimes: r.runtime.ok().map_or(&[], |rt| rt.detected.as_slice()),
             effective: caps.map(|c| c.effective.as_slice()),
             bounding: caps.map(|c| c.bounding.as_slice()),
             dangerous_bounding: caps.map(|c| c.dangerous_bounding.as_slice()),

@@ -157,6 +157,37 @@ fn default_with(change: impl FnOnce(&mut Report)) -> Assessment {
     assessed(&r)
 }
 
+/// The default isolation is named for the runtime in force when its own
+/// default set is what the container has, and for Docker's otherwise.
+#[test]
+fn the_default_verdict_names_the_runtime_in_force() {
+    let summary = |config: &str| assessed(&report(config)).summary;
+    assert_eq!(summary("podman-default"), "podman-default isolation");
+    assert_eq!(summary("dockerd"), "Docker-default isolation");
+    // runc alone: no runtime with a default set of its own.
+    assert_eq!(summary("runc-docker"), "Docker-default isolation");
+    let a = assessed(&report("podman-default"));
+    assert_eq!(a.reasons[0], "capabilities within podman's default set");
+    // Under podman with a capability of Docker's set that podman leaves out.
+    let a = default_with(|r| {
+        if let Section::Ok(c) = &mut r.capabilities {
+            c.effective.push("CAP_NET_RAW".into());
+        }
+    });
+    assert_eq!(
+        (a.verdict.as_str(), a.summary.as_str()),
+        ("docker_default", "Docker-default isolation")
+    );
+    assert_eq!(a.reasons[0], "capabilities within Docker's default set");
+    // containerd under Kubernetes: the engine names it.
+    let a = default_with(|r| {
+        if let Section::Ok(rt) = &mut r.runtime {
+            rt.detected = vec!["kubernetes".into(), "containerd".into()];
+        }
+    });
+    assert_eq!(a.summary, "containerd-default isolation");
+}
+
 #[test]
 fn one_fact_at_a_time() {
     // No seccomp filter: weakened, said first.

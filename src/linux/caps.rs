@@ -76,6 +76,26 @@ pub const PODMAN_DEFAULT: [Capability; 11] = [
     Capability::CAP_SYS_CHROOT,
 ];
 
+/// The engine among the runtimes `detected` (found under an orchestrator:
+/// kubernetes, containerd) as its users name it, and its default capability
+/// set: "Docker", "podman", "containerd" (the same 14 as Docker's). `None`
+/// for a runtime without such a set known here.
+pub fn runtime_default(detected: &[String]) -> Option<(&'static str, &'static [Capability])> {
+    detected.iter().find_map(|r| match r.as_str() {
+        "docker" => Some(("Docker", &DOCKER_DEFAULT[..])),
+        "podman" => Some(("podman", &PODMAN_DEFAULT[..])),
+        "containerd" => Some(("containerd", &DOCKER_DEFAULT[..])),
+        _ => None,
+    })
+}
+
+/// Whether every one of `names` is in `set`.
+pub fn all_in(names: &[String], set: &[Capability]) -> bool {
+    names
+        .iter()
+        .all(|n| set.iter().any(|c| name(c.index()) == *n))
+}
+
 /// The capability the crate knows at each of the 64 bits, built on first use:
 /// `caps::all()` builds a hash set, too much to do again for every bit of
 /// every set.

@@ -3,9 +3,8 @@
 
 use std::os::fd::AsRawFd;
 
-/// The columns of the terminal `fd` is, or `None` when it is not a
-/// terminal or the terminal does not say (0 columns: a serial line, a pty
-/// nobody sized).
+/// The columns of the terminal `fd` is, 0 when it does not say (a serial
+/// line, a pty nobody sized: crun's), or `None` when it is not a terminal.
 pub fn columns(fd: &impl AsRawFd) -> Option<u16> {
     let mut ws = libc::winsize {
         ws_row: 0,
@@ -17,7 +16,7 @@ pub fn columns(fd: &impl AsRawFd) -> Option<u16> {
     // the pointer given; on a descriptor that is not a terminal it fails
     // with ENOTTY and writes nothing.
     let rc = unsafe { libc::ioctl(fd.as_raw_fd(), libc::TIOCGWINSZ, &mut ws) };
-    (rc == 0 && ws.ws_col > 0).then_some(ws.ws_col)
+    (rc == 0).then_some(ws.ws_col)
 }
 
 #[cfg(test)]
@@ -28,5 +27,35 @@ mod tests {
     fn a_file_is_no_terminal() {
         let f = std::fs::File::open("/proc/self/status").unwrap();
         assert_eq!(columns(&f), None);
+    }
+
+    #[test]
+    fn a_pty_says_the_size_it_was_given() {
+        let (mut master, mut slave) = (0, 0);
+        let ws = libc::winsize {
+            ws_row: 24,
+            ws_col: 132,
+            ws_xpixel: 0,
+            ws_ypixel: 0,
+        };
+        // SAFETY: openpty writes two descriptors to the pointers given and
+        // reads the winsize; the name and termios pointers may be null.
+        let rc = unsafe {
+            libc::openpty(
+                &mut master,
+                &mut slave,
+                std::ptr::null_mut(),
+                std::ptr::null(),
+                &ws,
+            )
+        };
+        assert_eq!(rc, 0, "openpty: {}", std::io::Error::last_os_error());
+        // SAFETY: both descriptors were just opened and are owned here alone.
+        let (master, slave) = unsafe {
+            use std::os::fd::{FromRawFd, OwnedFd};
+            (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave))
+        };
+        assert_eq!(columns(&slave), Some(132));
+        drop(master);
     }
 }

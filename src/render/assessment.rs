@@ -6,7 +6,7 @@ use super::writer::{Writer, plain, untrusted};
 use crate::model::*;
 use std::io::{self, Write};
 
-fn severity_paint(s: Severity) -> fn(&Paint, &str) -> String {
+pub(super) fn severity_paint(s: Severity) -> fn(&Paint, &str) -> String {
     match s {
         Severity::Critical | Severity::High => Paint::bad,
         Severity::Medium => Paint::warn,
@@ -14,13 +14,23 @@ fn severity_paint(s: Severity) -> fn(&Paint, &str) -> String {
     }
 }
 
-fn severity_word(s: Severity) -> &'static str {
+pub(super) fn severity_word(s: Severity) -> &'static str {
     match s {
         Severity::Critical => "critical",
         Severity::High => "high",
         Severity::Medium => "medium",
         Severity::Low => "low",
     }
+}
+
+/// The verdict in words, painted as good or bad as it is.
+pub(super) fn verdict_word(p: &Paint, a: &Assessment) -> String {
+    let paint: fn(&Paint, &str) -> String = match a.verdict.as_str() {
+        "privileged" | "weakened" => Paint::bad,
+        "hardened" | "docker_default" | "not_in_container" => Paint::good,
+        _ => Paint::warn,
+    };
+    paint(p, &untrusted(&a.summary))
 }
 
 /// The verdict and the risks, at the top of the report.
@@ -30,12 +40,7 @@ pub(super) fn verdict<W: Write>(w: &mut Writer<'_, W>, s: &Section<Assessment>) 
         Section::Ok(a) => a,
         Section::Failed { error } => return w.failed(error),
     };
-    let paint: fn(&Paint, &str) -> String = match a.verdict.as_str() {
-        "privileged" | "weakened" => Paint::bad,
-        "hardened" | "docker_default" | "not_in_container" => Paint::good,
-        _ => Paint::warn,
-    };
-    w.row("verdict", &paint(&w.p, &untrusted(&a.summary)))?;
+    w.row("verdict", &verdict_word(&w.p, a))?;
     for r in &a.reasons {
         w.wrapped("", r, Paint::dim)?;
     }

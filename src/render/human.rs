@@ -9,33 +9,105 @@ use super::writer::{VALUE_COL, Writer, untrusted};
 use crate::model::*;
 use std::io::{self, Write};
 
-/// The report, laid out for `width` columns.
-pub fn write(out: &mut impl Write, r: &Report, color: bool, width: usize) -> io::Result<()> {
+/// The report's sections in the order it prints them, by the names
+/// `--section` takes.
+pub const SECTIONS: [&str; 14] = [
+    "verdict",
+    "runtime",
+    "system",
+    "identity",
+    "seccomp",
+    "capabilities",
+    "namespaces",
+    "userns",
+    "lsm",
+    "mounts",
+    "cgroups",
+    "limits",
+    "kubernetes",
+    "pod-security",
+];
+
+/// How much of the report to print.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Form {
+    /// Every section.
+    Full,
+    /// One screen ([`super::brief`]).
+    Brief,
+    /// The sections named (of [`SECTIONS`]), in the report's order.
+    Only(Vec<String>),
+}
+
+/// The report in `form`, laid out for `width` columns. Whatever the form,
+/// it ends saying which sections could not be gathered.
+pub fn write(
+    out: &mut impl Write,
+    r: &Report,
+    color: bool,
+    width: usize,
+    form: &Form,
+) -> io::Result<()> {
+    let only = match form {
+        Form::Full => None,
+        Form::Brief => return super::brief::write(out, r, color, width),
+        Form::Only(names) => Some(names),
+    };
+    let show = |name: &str| only.is_none_or(|o| o.iter().any(|n| n == name));
     let mut w = Writer::new(out, Paint::new(color), VALUE_COL, width);
     w.title(&format!("whatami {}", r.whatami_version))?;
-    super::assessment::verdict(&mut w, &r.assessment)?;
-    w.runtime(&r.runtime)?;
-    w.system(&r.system)?;
-    w.identity(&r.identity)?;
-    super::seccomp::write(&mut w, &r.seccomp)?;
-    if let Some(p) = &r.seccomp.profile {
-        super::profile::write(&mut w, p)?;
+    if show("verdict") {
+        super::assessment::verdict(&mut w, &r.assessment)?;
     }
-    let no_new_privs = r.seccomp.status.ok().map(|s| s.no_new_privs);
-    let private_userns = r
-        .namespaces
-        .ok()
-        .and_then(|n| n.user.ok())
-        .is_some_and(|u| u.host == Some(false));
-    w.capabilities(&r.capabilities, no_new_privs, private_userns)?;
-    w.namespaces(&r.namespaces)?;
-    w.user_namespace(&r.user_namespace)?;
-    w.lsm(&r.lsm)?;
-    super::environment::mounts(&mut w, &r.mounts, r.runtime.ok().map(|rt| rt.container))?;
-    super::environment::cgroups(&mut w, &r.cgroups)?;
-    super::environment::kernel_limits(&mut w, &r.kernel_limits)?;
-    super::environment::kubernetes(&mut w, &r.kubernetes)?;
-    super::assessment::pod_security(&mut w, &r.assessment)?;
+    if show("runtime") {
+        w.runtime(&r.runtime)?;
+    }
+    if show("system") {
+        w.system(&r.system)?;
+    }
+    if show("identity") {
+        w.identity(&r.identity)?;
+    }
+    if show("seccomp") {
+        super::seccomp::write(&mut w, &r.seccomp)?;
+        if let Some(p) = &r.seccomp.profile {
+            super::profile::write(&mut w, p)?;
+        }
+    }
+    if show("capabilities") {
+        let no_new_privs = r.seccomp.status.ok().map(|s| s.no_new_privs);
+        let private_userns = r
+            .namespaces
+            .ok()
+            .and_then(|n| n.user.ok())
+            .is_some_and(|u| u.host == Some(false));
+        w.capabilities(&r.capabilities, no_new_privs, private_userns)?;
+    }
+    if show("namespaces") {
+        w.namespaces(&r.namespaces)?;
+    }
+    if show("userns") {
+        w.user_namespace(&r.user_namespace)?;
+    }
+    if show("lsm") {
+        w.lsm(&r.lsm)?;
+    }
+    if show("mounts") {
+        let container = r.runtime.ok().map(|rt| rt.container);
+        super::environment::mounts(&mut w, &r.mounts, container)?;
+    }
+    if show("cgroups") {
+        super::environment::cgroups(&mut w, &r.cgroups)?;
+    }
+    if show("limits") {
+        super::environment::kernel_limits(&mut w, &r.kernel_limits)?;
+    }
+    if show("kubernetes") {
+        super::environment::kubernetes(&mut w, &r.kubernetes)?;
+    }
+    if show("pod-security") {
+        super::assessment::pod_security(&mut w, &r.assessment)?;
+    }
     let failed = r.failed_sections();
     if !failed.is_empty() {
         writeln!(w.out)?;

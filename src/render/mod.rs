@@ -10,10 +10,12 @@
 //! - human.rs: the report for people, its sections in order, and the
 //!   process's own sections (runtime, identity, capabilities, namespaces,
 //!   LSM); seccomp.rs, profile.rs, environment.rs, assessment.rs: the others
+//! - brief.rs: the brief report (`--brief`), one screen
 //! - check.rs: the result of `--check`
 //! - summary.rs: the strace -c table `why` and `record` end with
 
 mod assessment;
+pub mod brief;
 pub mod check;
 pub mod color;
 mod environment;

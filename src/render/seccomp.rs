@@ -2,7 +2,7 @@
 //! probe's verdicts grouped by action and errno per entry point, argument
 //! rules in plain words, and the calls whose verdict depends on arguments.
 
-use super::writer::{VALUE_COL, Writer, wrap};
+use super::writer::{VALUE_COL, Writer, layout};
 use crate::model::*;
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -269,17 +269,12 @@ fn list_under<W: Write>(
     head_len: usize,
     items: &[String],
 ) -> io::Result<()> {
-    let lines = wrap(items, w.width() - VALUE_COL);
-    for (i, line) in lines.iter().enumerate() {
-        let text = line.join(" ");
-        if i == 0 {
-            let pad = VALUE_COL.saturating_sub(2 + head_len).max(1);
-            writeln!(w.out, "  {head}{}{text}", " ".repeat(pad))?;
-        } else {
-            w.cont(&text)?;
-        }
-    }
-    Ok(())
+    // Laid out under the values, the first line's indent then given to the
+    // head.
+    let laid = layout(&w.p, VALUE_COL, w.width(), "", &items.join(" "), 0);
+    let pad = VALUE_COL.saturating_sub(2 + head_len).max(1);
+    let rest = laid.get(VALUE_COL..).unwrap_or_default();
+    write!(w.out, "  {head}{:pad$}{rest}", "")
 }
 
 /// Compresses sorted numbers into "a-b" ranges.

@@ -8,6 +8,9 @@ use super::writer::WIDTH;
 /// Narrower than this, the value column (18) leaves too little room for
 /// the values; a narrower terminal wraps lines itself.
 pub const MIN_WIDTH: usize = 60;
+/// A terminal that does not say its width (0 columns) is taken to have the
+/// width terminals open with.
+pub const UNSIZED: usize = 80;
 
 /// The width to lay out for when writing to `to`.
 pub fn width(to: Stream) -> usize {
@@ -20,12 +23,14 @@ pub fn width(to: Stream) -> usize {
 }
 
 /// `COLUMNS` (a positive number) first, as the user set it, then the
-/// terminal's columns, else `WIDTH`; at least [`MIN_WIDTH`].
+/// terminal's columns ([`UNSIZED`] when it says 0), else `WIDTH`; at least
+/// [`MIN_WIDTH`].
 fn choose(columns: Option<&str>, tty: Option<u16>) -> usize {
     let set = columns
         .and_then(|c| c.trim().parse::<u16>().ok())
         .filter(|&c| c > 0);
     match set.or(tty) {
+        Some(0) => UNSIZED,
         Some(c) => usize::from(c).max(MIN_WIDTH),
         None => WIDTH,
     }
@@ -47,5 +52,8 @@ mod tests {
         // Too narrow: the minimum.
         assert_eq!(choose(Some("20"), None), MIN_WIDTH);
         assert_eq!(choose(None, Some(40)), MIN_WIDTH);
+        // A terminal that does not say.
+        assert_eq!(choose(None, Some(0)), UNSIZED);
+        assert_eq!(choose(Some("120"), Some(0)), 120);
     }
 }

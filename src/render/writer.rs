@@ -1,7 +1,7 @@
 //! What every human printer writes with: the one word wrap (which measures
 //! what a terminal shows, not the bytes of color codes, and never breaks a
-//! word), the one place text from the container is made fit for a terminal,
-//! and the [`Writer`] whose rows put a label at column 2 and its value in a
+//! word, not even a path or a flag set longer than a line), the one place
+//! text from the container is made fit for a terminal, and the [`Writer`] whose rows put a label at column 2 and its value in a
 //! column of the printer's choosing (the report's sections, `why`'s
 //! explanation and `record`'s summary each keep their own), wrapped at the
 //! width it was given (width.rs finds the terminal's).
@@ -50,61 +50,34 @@ fn short_ids(word: &str) -> Cow<'_, str> {
 /// words of a line joined by one space; a word too long for any line gets
 /// a line of its own. The first line starts at column `first`, the others
 /// at `rest`.
-fn wrap_from<'a>(
+fn wrap_words<'a>(
     first: usize,
     rest: usize,
     words: impl IntoIterator<Item = &'a str>,
     width: usize,
-) -> Vec<Vec<&'a str>> {
-    wrap_pieces(first, rest, words.into_iter().map(|w| (w, false)), width)
-        .into_iter()
-        .map(|line| line.into_iter().map(|(w, _)| w).collect())
-        .collect()
-}
-
-/// [`wrap_from`] of pieces, each a word or (`true`) the part of a word
-/// that follows the previous piece without a space.
-fn wrap_pieces<'a>(
-    first: usize,
-    rest: usize,
-    pieces: impl IntoIterator<Item = (&'a str, bool)>,
-    width: usize,
-) -> Vec<Vec<(&'a str, bool)>> {
-    let mut lines: Vec<Vec<(&str, bool)>> = Vec::new();
-    let mut cur: Vec<(&str, bool)> = Vec::new();
+) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut cur: Vec<&str> = Vec::new();
     let mut len = first;
-    for (word, glued) in pieces {
+    for word in words {
         let n = visible_len(word);
-        let gap = usize::from(!glued && !cur.is_empty());
         // Joined to the current line, a word also takes a space. A word
         // of no width (a color code alone) stays where it is.
-        if !cur.is_empty() && n > 0 && len + gap + n > width {
-            lines.push(std::mem::take(&mut cur));
+        if !cur.is_empty() && n > 0 && len + 1 + n > width {
+            lines.push(std::mem::take(&mut cur).join(" "));
             len = rest;
         }
         // Runs of spaces (padding) do not start a line.
         if cur.is_empty() && word.is_empty() && !lines.is_empty() {
             continue;
         }
-        len += n + usize::from(!glued && !cur.is_empty());
-        cur.push((word, glued && !cur.is_empty()));
+        len = if cur.is_empty() { len + n } else { len + 1 + n };
+        cur.push(word);
     }
     if !cur.is_empty() {
-        lines.push(cur);
+        lines.push(cur.join(" "));
     }
     lines
-}
-
-/// A line of pieces as text: words joined by a space, glued pieces by none.
-fn join_pieces(line: &[(&str, bool)]) -> String {
-    let mut s = String::new();
-    for (i, (w, glued)) in line.iter().enumerate() {
-        if i > 0 && !glued {
-            s.push(' ');
-        }
-        s.push_str(w);
-    }
-    s
 }
 
 /// The words of `text`, those longer than `room` with their container ids
@@ -119,24 +92,6 @@ fn words_of(text: &str, room: usize) -> Vec<Cow<'_, str>> {
             }
         })
         .collect()
-}
-
-/// `words` as pieces to wrap: a flag set still longer than `room`
-/// (`A|B|C`) breaks after a `|`, so that each flag stays whole.
-fn pieces_of<'a>(words: &'a [Cow<'_, str>], room: usize) -> Vec<(&'a str, bool)> {
-    let mut out = Vec::new();
-    for w in words {
-        if visible_len(w) > room && w.contains('|') {
-            out.extend(
-                w.split_inclusive('|')
-                    .enumerate()
-                    .map(|(i, piece)| (piece, i > 0)),
-            );
-        } else {
-            out.push((w.as_ref(), false));
-        }
-    }
-    out
 }
 
 /// The columns `s` takes on a terminal: its characters, less the escape
@@ -188,34 +143,6 @@ fn carry_styles(lines: Vec<String>) -> Vec<String> {
                 out.push_str("\x1b[0m");
             }
             out
-        })
-        .collect()
-}
-
-/// Greedy word wrap of list items into lines no wider than `width`
-/// characters (items joined by one space).
-pub fn wrap<S: AsRef<str>>(items: &[S], width: usize) -> Vec<Vec<&str>> {
-    wrap_from(0, 0, items.iter().map(AsRef::as_ref), width)
-}
-
-/// The words of `text` in lines of at most `width` characters. Leading
-/// spaces (a bullet's continuation) stay at the start of the first line.
-pub fn wrap_text(text: &str, width: usize) -> Vec<String> {
-    let body = text.trim_start_matches(' ');
-    if body.is_empty() {
-        return Vec::new();
-    }
-    let indent = &text[..text.len() - body.len()];
-    wrap_from(indent.len(), 0, body.split(' '), width)
-        .into_iter()
-        .enumerate()
-        .map(|(i, words)| {
-            let line = words.join(" ");
-            if i == 0 {
-                format!("{indent}{line}")
-            } else {
-                line
-            }
         })
         .collect()
 }
@@ -353,6 +280,64 @@ pub fn command_line(words: &[String]) -> String {
         .join(" ")
 }
 
+/// `label` at column 2 and `text` (which may hold color codes) from column
+/// `col` on, wrapped at `width` between words; the lines after the first
+/// start `indent` columns right of `col`. A label too long for its column
+/// pushes the first line right. A word longer than a line gets a line of its
+/// own, from column [`OUTDENT`] when it does not fit under the others, with
+/// the container ids in it shortened ([`short_ids`]). One function for every
+/// writer, whatever it writes to (the binary's size).
+pub(crate) fn layout(
+    p: &Paint,
+    col: usize,
+    width: usize,
+    label: &str,
+    text: &str,
+    indent: usize,
+) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let first_col = if label.is_empty() {
+        col
+    } else {
+        col.max(2 + label.len() + 1)
+    };
+    let rest = col + indent;
+    let room = width.saturating_sub(rest);
+    let words = words_of(text, room);
+    // A first word that does not fit after the label goes under it.
+    let under = !label.is_empty()
+        && words
+            .first()
+            .is_some_and(|w| first_col + visible_len(w) > width);
+    if under {
+        let _ = writeln!(out, "  {}", p.label(label));
+    }
+    let first = if under { rest } else { first_col };
+    let lines = wrap_words(first, rest, words.iter().map(AsRef::as_ref), width);
+    let lines = carry_styles(lines);
+    for (i, line) in lines.iter().enumerate() {
+        let at = if i == 0 && !under && !label.is_empty() {
+            let _ = write!(out, "  {}", p.label(label));
+            first_col - 2 - label.len()
+        } else {
+            let at = if i == 0 && !under { col } else { rest };
+            // Only a word too long for any line overflows: it starts
+            // further left.
+            if at + visible_len(line) > width {
+                OUTDENT.min(at)
+            } else {
+                at
+            }
+        };
+        let _ = writeln!(out, "{:at$}{line}", "");
+    }
+    if lines.is_empty() && !under {
+        let _ = writeln!(out, "  {}", p.label(label));
+    }
+    out
+}
+
 /// The plain painter: text as it is.
 pub fn plain(_: &Paint, s: &str) -> String {
     s.to_string()
@@ -379,71 +364,19 @@ impl<'a, W: Write> Writer<'a, W> {
         self.width
     }
 
-    /// `label` at column 2 and `text` (which may hold color codes) from
-    /// the value column on, wrapped at the writer's width between words;
-    /// the lines after the first start `indent` columns right of the value
-    /// column. A label too long for its column pushes the first line right.
-    /// A word longer than a line gets a line of its own, from column
-    /// [`OUTDENT`] when it does not fit under the others, with the container
-    /// ids in it shortened ([`short_ids`]).
+    /// `label` and `text` as [`layout`] lays them out from the writer's
+    /// value column, the lines after the first `indent` columns further in.
     fn lay(&mut self, label: &str, text: &str, indent: usize) -> io::Result<()> {
-        let first_col = if label.is_empty() {
-            self.col
-        } else {
-            self.col.max(2 + label.len() + 1)
-        };
-        let rest = self.col + indent;
-        let room = self.width.saturating_sub(rest);
-        let words = words_of(text, room);
-        let pieces = pieces_of(&words, room);
-        // A first word that does not fit after the label goes under it.
-        let under = !label.is_empty()
-            && pieces
-                .first()
-                .is_some_and(|(w, _)| first_col + visible_len(w) > self.width);
-        if under {
-            writeln!(self.out, "  {}", self.p.label(label))?;
-        }
-        let first = if under { rest } else { first_col };
-        let lines = wrap_pieces(first, rest, pieces.iter().copied(), self.width);
-        let lines = carry_styles(lines.iter().map(|l| join_pieces(l)).collect());
-        for (i, line) in lines.iter().enumerate() {
-            if i == 0 && !under && !label.is_empty() {
-                let pad = first_col - 2 - label.len();
-                write!(self.out, "  {}{}", self.p.label(label), " ".repeat(pad))?;
-            } else {
-                let at = if i == 0 && !under { self.col } else { rest };
-                // Only a word too long for any line overflows: it starts
-                // further left.
-                let at = if at + visible_len(line) > self.width {
-                    OUTDENT.min(at)
-                } else {
-                    at
-                };
-                write!(self.out, "{}", " ".repeat(at))?;
-            }
-            writeln!(self.out, "{line}")?;
-        }
-        if lines.is_empty() && !under {
-            writeln!(self.out, "  {}", self.p.label(label))?;
-        }
-        Ok(())
+        let laid = layout(&self.p, self.col, self.width, label, text, indent);
+        self.out.write_all(laid.as_bytes())
     }
 
     /// A line of running text from column 0 (a heading of `why` or
     /// `record`, a closing line), wrapped at the width, the lines after the
     /// first indented by 4.
     pub fn line(&mut self, text: &str) -> io::Result<()> {
-        let room = self.width - 4;
-        let words = words_of(text, room);
-        let pieces = pieces_of(&words, room);
-        let lines = wrap_pieces(0, 4, pieces.iter().copied(), self.width);
-        let lines = carry_styles(lines.iter().map(|l| join_pieces(l)).collect());
-        for (i, line) in lines.iter().enumerate() {
-            let indent = if i == 0 { "" } else { "    " };
-            writeln!(self.out, "{indent}{line}")?;
-        }
-        Ok(())
+        let laid = layout(&self.p, 0, self.width, "", text, 4);
+        self.out.write_all(laid.as_bytes())
     }
 
     /// A title line at column 0.
@@ -543,45 +476,24 @@ impl<'a, W: Write> Writer<'a, W> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn wrap_respects_width_and_keeps_order() {
-        let items: Vec<String> = ["aaa", "bbb", "cc", "dddd"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        assert_eq!(
-            wrap(&items, 7),
-            vec![vec!["aaa", "bbb"], vec!["cc", "dddd"]]
-        );
-        assert_eq!(wrap(&items, 100), vec![vec!["aaa", "bbb", "cc", "dddd"]]);
-        // An item longer than the width still gets a line of its own.
-        assert_eq!(wrap(&items, 2).len(), 4);
-        // Exactly the width fits; one more does not.
-        assert_eq!(
-            wrap(&items, 11),
-            vec![vec!["aaa", "bbb", "cc"], vec!["dddd"]]
-        );
-        assert_eq!(wrap(&items, 10).len(), 2);
-        assert_eq!(wrap::<String>(&[], 10), Vec::<Vec<&str>>::new());
-        // Characters count, not bytes.
-        assert_eq!(wrap(&["ééé", "b"], 5), vec![vec!["ééé", "b"]]);
+    /// Words wrapped from column 0 to `width`, as text lines.
+    fn wrap(words: &[&str], width: usize) -> Vec<String> {
+        wrap_words(0, 0, words.iter().copied(), width)
     }
 
     #[test]
-    fn text_wraps_at_word_boundaries_and_keeps_a_continuation_indented() {
-        assert_eq!(
-            wrap_text("  expects, this call included", 12),
-            ["  expects,", "this call", "included"]
-        );
-        assert_eq!(wrap_text("one two three", 7), ["one two", "three"]);
-        assert_eq!(wrap_text("unbreakableword x", 5), ["unbreakableword", "x"]);
-        assert_eq!(wrap_text("a bb ccc", 4), vec!["a bb", "ccc"]);
-        assert!(wrap_text("", 10).is_empty());
-        assert!(wrap_text("   ", 10).is_empty());
-        assert_eq!(
-            wrap_text("averyveryverylongword x", 5),
-            vec!["averyveryverylongword", "x"]
-        );
+    fn wrap_respects_width_and_keeps_order() {
+        let items = ["aaa", "bbb", "cc", "dddd"];
+        assert_eq!(wrap(&items, 7), ["aaa bbb", "cc dddd"]);
+        assert_eq!(wrap(&items, 100), ["aaa bbb cc dddd"]);
+        // An item longer than the width still gets a line of its own.
+        assert_eq!(wrap(&items, 2).len(), 4);
+        // Exactly the width fits; one more does not.
+        assert_eq!(wrap(&items, 11), ["aaa bbb cc", "dddd"]);
+        assert_eq!(wrap(&items, 10).len(), 2);
+        assert!(wrap(&[], 10).is_empty());
+        // Characters count, not bytes.
+        assert_eq!(wrap(&["ééé", "b"], 5), ["ééé b"]);
     }
 
     #[test]

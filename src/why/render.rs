@@ -6,7 +6,7 @@ use super::causes::Certainty;
 use super::report::{Attached, FailureReport, WhyReport};
 use crate::render::color::Paint;
 use crate::render::summary::summary_table;
-use crate::render::writer::{Writer, command_line, plain, untrusted, wrap_text};
+use crate::render::writer::{Writer, command_line, layout, plain, untrusted};
 use std::io::{self, Write};
 
 /// Where the text after a label starts.
@@ -43,10 +43,9 @@ pub fn human(out: &mut impl Write, r: &WhyReport, color: bool, width: usize) -> 
                 &w.p.heading("What the static report says about the command's likely failures"),
             )?;
             for l in &r.likely {
-                let lines = wrap_text(l, w.width() - 4);
-                for (i, s) in lines.iter().enumerate() {
-                    writeln!(w.out, "{}{}", if i == 0 { "  - " } else { "    " }, s)?;
-                }
+                // A dash at column 2, the text wrapped under itself.
+                let laid = layout(&w.p, 2, w.width(), "", &format!("- {l}"), 2);
+                w.out.write_all(laid.as_bytes())?;
             }
         }
         return notes(&mut w, r);
@@ -154,10 +153,7 @@ fn failure<O: Write>(w: &mut Writer<O>, f: &FailureReport) -> io::Result<()> {
         }
         for e in &c.evidence {
             // A bullet, and its text wrapped under itself.
-            for (k, l) in wrap_text(e, w.width() - COL - 2).iter().enumerate() {
-                let bullet = if k == 0 { "· " } else { "  " };
-                w.paragraph("", &format!("{bullet}{l}"), dim)?;
-            }
+            w.text_rows("", &w.p.dim(&format!("· {e}")))?;
         }
     }
     if f.harmless {
