@@ -82,6 +82,9 @@ pub struct Decoded {
     pub rlimit: Option<(u64, u64)>,
     /// capset: the sets asked for.
     pub capset: Option<CapSets>,
+    /// A netlink request the kernel refused in its ack (the call itself
+    /// succeeded): netlink.rs.
+    pub netlink: Option<super::netlink::Refused>,
 }
 
 /// How each argument is shown.

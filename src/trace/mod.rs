@@ -6,6 +6,7 @@
 //! - attach.rs: seize a running process instead, and what decides whether it may be
 //! - tracer.rs (+ ptrace.rs, arch.rs): the syscall-stop loop and what it records
 //! - memory.rs, decode.rs, structs.rs: the failing call as strace shows it
+//! - netlink.rs: netlink requests and the errors the kernel acks them with
 //! - evidence.rs: what is true when the call fails
 //! - session.rs: a session from the rehearsal to the command's end
 //! - summary.rs: the strace -c summary
@@ -16,6 +17,7 @@ pub mod decode;
 pub mod evidence;
 pub mod launch;
 pub mod memory;
+pub mod netlink;
 pub mod ptrace;
 pub mod rehearse;
 pub mod session;

@@ -15,6 +15,7 @@ use super::arch;
 use super::decode::{self, Decoded, PathArg, Role};
 use super::evidence::{MountCache, PrivilegedExec, Snapshot};
 use super::memory::{self, Reader};
+use super::netlink;
 use super::ptrace::{self, SyscallInfo, Waited};
 use crate::linux::abi::{self, Abi};
 use crate::linux::errno::{EACCES, EAFNOSUPPORT, ENOSPC, ENOSYS, EPERM, EROFS, EUSERS};
@@ -256,6 +257,8 @@ struct Tracer {
     /// whatami's signals detach instead of being passed on, and its end
     /// ends the tracing.
     attached: bool,
+    /// Netlink requests waiting for their answer.
+    netlink: netlink::Tracker,
 }
 
 // ------------------------------------------------------------ signals
@@ -418,6 +421,7 @@ impl Tracer {
             mounts: MountCache::default(),
             foreign: (0, 0),
             attached,
+            netlink: netlink::Tracker::default(),
         }
     }
 
@@ -760,6 +764,9 @@ impl Tracer {
         if !is_error || matches!(name, "rt_sigreturn" | "sigreturn") {
             if !is_error {
                 self.note_success(pid, call, rval);
+                if netlink::wanted(name) {
+                    self.on_netlink(pid, call, rval, own, proc);
+                }
             }
             return;
         }
@@ -822,6 +829,40 @@ impl Tracer {
         }
     }
 
+    /// A call that may carry a netlink request or its answer succeeded:
+    /// each request the answer refuses is recorded as a failure of the call
+    /// that sent it.
+    #[inline(never)]
+    fn on_netlink(&mut self, pid: libc::pid_t, call: Call, rval: i64, own: bool, proc: usize) {
+        let name = call.name().unwrap_or("");
+        let mut mem = Reader::new(pid, self.cfg.mem);
+        let refusals =
+            self.netlink
+                .on_success(pid, &call, name, rval, arch::layout(call.abi), &mut mem);
+        for r in refusals {
+            // The errnos why explains; other refusals (EEXIST...) are the
+            // request's own business.
+            let errno = r.refused.errno;
+            if matches!(errno, EPERM | EACCES) {
+                let decoded = Decoded {
+                    text: r.text,
+                    netlink: Some(r.refused),
+                    ..Decoded::default()
+                };
+                self.keep(pid, r.call, How::Errno(errno), own, proc, Some(decoded));
+            }
+        }
+    }
+
+    /// A failure kept before happened again, in `pid`.
+    fn again(&mut self, i: usize, pid: libc::pid_t) {
+        let f = &mut self.trace.failures[i];
+        f.count += 1;
+        if f.pids.len() < MAX_PIDS && !f.pids.contains(&pid) {
+            f.pids.push(pid);
+        }
+    }
+
     fn stat(&mut self, call: Call) -> &mut Stat {
         let a = abi::index_of(call.abi) as usize;
         let n = (call.nr & !call.abi.nr_bit) as usize;
@@ -846,13 +887,37 @@ impl Tracer {
     }
 
     fn record(&mut self, pid: libc::pid_t, call: Call, how: How, own: bool, proc: usize) {
-        let key = (abi::index_of(call.abi), call.nr, call.args, how);
+        self.keep(pid, call, how, own, proc, None);
+    }
+
+    /// Records a failure; `given`: a refused netlink request, decoded
+    /// already. Such a failure is told apart by the refused message's
+    /// protocol, type and flags rather than by the call's arguments (one
+    /// buffer carries request after request), in a key no call's arguments
+    /// can have: a descriptor of all ones.
+    fn keep(
+        &mut self,
+        pid: libc::pid_t,
+        call: Call,
+        how: How,
+        own: bool,
+        proc: usize,
+        given: Option<Decoded>,
+    ) {
+        let args = match given.as_ref().and_then(|d| d.netlink.as_ref()) {
+            Some(n) => [
+                u64::MAX,
+                n.protocol_nr.into(),
+                n.nlmsg_type.into(),
+                n.nlmsg_flags.into(),
+                0,
+                0,
+            ],
+            None => call.args,
+        };
+        let key = (abi::index_of(call.abi), call.nr, args, how);
         if let Some(&i) = self.index.get(&key) {
-            let f = &mut self.trace.failures[i];
-            f.count += 1;
-            if f.pids.len() < MAX_PIDS && !f.pids.contains(&pid) {
-                f.pids.push(pid);
-            }
+            self.again(i, pid);
             return;
         }
         let name = call.display_name();
@@ -867,8 +932,10 @@ impl Tracer {
         if !listed {
             self.others += 1;
         }
-        let mut mem = Reader::new(pid, self.cfg.mem);
-        let decoded = decode::decode(&name, &call.args, arch::layout(call.abi), &mut mem);
+        let decoded = given.unwrap_or_else(|| {
+            let mut mem = Reader::new(pid, self.cfg.mem);
+            decode::decode(&name, &call.args, arch::layout(call.abi), &mut mem)
+        });
         // A process killed in the call can no longer be read.
         let snapshot = (listed && how != How::Killed).then(|| {
             let mut paths = decoded.paths.clone();

@@ -91,6 +91,17 @@ pub fn needed(name: &str, args: &[u64; 6], d: &Decoded, errno: u32) -> Option<Ne
     use Scope::*;
     use cap::*;
     let ns_flags = |flags: u64| flags & NEW_NS_BUT_USER != 0 && flags & CLONE_NEWUSER == 0;
+    // A netlink request refused in the kernel's ack: what it asked decides.
+    if let Some(n) = &d.netlink {
+        let (what, when) = n.admin()?;
+        return Some(Need {
+            cap: NET_ADMIN,
+            scope: Namespace,
+            what,
+            when,
+            or: None,
+        });
+    }
     match name {
         "clock_settime" | "clock_settime64" | "settimeofday" | "stime" => {
             need(SYS_TIME, Initial, "set the system clock")

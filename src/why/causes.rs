@@ -293,7 +293,11 @@ pub fn explain(i: &Input, ctx: &Context) -> Vec<Cause> {
         && (e == EPERM || e == EACCES)
         && !(by_policy && need.when.is_some())
     {
-        out.extend(capability_causes(i, need, c, ctx, name, by_policy));
+        let mut found = capability_causes(i, need, c, ctx, name, by_policy);
+        if i.decoded.netlink.is_some() {
+            netlink_evidence(&mut found);
+        }
+        out.extend(found);
     }
 
     if !by_policy
@@ -970,6 +974,17 @@ fn ulimit_fix(name: &str, i: &Input) -> Option<String> {
         v(cur),
         v(max)
     ))
+}
+
+/// The call succeeded; the kernel refused the request it carried: say so,
+/// and where the capability is checked.
+fn netlink_evidence(causes: &mut [Cause]) {
+    for k in causes.iter_mut().filter(|k| k.kind == Kind::Capability) {
+        k.evidence.insert(
+            0,
+            "the kernel refused the request in its netlink ack; it checks the capability in the user namespace that owns the network namespace".into(),
+        );
+    }
 }
 
 fn read_only(i: &Input, ctx: &Context) -> Cause {
@@ -2671,5 +2686,59 @@ mod tests {
             &Context::default(),
         );
         assert_eq!(causes[0].kind, Kind::Unknown);
+    }
+
+    #[test]
+    fn a_refused_netlink_request_is_the_capability_the_kernel_checks() {
+        use crate::trace::netlink::{NETLINK_ROUTE, Refused};
+        let c = call("sendmsg", [3, 0x7ffc_0000, 0, 0, 0, 0]);
+        let refused = |ty: u16| Decoded {
+            text: "sendmsg(3, ...)".into(),
+            netlink: Some(Refused {
+                protocol: "NETLINK_ROUTE".into(),
+                protocol_nr: NETLINK_ROUTE,
+                message: "RTM_NEWADDR".into(),
+                nlmsg_type: ty,
+                nlmsg_flags: 0x605,
+                nlmsg_seq: 1,
+                family: None,
+                errno: EPERM,
+                returned: 40,
+                sent: true,
+            }),
+            ..Decoded::default()
+        };
+        let s = snap(creds(0, DOCKER, DOCKER));
+        let causes = run(
+            &c,
+            How::Errno(EPERM),
+            Some(&s),
+            &refused(20),
+            allowed(),
+            &Context::default(),
+        );
+        assert_eq!(causes.len(), 1, "{causes:?}");
+        assert_eq!(causes[0].kind, Kind::Capability);
+        assert_eq!(causes[0].capability.as_deref(), Some("CAP_NET_ADMIN"));
+        assert!(causes[0].evidence[0].contains("netlink ack"), "{causes:?}");
+        let f = fix(&c, Some(EPERM), &causes, None).unwrap();
+        assert!(f.contains("--cap-add NET_ADMIN"), "{f}");
+        // With CAP_NET_ADMIN held, or for a request that needs none (a
+        // GET), the capability is not the cause.
+        let admin = snap(creds(0, DOCKER | 1 << cap::NET_ADMIN, DOCKER));
+        for (s, ty) in [(&admin, 20), (&s, 22)] {
+            let causes = run(
+                &c,
+                How::Errno(EPERM),
+                Some(s),
+                &refused(ty),
+                allowed(),
+                &Context::default(),
+            );
+            assert!(
+                causes.iter().all(|k| k.kind != Kind::Capability),
+                "{causes:?}"
+            );
+        }
     }
 }

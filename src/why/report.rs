@@ -10,6 +10,7 @@ use crate::model::{Outcome, Verdict};
 use crate::seccomp::ExactCall;
 use crate::trace::decode::Role;
 use crate::trace::memory;
+use crate::trace::netlink::Refused;
 use crate::trace::rehearse::Rehearsal;
 use crate::trace::session::Exit;
 use crate::trace::summary::{SyscallSummary, Totals};
@@ -174,9 +175,11 @@ pub struct FailureReport {
     pub args: Vec<u64>,
     /// The call as strace shows it, without the result.
     pub call: String,
-    /// `-1 EPERM (Operation not permitted)`, `SIGSYS (seccomp trap)`, `killed by SIGSYS`.
+    /// `-1 EPERM (Operation not permitted)`, `SIGSYS (seccomp trap)`,
+    /// `killed by SIGSYS`, or for a netlink request the kernel refused in
+    /// its ack `40 (sent); the NETLINK_ROUTE ack to RTM_NEWADDR: error=-EPERM (...)`.
     pub result: String,
-    /// `errno`, `trap` or `killed`.
+    /// `errno`, `trap`, `killed` or `netlink_ack`.
     pub how: String,
     pub errno: Option<u32>,
     pub errno_name: Option<String>,
@@ -205,6 +208,10 @@ pub struct FailureReport {
     pub harmless: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fallback: Option<String>,
+    /// When the call succeeded but the kernel refused the netlink request
+    /// it carried, in its ack: the request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub netlink: Option<Refused>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -302,6 +309,7 @@ pub(crate) fn explain_one(f: &Failure, answer: &SeccompAnswer, ctx: &Context) ->
     let harmless = f.recovered > 0 && f.recovered == f.count;
     let fix = causes::fix(&f.call, errno, &causes, rule.as_ref()).filter(|_| !harmless);
     let (result, how) = match f.how {
+        How::Errno(_) if let Some(n) = &f.decoded.netlink => (n.result(), "netlink_ack"),
         How::Errno(e) => (crate::linux::errno::strace_result(e), "errno"),
         How::Trap(d) => (format!("SIGSYS (seccomp trap, data {d})"), "trap"),
         How::Killed => ("killed by SIGSYS".to_string(), "killed"),
@@ -355,6 +363,7 @@ pub(crate) fn explain_one(f: &Failure, answer: &SeccompAnswer, ctx: &Context) ->
         profile: rule,
         harmless,
         fallback: f.fallback.map(str::to_string),
+        netlink: f.decoded.netlink.clone(),
     }
 }
 

@@ -112,12 +112,15 @@ SCENARIOS = [
        controls=[ctl(["--cap-add", "NET_ADMIN"], proves="CAP_NET_ADMIN is what the kernel checks")],
        fix=fix(["--cap-add", "NET_ADMIN"]), call=call("ioctl", "SIOCSIFMTU"),
        first=cause(CAP, "CAP_NET_ADMIN"), says=["--cap-add NET_ADMIN"]),
-    # nftables sends a batch; nfnetlink checks CAP_NET_ADMIN once for the whole of it and
-    # acks its first message (the batch's begin) with the error.
+    # nfnetlink checks CAP_NET_ADMIN for every request. nft first asks for the ruleset's
+    # generation (NFT_MSG_GETGEN, refused), then sends its batch, which the kernel refuses
+    # as a whole, acking its first message (the batch's begin).
     netlink("nft-add-table-docker", DOCKER, ["nft", "add", "table", "inet", "filter"],
-            ("NFT_MSG_NEWTABLE", "NFNL_MSG_BATCH_BEGIN"), fails=EPERM),
+            ("NFT_MSG_GETGEN", "NFT_MSG_NEWTABLE", "NFNL_MSG_BATCH_BEGIN"), fails=EPERM),
+    # iptables-nft first asks nft_compat for the tcp match's revisions, then for the
+    # generation; both are refused.
     netlink("iptables-nft-podman", PODMAN, ["iptables-nft", "-A", "INPUT", "-p", "tcp", "--dport", "80", "-j", "ACCEPT"],
-            "NFT_MSG_GETGEN", fails="Permission denied (you must be root)"),
+            ("NFT_MSG_GETGEN", "NFNL_MSG_COMPAT_GET"), fails="Permission denied (you must be root)"),
 
     # ------------------------------------------------------------------ bpf
     # kernel.unprivileged_bpf_disabled is 2 here: map creation and program loading need
