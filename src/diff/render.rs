@@ -70,11 +70,13 @@ pub fn write(out: &mut impl Write, d: &Diff, color: bool, width: usize) -> io::R
     writeln!(w.out, "{verdict}")
 }
 
-/// A group's heading: its name, capitalised.
+/// A group's heading: its name, capitalised. The names are the table's,
+/// ASCII: `char::to_uppercase` would link the Unicode case tables for them
+/// (see why::captable::short).
 fn heading(group: &str) -> String {
     let mut c = group.chars();
     match c.next() {
-        Some(f) => f.to_uppercase().chain(c).collect(),
+        Some(f) => f.to_ascii_uppercase().to_string() + c.as_str(),
         None => String::new(),
     }
 }
