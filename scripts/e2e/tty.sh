@@ -22,15 +22,16 @@ if [ "$1" = --in-pane ]; then
   rc=0
   LAB_TTY=1 lab_run "$config" "$dir" "$@" || rc=$?
   echo "$rc" >"$rcfile"
-  tmux -L "$sock" wait-for -S done
+  tmux -S "$sock" wait-for -S done
   exit 0
 fi
 
 config=$1 dir=$2 out=$3
 shift 3
-sock=whatami-e2e-$$
-conf=$(mktemp)
-trap 'tmux -L "$sock" kill-server >/dev/null 2>&1 || true; rm -f "$conf"' EXIT
+# The server's socket and configuration in a directory of this run's, removed at the end.
+tmp=$(mktemp -d)
+sock=$tmp/tmux.sock conf=$tmp/tmux.conf
+trap 'tmux -S "$sock" kill-server >/dev/null 2>&1 || true; rm -rf "$tmp"' EXIT
 # The pane stays once the run ends, so that it can be read; enough history for the report.
 printf '%s\n' "set -g remain-on-exit on" "set -g history-limit 10000" "set -g status off" >"$conf"
 for form in brief full; do
@@ -38,14 +39,14 @@ for form in brief full; do
   [ "$form" = full ] || args=(--brief)
   f=$out/tty-$form.txt
   rm -f "$f" "$f.rc"
-  tmux -L "$sock" -f "$conf" new-session -d -x 80 -y 24 -s "$form" -- \
+  tmux -S "$sock" -f "$conf" new-session -d -x 80 -y 24 -s "$form" -- \
     "$here/tty.sh" --in-pane "$sock" "$f.rc" "$config" "$dir" "$@" "${args[@]}"
   # Bounded: lab_run bounds the run itself (LAB_TIMEOUT).
-  if ! timeout 300 tmux -L "$sock" wait-for done; then
+  if ! timeout 300 tmux -S "$sock" wait-for done; then
     echo "tty.sh: $config --$form: no end within 300 s" >&2
   fi
   # The pane's lines with the terminal's wraps joined, without tmux's own last line.
-  tmux -L "$sock" capture-pane -p -J -S - -E - -t "$form" | grep -v '^Pane is dead' >"$f" || true
+  tmux -S "$sock" capture-pane -p -J -S - -E - -t "$form" | grep -v '^Pane is dead' >"$f" || true
 done
 # (The sessions stay until here: killing the last one ends the server, which a next
 # new-session could meet on its way out.)
