@@ -347,17 +347,24 @@ pub fn read(
     }
     limits.notes = r.notes;
 
-    let writable: Vec<String> = v1_mounts
+    // Sorted: a runtime may mount the hierarchies in another order each time
+    // (systemd-nspawn does), and the same container must read the same.
+    let mut writable: Vec<String> = v1_mounts
         .iter()
         .chain(&v2_mounts)
         .filter(|m| !m.read_only())
         .map(|m| m.mount_point.clone())
         .collect();
+    crate::sort::sort(&mut writable);
     // release_agent exists only in the root directory of a v1 hierarchy.
-    let release_agent = v1_mounts
+    let mut agents: Vec<String> = v1_mounts
         .iter()
         .filter(|m| !m.read_only() && m.root == "/")
         .map(|m| format!("{}/release_agent", m.mount_point.trim_end_matches('/')))
+        .collect();
+    crate::sort::sort(&mut agents);
+    let release_agent = agents
+        .into_iter()
         .find(|p| matches!(root.stat(p), Ok(Some(_))));
     let devices_allow_all = v1_dir("devices").ok().and_then(|dir| {
         let text = root
