@@ -481,6 +481,22 @@ pub struct Namespaces {
     pub uts: Section<NamespaceInfo>,
 }
 
+impl Namespaces {
+    /// Each namespace with its name, in the order reports list them.
+    pub fn by_name(&self) -> [(&'static str, &Section<NamespaceInfo>); 8] {
+        [
+            ("cgroup", &self.cgroup),
+            ("ipc", &self.ipc),
+            ("mnt", &self.mnt),
+            ("net", &self.net),
+            ("pid", &self.pid),
+            ("time", &self.time),
+            ("user", &self.user),
+            ("uts", &self.uts),
+        ]
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NamespaceInfo {
     pub inode: u64,

@@ -214,16 +214,7 @@ fn namespaces(w: &Rows, s: &Section<Namespaces>) -> String {
         Section::Ok(ns) => ns,
         Section::Failed { error } => return w.row("namespaces", &w.p.warn(error)),
     };
-    let all = [
-        ("cgroup", &ns.cgroup),
-        ("ipc", &ns.ipc),
-        ("mnt", &ns.mnt),
-        ("net", &ns.net),
-        ("pid", &ns.pid),
-        ("time", &ns.time),
-        ("user", &ns.user),
-        ("uts", &ns.uts),
-    ];
+    let all = ns.by_name();
     let (mut shared, mut unknown) = (String::new(), String::new());
     let mut hosts = 0;
     for (name, info) in all {

@@ -308,16 +308,7 @@ impl<W: Write> Writer<'_, W> {
             Section::Ok(ns) => ns,
             Section::Failed { error } => return self.failed(error),
         };
-        let all = [
-            ("cgroup", &ns.cgroup),
-            ("ipc", &ns.ipc),
-            ("mnt", &ns.mnt),
-            ("net", &ns.net),
-            ("pid", &ns.pid),
-            ("time", &ns.time),
-            ("user", &ns.user),
-            ("uts", &ns.uts),
-        ];
+        let all = ns.by_name();
         for (name, info) in all {
             let value = match info {
                 Section::Failed { error } => self.p.warn(&format!("unreadable: {error}")),
